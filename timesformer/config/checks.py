@@ -1,0 +1,247 @@
+"""Validation and inference of a loaded config (``assert_and_infer_cfg``).
+
+Every check names the key(s) at fault, the value found and what is expected, so
+that a wrong YAML file or override fails before any work starts.
+"""
+
+from fvcore.common.config import CfgNode
+
+ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
+LR_POLICIES = ("steps_with_relative_lrs", "cosine")
+OPTIMIZERS = ("sgd", "adamw")
+LOSSES = ("cross_entropy",)
+ENSEMBLE_METHODS = ("sum", "max")
+MIXED_PRECISION_DTYPES = ("bf16", "fp16")
+
+
+class ConfigError(ValueError):
+    """A config value, or a combination of values, that no run can use."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _one_of(key: str, value, allowed) -> None:
+    _require(
+        value in allowed,
+        f"{key} is {value!r}; expected one of {', '.join(map(repr, allowed))}.",
+    )
+
+
+def processes_per_machine(cfg: CfgNode) -> int:
+    """Training processes on one machine: one per GPU, or NUM_PROCS on the CPU."""
+    return cfg.NUM_GPUS if cfg.NUM_GPUS > 0 else cfg.NUM_PROCS
+
+
+def _check_run(cfg: CfgNode, check_devices: bool) -> None:
+    _require(cfg.NUM_GPUS >= 0, f"NUM_GPUS is {cfg.NUM_GPUS}; expected 0 (CPU) or more.")
+    _require(cfg.NUM_PROCS >= 1, f"NUM_PROCS is {cfg.NUM_PROCS}; expected 1 or more.")
+    _require(
+        cfg.NUM_GPUS == 0 or cfg.NUM_PROCS == 1,
+        f"NUM_PROCS is {cfg.NUM_PROCS} with NUM_GPUS {cfg.NUM_GPUS}; NUM_PROCS sets the "
+        "number of CPU processes and needs NUM_GPUS 0 (GPU runs use one process per GPU).",
+    )
+    _require(cfg.NUM_SHARDS >= 1, f"NUM_SHARDS is {cfg.NUM_SHARDS}; expected 1 or more.")
+    _require(
+        0 <= cfg.SHARD_ID < cfg.NUM_SHARDS,
+        f"SHARD_ID is {cfg.SHARD_ID}; expected 0 .. NUM_SHARDS - 1 = {cfg.NUM_SHARDS - 1}.",
+    )
+    _require(cfg.LOG_PERIOD >= 1, f"LOG_PERIOD is {cfg.LOG_PERIOD}; expected 1 or more.")
+    _one_of("DIST_BACKEND", cfg.DIST_BACKEND, ("nccl", "gloo"))
+    if check_devices and cfg.NUM_GPUS > 0:
+        import torch
+
+        available = torch.cuda.device_count()
+        _require(
+            cfg.NUM_GPUS <= available,
+            f"NUM_GPUS is {cfg.NUM_GPUS} but this machine has {available} CUDA GPU(s); "
+            "lower NUM_GPUS, or set NUM_GPUS 0 to run on the CPU.",
+        )
+
+
+def _check_batches(cfg: CfgNode) -> None:
+    procs = processes_per_machine(cfg)
+    procs_key = "NUM_GPUS" if cfg.NUM_GPUS > 0 else "NUM_PROCS"
+    for split in ("TRAIN", "TEST"):
+        size = cfg[split].BATCH_SIZE
+        _require(size >= 1, f"{split}.BATCH_SIZE is {size}; expected 1 or more.")
+        _require(
+            size % procs == 0,
+            f"{split}.BATCH_SIZE ({size}) must be divisible by the number of processes "
+            f"per machine ({procs_key} = {procs}).",
+        )
+    machine_batch = cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE
+    _require(
+        cfg.GLOBAL_BATCH_SIZE >= 1,
+        f"GLOBAL_BATCH_SIZE is {cfg.GLOBAL_BATCH_SIZE}; expected 1 or more.",
+    )
+    _require(
+        machine_batch >= cfg.GLOBAL_BATCH_SIZE or cfg.GLOBAL_BATCH_SIZE % machine_batch == 0,
+        f"GLOBAL_BATCH_SIZE ({cfg.GLOBAL_BATCH_SIZE}) must be a multiple of NUM_SHARDS x "
+        f"TRAIN.BATCH_SIZE ({cfg.NUM_SHARDS} x {cfg.TRAIN.BATCH_SIZE} = {machine_batch}) "
+        "for gradient accumulation, or at most that product.",
+    )
+
+
+def _check_model(cfg: CfgNode) -> None:
+    tf = cfg.TIMESFORMER
+    _one_of("TIMESFORMER.ATTENTION_TYPE", tf.ATTENTION_TYPE, ATTENTION_TYPES)
+    for key in ("EMBED_DIM", "DEPTH", "NUM_HEADS", "PATCH_SIZE"):
+        _require(tf[key] >= 1, f"TIMESFORMER.{key} is {tf[key]}; expected 1 or more.")
+    _require(
+        tf.EMBED_DIM % tf.NUM_HEADS == 0,
+        f"TIMESFORMER.EMBED_DIM ({tf.EMBED_DIM}) must be divisible by "
+        f"TIMESFORMER.NUM_HEADS ({tf.NUM_HEADS}).",
+    )
+    _require(tf.MLP_RATIO > 0, f"TIMESFORMER.MLP_RATIO is {tf.MLP_RATIO}; expected > 0.")
+    _require(
+        0.0 <= tf.DROP_PATH_RATE < 1.0,
+        f"TIMESFORMER.DROP_PATH_RATE is {tf.DROP_PATH_RATE}; expected 0 <= rate < 1.",
+    )
+    _require(
+        0.0 <= cfg.MODEL.DROPOUT_RATE < 1.0,
+        f"MODEL.DROPOUT_RATE is {cfg.MODEL.DROPOUT_RATE}; expected 0 <= rate < 1.",
+    )
+    _require(
+        cfg.MODEL.NUM_CLASSES >= 1,
+        f"MODEL.NUM_CLASSES is {cfg.MODEL.NUM_CLASSES}; expected 1 or more.",
+    )
+    _one_of("MODEL.LOSS_FUNC", cfg.MODEL.LOSS_FUNC, LOSSES)
+    _require(
+        0.0 <= cfg.MODEL.LABEL_SMOOTHING < 1.0,
+        f"MODEL.LABEL_SMOOTHING is {cfg.MODEL.LABEL_SMOOTHING}; expected 0 <= value < 1.",
+    )
+    _one_of("TRAIN.MIXED_PRECISION_DTYPE", cfg.TRAIN.MIXED_PRECISION_DTYPE, MIXED_PRECISION_DTYPES)
+    _require(
+        not (cfg.TRAIN.MIXED_PRECISION and cfg.TRAIN.MIXED_PRECISION_DTYPE == "fp16" and cfg.NUM_GPUS == 0),
+        "TRAIN.MIXED_PRECISION_DTYPE 'fp16' needs a GPU (NUM_GPUS >= 1); use 'bf16' on the CPU.",
+    )
+    for key in ("TRAIN.CHECKPOINT_TYPE", "TEST.CHECKPOINT_TYPE"):
+        split, name = key.split(".")
+        _one_of(key, cfg[split][name], ("pytorch",))
+
+
+def _check_data(cfg: CfgNode) -> None:
+    data = cfg.DATA
+    patch = cfg.TIMESFORMER.PATCH_SIZE
+    for key in ("TRAIN_CROP_SIZE", "TEST_CROP_SIZE"):
+        size = data[key]
+        _require(size >= 1, f"DATA.{key} is {size}; expected 1 or more.")
+        _require(
+            size % patch == 0,
+            f"DATA.{key} ({size}) must be divisible by TIMESFORMER.PATCH_SIZE ({patch}).",
+        )
+    scales = data.TRAIN_JITTER_SCALES
+    _require(
+        len(scales) == 2 and 0 < scales[0] <= scales[1],
+        f"DATA.TRAIN_JITTER_SCALES is {list(scales)}; expected [min, max] with 0 < min <= max.",
+    )
+    _require(
+        scales[0] >= data.TRAIN_CROP_SIZE,
+        f"DATA.TRAIN_JITTER_SCALES min ({scales[0]}) is smaller than DATA.TRAIN_CROP_SIZE "
+        f"({data.TRAIN_CROP_SIZE}); the crop would not fit the scaled frame.",
+    )
+    for key in ("NUM_FRAMES", "SAMPLING_RATE", "TARGET_FPS"):
+        _require(data[key] >= 1, f"DATA.{key} is {data[key]}; expected 1 or more.")
+    for key in ("MEAN", "STD"):
+        _require(len(data[key]) == 3, f"DATA.{key} is {list(data[key])}; expected 3 values (RGB).")
+    _require(all(s > 0 for s in data.STD), f"DATA.STD is {list(data.STD)}; expected positive values.")
+    _require(
+        list(data.INPUT_CHANNEL_NUM) == [3],
+        f"DATA.INPUT_CHANNEL_NUM is {list(data.INPUT_CHANNEL_NUM)}; TimeSformer takes one RGB "
+        "pathway: [3].",
+    )
+    _one_of("DATA.DECODING_BACKEND", data.DECODING_BACKEND, ("pyav",))
+    _require(data.NUM_RETRIES >= 0, f"DATA.NUM_RETRIES is {data.NUM_RETRIES}; expected 0 or more.")
+    _require(
+        cfg.TEST.NUM_ENSEMBLE_VIEWS >= 1,
+        f"TEST.NUM_ENSEMBLE_VIEWS is {cfg.TEST.NUM_ENSEMBLE_VIEWS}; expected 1 or more.",
+    )
+    _one_of("TEST.NUM_SPATIAL_CROPS", cfg.TEST.NUM_SPATIAL_CROPS, (1, 3))
+    _require(
+        cfg.DATA_LOADER.NUM_WORKERS >= 0,
+        f"DATA_LOADER.NUM_WORKERS is {cfg.DATA_LOADER.NUM_WORKERS}; expected 0 or more.",
+    )
+
+
+def _check_solver(cfg: CfgNode) -> None:
+    solver = cfg.SOLVER
+    _one_of("SOLVER.LR_POLICY", solver.LR_POLICY, LR_POLICIES)
+    _one_of("SOLVER.OPTIMIZING_METHOD", solver.OPTIMIZING_METHOD, OPTIMIZERS)
+    _require(solver.BASE_LR > 0, f"SOLVER.BASE_LR is {solver.BASE_LR}; expected > 0.")
+    _require(solver.MAX_EPOCH >= 1, f"SOLVER.MAX_EPOCH is {solver.MAX_EPOCH}; expected 1 or more.")
+    _require(solver.WEIGHT_DECAY >= 0, f"SOLVER.WEIGHT_DECAY is {solver.WEIGHT_DECAY}; expected >= 0.")
+    _require(
+        0 <= solver.WARMUP_EPOCHS <= solver.MAX_EPOCH,
+        f"SOLVER.WARMUP_EPOCHS is {solver.WARMUP_EPOCHS}; expected 0 .. SOLVER.MAX_EPOCH "
+        f"({solver.MAX_EPOCH}).",
+    )
+    if solver.LR_POLICY == "steps_with_relative_lrs":
+        steps, lrs = list(solver.STEPS), list(solver.LRS)
+        _require(
+            len(steps) >= 1 and len(steps) == len(lrs),
+            f"SOLVER.STEPS {steps} and SOLVER.LRS {lrs} must be non-empty and of equal length "
+            "for LR_POLICY steps_with_relative_lrs.",
+        )
+        _require(
+            steps[0] == 0 and steps == sorted(steps),
+            f"SOLVER.STEPS is {steps}; expected increasing epochs starting at 0.",
+        )
+        _require(
+            steps[-1] < solver.MAX_EPOCH,
+            f"SOLVER.STEPS {steps} has a step at or after SOLVER.MAX_EPOCH ({solver.MAX_EPOCH}).",
+        )
+    clip = solver.CLIP_GRAD_L2NORM
+    _require(
+        clip is None or clip > 0,
+        f"SOLVER.CLIP_GRAD_L2NORM is {clip}; expected None (no clipping) or > 0.",
+    )
+
+
+def _check_mixup(cfg: CfgNode) -> None:
+    mixup = cfg.MIXUP
+    _one_of("MIXUP.MODE", mixup.MODE, ("batch", "pair", "elem"))
+    for key in ("PROB", "SWITCH_PROB"):
+        _require(0.0 <= mixup[key] <= 1.0, f"MIXUP.{key} is {mixup[key]}; expected 0 .. 1.")
+    minmax = mixup.CUTMIX_MINMAX
+    _require(
+        minmax is None or (len(minmax) == 2 and 0 < minmax[0] < minmax[1] <= 1),
+        f"MIXUP.CUTMIX_MINMAX is {minmax}; expected None or [min, max] with 0 < min < max <= 1.",
+    )
+
+
+def _infer(cfg: CfgNode) -> None:
+    legacy = cfg.DATA.ENSEMBLE_METHOD
+    if legacy is not None:
+        _one_of("DATA.ENSEMBLE_METHOD", legacy, ENSEMBLE_METHODS)
+        cfg.TEST.ENSEMBLE_METHOD = legacy
+        cfg.DATA.ENSEMBLE_METHOD = None
+    _one_of("TEST.ENSEMBLE_METHOD", cfg.TEST.ENSEMBLE_METHOD, ENSEMBLE_METHODS)
+    if cfg.SOLVER.BASE_LR_SCALE_NUM_SHARDS:
+        cfg.SOLVER.BASE_LR *= cfg.NUM_SHARDS
+        cfg.SOLVER.BASE_LR_SCALE_NUM_SHARDS = False
+    if cfg.NUM_GPUS == 0:
+        cfg.DIST_BACKEND = "gloo"
+
+
+def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
+    """Check that ``cfg`` describes a possible run, fill inferred values, return it.
+
+    Args:
+        cfg: a config from :func:`timesformer.config.defaults.get_cfg`, merged.
+        check_devices: also check that this machine has NUM_GPUS GPUs. Turn off to
+            validate a config meant for another machine.
+
+    Raises:
+        ConfigError: naming the key(s), the value found and what is expected.
+    """
+    _check_run(cfg, check_devices)
+    _check_batches(cfg)
+    _check_model(cfg)
+    _check_data(cfg)
+    _check_solver(cfg)
+    _check_mixup(cfg)
+    _infer(cfg)
+    return cfg

@@ -1,0 +1,149 @@
+"""Merging YAML files and ``KEY VALUE`` overrides into a config, strictly.
+
+Unlike a plain ``CfgNode.merge_from_*``, every key is checked before anything
+changes: an unknown key fails with its full name, where it came from and the
+closest valid names; a value of the wrong type fails with the key and the type
+expected. Integers are accepted for float keys (``SOLVER.BASE_LR 1``) and
+``true``/``false`` for boolean keys.
+"""
+
+import difflib
+import os
+from typing import Any, Iterable
+
+from fvcore.common.config import CfgNode
+
+from timesformer.config.checks import ConfigError
+
+
+def _leaf_keys(node: CfgNode, prefix: str = "") -> dict[str, Any]:
+    """Full dotted names of all leaf keys of ``node`` with their values."""
+    leaves = {}
+    for key, value in node.items():
+        full = prefix + key
+        if isinstance(value, CfgNode):
+            leaves.update(_leaf_keys(value, full + "."))
+        else:
+            leaves[full] = value
+    return leaves
+
+
+def _section_keys(node: CfgNode, prefix: str = "") -> set[str]:
+    """Full dotted names of all sub-trees of ``node`` (``TRAIN``, ``TENSORBOARD.HISTOGRAM``...)."""
+    sections = set()
+    for key, value in node.items():
+        if isinstance(value, CfgNode):
+            sections.add(prefix + key)
+            sections |= _section_keys(value, prefix + key + ".")
+    return sections
+
+
+def _closest_names(key: str, valid: Iterable[str]) -> list[str]:
+    """Valid names that look like ``key``: same last part, or a close spelling."""
+    valid = sorted(valid)
+    last = key.rsplit(".", 1)[-1]
+    same_last = [name for name in valid if name.rsplit(".", 1)[-1] == last]
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.75)
+    close_last = [
+        name
+        for name in valid
+        if difflib.get_close_matches(last, [name.rsplit(".", 1)[-1]], cutoff=0.8)
+    ]
+    ordered = []
+    for name in same_last + close + close_last:
+        if name not in ordered and name != key:
+            ordered.append(name)
+    return ordered[:5]
+
+
+def _unknown_key_error(key: str, source: str, cfg: CfgNode) -> ConfigError:
+    names = _closest_names(key, list(_leaf_keys(cfg)) + list(_section_keys(cfg)))
+    hint = f" Did you mean: {', '.join(names)}?" if names else ""
+    return ConfigError(f"Unknown config key {key} in {source}.{hint}")
+
+
+def _coerce(key: str, value: Any, default: Any, source: str) -> Any:
+    """Return ``value`` converted to the type of ``default``, or raise naming ``key``."""
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    elif isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
+        return type(default)(value)
+    elif type(value) is type(default):
+        return value
+    raise ConfigError(
+        f"{key} in {source} is {value!r} ({type(value).__name__}); expected a "
+        f"{type(default).__name__} like the default {default!r}."
+    )
+
+
+def _assign(cfg: CfgNode, key: str, value: Any) -> None:
+    node = cfg
+    *parents, leaf = key.split(".")
+    for part in parents:
+        node = node[part]
+    node[leaf] = value
+
+
+def _flatten_yaml(tree: dict, sections: set[str], source: str, prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in tree.items():
+        full = prefix + str(key)
+        if full in sections:
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{full} in {source} is a group of keys; expected a mapping, got {value!r}."
+                )
+            flat.update(_flatten_yaml(value, sections, source, full + "."))
+        else:
+            flat[full] = value
+    return flat
+
+
+def _merge_flat(cfg: CfgNode, items: dict[str, Any], source: str) -> None:
+    leaves = _leaf_keys(cfg)
+    coerced = {}
+    for key, raw in items.items():
+        if key not in leaves:
+            raise _unknown_key_error(key, source, cfg)
+        keep_text = isinstance(raw, str) and isinstance(leaves[key], str)
+        value = raw if keep_text or not isinstance(raw, str) else CfgNode._decode_cfg_value(raw)
+        coerced[key] = _coerce(key, value, leaves[key], source)
+    for key, value in coerced.items():
+        _assign(cfg, key, value)
+
+
+def merge_yaml_file(cfg: CfgNode, path: str) -> CfgNode:
+    """Merge the YAML file ``path`` (``_BASE_`` files included) into ``cfg``."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"Config file {path} does not exist (given with --cfg).")
+    try:
+        tree = CfgNode.load_yaml_with_base(path, allow_unsafe=False)
+    except Exception as error:  # yaml.YAMLError, or a missing _BASE_ file
+        raise ConfigError(f"Config file {path} could not be read: {error}") from error
+    if tree is None:
+        return cfg
+    if not isinstance(tree, dict):
+        raise ConfigError(f"Config file {path} must hold a mapping of keys, not {type(tree).__name__}.")
+    source = f"config file {path}"
+    _merge_flat(cfg, _flatten_yaml(tree, _section_keys(cfg), source), source)
+    return cfg
+
+
+def merge_overrides(cfg: CfgNode, opts: list[str]) -> CfgNode:
+    """Merge command-line overrides ``[KEY, VALUE, KEY, VALUE, ...]`` into ``cfg``."""
+    if len(opts) % 2 != 0:
+        raise ConfigError(
+            f"Command-line overrides must be KEY VALUE pairs; {opts[-1]!r} has no value."
+        )
+    items = {}
+    for key, value in zip(opts[0::2], opts[1::2]):
+        items[key] = value
+    _merge_flat(cfg, items, "the command line")
+    return cfg

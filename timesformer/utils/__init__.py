@@ -1,0 +1,1 @@
+"""Utilities shared by training, testing and the tools."""

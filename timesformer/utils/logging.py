@@ -1,0 +1,68 @@
+"""Logging: console and ``OUTPUT_DIR/stdout.log`` on the master process, json_stats lines.
+
+Only the master process (global rank 0) writes; the other processes report
+errors alone, so that N processes do not print N copies of every line.
+"""
+
+import decimal
+import logging
+import os
+import sys
+
+import simplejson
+
+_FORMAT = "[%(asctime)s][%(levelname)s] %(name)s:%(lineno)d: %(message)s"
+_DATE_FORMAT = "%m/%d %H:%M:%S"
+LOG_FILE_NAME = "stdout.log"
+
+
+def setup_logging(output_dir: str | None = None, is_master: bool | None = None) -> None:
+    """Configure the root logger for this process.
+
+    Args:
+        output_dir: when given (master only), lines are also appended to
+            ``output_dir/stdout.log``; earlier lines are kept.
+        is_master: whether this process writes logs; default: global rank 0.
+    """
+    if is_master is None:
+        from timesformer.utils.distributed import is_master_proc
+
+        is_master = is_master_proc()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    formatter = logging.Formatter(_FORMAT, datefmt=_DATE_FORMAT)
+    if not is_master:
+        root.setLevel(logging.ERROR)
+        errors = logging.StreamHandler(sys.stderr)
+        errors.setFormatter(formatter)
+        root.addHandler(errors)
+        return
+    root.setLevel(logging.INFO)
+    console = logging.StreamHandler(sys.stdout)
+    console.setFormatter(formatter)
+    root.addHandler(console)
+    if output_dir:
+        os.makedirs(output_dir, exist_ok=True)
+        log_file = logging.FileHandler(os.path.join(output_dir, LOG_FILE_NAME), mode="a")
+        log_file.setFormatter(formatter)
+        root.addHandler(log_file)
+
+
+def get_logger(name: str) -> logging.Logger:
+    """The logger of module ``name``."""
+    return logging.getLogger(name)
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return decimal.Decimal(f"{value:.6g}")
+    return value
+
+
+def log_json_stats(stats: dict, logger: logging.Logger | None = None) -> None:
+    """Log ``stats`` as one ``json_stats: {...}`` line (floats to 6 significant digits)."""
+    rounded = {key: _rounded(value) for key, value in stats.items()}
+    line = simplejson.dumps(rounded, sort_keys=True, use_decimal=True)
+    (logger or logging.getLogger(__name__)).info("json_stats: %s", line)

@@ -1,0 +1,1 @@
+"""TensorBoard writing and plots."""
