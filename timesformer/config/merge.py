@@ -91,16 +91,16 @@ def _assign(cfg: CfgNode, key: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _flatten_yaml(tree: dict, sections: set[str], source: str, prefix: str = "") -> dict[str, Any]:
+def _flatten_yaml(tree: dict, cfg: CfgNode, source: str, prefix: str = "") -> dict[str, Any]:
+    """``{"DATA": {"NUM_FRAMES": 8}}`` -> ``{"DATA.NUM_FRAMES": 8}``, following ``cfg``'s groups."""
+    sections, leaves = _section_keys(cfg), _leaf_keys(cfg)
     flat = {}
     for key, value in tree.items():
         full = prefix + str(key)
-        if full in sections:
-            if not isinstance(value, dict):
-                raise ConfigError(
-                    f"{full} in {source} is a group of keys; expected a mapping, got {value!r}."
-                )
-            flat.update(_flatten_yaml(value, sections, source, full + "."))
+        if full in sections and not isinstance(value, dict):
+            raise ConfigError(f"{full} in {source} is a group of keys; expected a mapping, got {value!r}.")
+        if isinstance(value, dict) and full not in leaves:
+            flat.update(_flatten_yaml(value, cfg, source, full + "."))
         else:
             flat[full] = value
     return flat
@@ -132,7 +132,7 @@ def merge_yaml_file(cfg: CfgNode, path: str) -> CfgNode:
     if not isinstance(tree, dict):
         raise ConfigError(f"Config file {path} must hold a mapping of keys, not {type(tree).__name__}.")
     source = f"config file {path}"
-    _merge_flat(cfg, _flatten_yaml(tree, _section_keys(cfg), source), source)
+    _merge_flat(cfg, _flatten_yaml(tree, cfg, source), source)
     return cfg
 
 
