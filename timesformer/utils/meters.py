@@ -1,0 +1,253 @@
+"""Meters: running statistics of training, validation and multi-view testing, and their logs."""
+
+import datetime
+import time
+from collections import deque
+
+import numpy as np
+import psutil
+import torch
+from fvcore.common.config import CfgNode
+
+from timesformer.utils.logging import get_logger, log_json_stats
+from timesformer.utils.metrics import topk_accuracies
+
+logger = get_logger(__name__)
+
+
+class ScalarMeter:
+    """A scalar's median over the last ``window`` values and its weighted mean overall."""
+
+    def __init__(self, window: int):
+        self.recent = deque(maxlen=window)
+        self.total = 0.0
+        self.count = 0
+
+    def reset(self) -> None:
+        self.recent.clear()
+        self.total = 0.0
+        self.count = 0
+
+    def add(self, value: float, weight: int = 1) -> None:
+        self.recent.append(value)
+        self.total += value * weight
+        self.count += weight
+
+    def median(self) -> float:
+        return float(np.median(self.recent)) if self.recent else 0.0
+
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+def memory_stats() -> dict:
+    """Resident memory of this process (GB) and, on GPU, the peak allocated CUDA memory (GB)."""
+    stats = {"ram_gb": psutil.Process().memory_info().rss / 1024**3}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        stats["gpu_mem_gb"] = torch.cuda.max_memory_allocated() / 1024**3
+    return stats
+
+
+class Timer:
+    """Wall time between ``tic()`` and each later reading."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def tic(self) -> None:
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+
+class TrainMeter:
+    """Training statistics of one epoch; logs ``train_iter`` and ``train_epoch`` json_stats."""
+
+    def __init__(self, epoch_iters: int, cfg: CfgNode):
+        self.epoch_iters = epoch_iters
+        self.max_iters = cfg.SOLVER.MAX_EPOCH * epoch_iters
+        self.max_epoch = cfg.SOLVER.MAX_EPOCH
+        self.log_period = cfg.LOG_PERIOD
+        self.loss = ScalarMeter(cfg.LOG_PERIOD)
+        self.top1_err = ScalarMeter(cfg.LOG_PERIOD)
+        self.top5_err = ScalarMeter(cfg.LOG_PERIOD)
+        self.iter_time = ScalarMeter(cfg.LOG_PERIOD)
+        self.data_time = ScalarMeter(cfg.LOG_PERIOD)
+        self.iter_timer = Timer()
+        self.lr = 0.0
+        self.decode_failures = 0
+
+    def reset(self) -> None:
+        for meter in (self.loss, self.top1_err, self.top5_err, self.iter_time, self.data_time):
+            meter.reset()
+        self.decode_failures = 0
+        self.iter_timer.tic()
+
+    def data_loaded(self) -> None:
+        """Mark the end of waiting for the batch."""
+        self.data_time.add(self.iter_timer.seconds())
+
+    def update(self, loss: float, top1_err: float, top5_err: float, lr: float, batch_size: int) -> None:
+        """Record one iteration's results (errors in percent) and restart the timer."""
+        self.loss.add(loss, batch_size)
+        self.top1_err.add(top1_err, batch_size)
+        self.top5_err.add(top5_err, batch_size)
+        self.lr = lr
+        self.iter_time.add(self.iter_timer.seconds())
+        self.iter_timer.tic()
+
+    def _eta(self, epoch: int, cur_iter: int) -> str:
+        done = epoch * self.epoch_iters + cur_iter + 1
+        seconds = self.iter_time.mean() * (self.max_iters - done)
+        return str(datetime.timedelta(seconds=int(seconds)))
+
+    def log_iter(self, epoch: int, cur_iter: int) -> None:
+        """Log ``train_iter`` stats every LOG_PERIOD iterations (epoch, iteration 0-based)."""
+        if (cur_iter + 1) % self.log_period != 0:
+            return
+        stats = {
+            "split": "train_iter",
+            "epoch": f"{epoch + 1}/{self.max_epoch}",
+            "iter": f"{cur_iter + 1}/{self.epoch_iters}",
+            "loss": self.loss.median(),
+            "top1_err": self.top1_err.median(),
+            "top5_err": self.top5_err.median(),
+            "lr": self.lr,
+            "time_diff": self.iter_time.median(),
+            "data_time": self.data_time.median(),
+            "eta": self._eta(epoch, cur_iter),
+            **memory_stats(),
+        }
+        log_json_stats(stats)
+
+    def log_epoch(self, epoch: int) -> dict:
+        """Log and return the ``train_epoch`` stats (means over the epoch)."""
+        stats = {
+            "split": "train_epoch",
+            "epoch": f"{epoch + 1}/{self.max_epoch}",
+            "loss": self.loss.mean(),
+            "top1_err": self.top1_err.mean(),
+            "top5_err": self.top5_err.mean(),
+            "lr": self.lr,
+            "time_diff": self.iter_time.mean(),
+            "data_time": self.data_time.mean(),
+            "eta": self._eta(epoch, self.epoch_iters - 1),
+            "decode_failures": self.decode_failures,
+            **memory_stats(),
+        }
+        log_json_stats(stats)
+        return stats
+
+
+class ValMeter:
+    """Validation statistics of one epoch (one view per video); logs ``val_epoch``."""
+
+    def __init__(self, cfg: CfgNode):
+        self.max_epoch = cfg.SOLVER.MAX_EPOCH
+        self.min_top1_err = 100.0
+        self.reset()
+
+    def reset(self) -> None:
+        self.top1_correct = 0
+        self.top5_correct = 0
+        self.samples = 0
+        self.decode_failures = 0
+        self.timer = Timer()
+
+    def update(self, top1_correct: int, top5_correct: int, batch_size: int) -> None:
+        self.top1_correct += top1_correct
+        self.top5_correct += top5_correct
+        self.samples += batch_size
+
+    def log_epoch(self, epoch: int) -> dict:
+        """Log and return the ``val_epoch`` stats."""
+        samples = max(self.samples, 1)
+        top1_err = 100.0 * (1 - self.top1_correct / samples)
+        self.min_top1_err = min(self.min_top1_err, top1_err)
+        stats = {
+            "split": "val_epoch",
+            "epoch": f"{epoch + 1}/{self.max_epoch}",
+            "top1_err": top1_err,
+            "top5_err": 100.0 * (1 - self.top5_correct / samples),
+            "min_top1_err": self.min_top1_err,
+            "samples": self.samples,
+            "time_diff": self.timer.seconds(),
+            "decode_failures": self.decode_failures,
+            **memory_stats(),
+        }
+        log_json_stats(stats)
+        return stats
+
+
+class IncompleteViewsError(RuntimeError):
+    """Some videos did not receive all their test views."""
+
+
+class TestMeter:
+    """Combines the views of each test video and computes video-level accuracy.
+
+    Each of ``num_videos`` videos has ``num_clips`` views (temporal clips x spatial
+    crops), dataset item ``i`` being view ``i % num_clips`` of video
+    ``i // num_clips``. Views seen twice (padding of a distributed sampler) count
+    once. Views labelled -1 come from videos skipped as unreadable.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, num_videos: int, num_clips: int, num_classes: int, ensemble_method: str):
+        self.num_videos = num_videos
+        self.num_clips = num_clips
+        self.ensemble_method = ensemble_method
+        fill = 0.0 if ensemble_method == "sum" else -float("inf")
+        self.video_scores = torch.full((num_videos, num_classes), fill)
+        self.video_labels = torch.full((num_videos,), -1, dtype=torch.long)
+        self.seen = torch.zeros((num_videos, num_clips), dtype=torch.bool)
+        self.skipped = torch.zeros((num_videos,), dtype=torch.bool)
+
+    def update(self, scores: torch.Tensor, labels: torch.Tensor, item_indices: torch.Tensor) -> None:
+        """scores: (N, K) class probabilities of N views; labels, item_indices: (N,)."""
+        scores, labels, item_indices = scores.float().cpu(), labels.cpu(), item_indices.cpu()
+        for score, label, item in zip(scores, labels.tolist(), item_indices.tolist()):
+            video, clip = divmod(item, self.num_clips)
+            if label < 0:
+                self.skipped[video] = True
+                continue
+            if self.seen[video, clip]:
+                continue
+            self.seen[video, clip] = True
+            self.video_labels[video] = label
+            if self.ensemble_method == "sum":
+                self.video_scores[video] += score
+            else:
+                self.video_scores[video] = torch.maximum(self.video_scores[video], score)
+
+    def incomplete_videos(self) -> list[int]:
+        """Indices of videos (not skipped) missing at least one view."""
+        complete = self.seen.all(dim=1) | self.skipped
+        return torch.nonzero(~complete).flatten().tolist()
+
+    def finalize(self, video_names: list[str] | None = None) -> dict:
+        """Check that every view arrived, then log and return the ``test_final`` stats."""
+        missing = self.incomplete_videos()
+        if missing:
+            names = [video_names[i] if video_names else str(i) for i in missing[:20]]
+            more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+            raise IncompleteViewsError(
+                f"{len(missing)} test video(s) did not receive all {self.num_clips} views: "
+                f"{', '.join(names)}{more}."
+            )
+        kept = ~self.skipped
+        top1, top5 = topk_accuracies(self.video_scores[kept], self.video_labels[kept], (1, 5))
+        stats = {
+            "split": "test_final",
+            "top1_acc": top1,
+            "top5_acc": top5,
+            "videos": int(kept.sum()),
+            "views_per_video": self.num_clips,
+            "skipped_videos": int(self.skipped.sum()),
+        }
+        if stats["skipped_videos"]:
+            logger.warning("%d unreadable test video(s) were skipped.", stats["skipped_videos"])
+        log_json_stats(stats)
+        return stats

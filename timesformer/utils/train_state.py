@@ -1,0 +1,194 @@
+"""Training checkpoints: atomic saving, finding the last complete one, exact resume.
+
+A checkpoint ``OUTPUT_DIR/checkpoints/checkpoint_epoch_NNNNN.pyth`` (NNNNN = the
+1-based number of the epoch it ends) holds ``epoch`` (0-based, completed),
+``model_state``, ``optimizer_state``, ``scaler_state``, ``cfg`` (YAML text) and
+``rng_states`` (one per process), which is all an exact resume needs.
+"""
+
+import os
+import re
+
+import torch
+from fvcore.common.config import CfgNode
+
+from timesformer.utils import distributed as du
+from timesformer.utils.logging import get_logger
+from timesformer.utils.rng import get_rng_state, set_rng_state
+
+logger = get_logger(__name__)
+
+CHECKPOINT_SUBDIR = "checkpoints"
+_CHECKPOINT_NAME = re.compile(r"^checkpoint_epoch_(\d{5})\.pyth$")
+
+
+def get_checkpoint_dir(output_dir: str) -> str:
+    """``output_dir/checkpoints``."""
+    return os.path.join(output_dir, CHECKPOINT_SUBDIR)
+
+
+def get_path_to_checkpoint(output_dir: str, epoch: int) -> str:
+    """Path of the checkpoint written after 0-based ``epoch``."""
+    return os.path.join(get_checkpoint_dir(output_dir), f"checkpoint_epoch_{epoch + 1:05d}.pyth")
+
+
+def list_checkpoints(output_dir: str) -> list[str]:
+    """Checkpoint paths in ``output_dir/checkpoints``, oldest epoch first (temporary files ignored)."""
+    folder = get_checkpoint_dir(output_dir)
+    if not os.path.isdir(folder):
+        return []
+    names = sorted(name for name in os.listdir(folder) if _CHECKPOINT_NAME.match(name))
+    return [os.path.join(folder, name) for name in names]
+
+
+def _read(path: str) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def get_last_checkpoint(output_dir: str) -> str | None:
+    """The newest checkpoint that loads, skipping (with a warning) any that does not."""
+    for path in reversed(list_checkpoints(output_dir)):
+        try:
+            state = _read(path)
+        except Exception as error:  # a damaged file: fall back to the previous one
+            logger.warning("Skipping unreadable checkpoint %s: %s", path, error)
+            continue
+        if isinstance(state, dict) and "model_state" in state and "epoch" in state:
+            return path
+        logger.warning("Skipping %s: not a training checkpoint (no model_state/epoch).", path)
+    return None
+
+
+def atomic_torch_save(obj, path: str) -> None:
+    """``torch.save`` to a temporary file beside ``path``, flushed to disk, then renamed.
+
+    A crash at any moment leaves either the old file or the complete new one.
+    """
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    partial = f"{path}.tmp.{os.getpid()}"
+    try:
+        with open(partial, "wb") as stream:
+            torch.save(obj, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside DistributedDataParallel and/or torch.compile wrappers."""
+    while True:
+        if hasattr(model, "module"):
+            model = model.module
+        elif hasattr(model, "_orig_mod"):
+            model = model._orig_mod
+        else:
+            return model
+
+
+def _all_rng_states() -> list[dict]:
+    states = [None] * du.get_world_size()
+    if du.is_distributed():
+        torch.distributed.all_gather_object(states, get_rng_state())
+    else:
+        states[0] = get_rng_state()
+    return states
+
+
+def save_checkpoint(cfg: CfgNode, model, optimizer, epoch: int, scaler=None) -> str | None:
+    """Save the training state after 0-based ``epoch``; every process must call it.
+
+    Only the master process writes; returns the path there, None elsewhere.
+    """
+    rng_states = _all_rng_states()
+    if not du.is_master_proc():
+        return None
+    path = get_path_to_checkpoint(cfg.OUTPUT_DIR, epoch)
+    state = {
+        "epoch": epoch,
+        "model_state": unwrap_model(model).state_dict(),
+        "optimizer_state": optimizer.state_dict(),
+        "scaler_state": scaler.state_dict() if scaler is not None else None,
+        "cfg": cfg.dump(),
+        "rng_states": rng_states,
+    }
+    atomic_torch_save(state, path)
+    logger.info("Saved checkpoint %s", path)
+    return path
+
+
+def _restore_rng(state: dict) -> None:
+    states = state.get("rng_states") or []
+    if len(states) == du.get_world_size():
+        set_rng_state(states[du.get_rank()])
+    else:
+        logger.warning(
+            "Checkpoint holds random states of %d process(es), this run has %d: "
+            "random streams restart from the seed.", len(states), du.get_world_size(),
+        )
+
+
+def resume_training_state(path: str, model, optimizer, scaler=None) -> int:
+    """Restore model, optimizer, scaler and random state from ``path``; return the next epoch."""
+    from timesformer.utils.checkpoint import load_model_state
+
+    state = _read(path)
+    load_model_state(unwrap_model(model), state["model_state"], source=path)
+    if optimizer is not None and state.get("optimizer_state"):
+        optimizer.load_state_dict(state["optimizer_state"])
+    if scaler is not None and state.get("scaler_state"):
+        scaler.load_state_dict(state["scaler_state"])
+    _restore_rng(state)
+    logger.info("Resumed from %s (epoch %d done).", path, state["epoch"] + 1)
+    return state["epoch"] + 1
+
+
+def load_train_checkpoint(cfg: CfgNode, model, optimizer, scaler=None) -> int:
+    """Initialize training from a checkpoint when there is one; return the epoch to start at.
+
+    1. TRAIN.AUTO_RESUME and a checkpoint in OUTPUT_DIR: exact resume from the last one.
+    2. TRAIN.CHECKPOINT_FILE_PATH with TRAIN.FINETUNE: weights only (the head is
+       re-initialized when MODEL.NUM_CLASSES differs), from epoch 0.
+    3. TRAIN.CHECKPOINT_FILE_PATH without it: weights, and the optimizer state and
+       epoch when the file has them (epoch 0 with TRAIN.CHECKPOINT_EPOCH_RESET).
+    4. Otherwise: epoch 0 with the model as built.
+    """
+    from timesformer.utils.checkpoint import load_model_weights
+
+    if cfg.TRAIN.AUTO_RESUME:
+        last = get_last_checkpoint(cfg.OUTPUT_DIR)
+        if last is not None:
+            return resume_training_state(last, model, optimizer, scaler)
+    path = cfg.TRAIN.CHECKPOINT_FILE_PATH
+    if not path:
+        return 0
+    if cfg.TRAIN.FINETUNE:
+        load_model_weights(unwrap_model(model), path, reinit_head_on_mismatch=True,
+                           strip_prefixes=tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN))
+        return 0
+    load_model_weights(unwrap_model(model), path, strip_prefixes=tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN))
+    state = _read(path)
+    if not isinstance(state, dict) or "epoch" not in state or cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
+        return 0
+    if state.get("optimizer_state"):
+        optimizer.load_state_dict(state["optimizer_state"])
+    return state["epoch"] + 1
+
+
+def load_test_weights(cfg: CfgNode, model) -> str:
+    """Load the weights to test: TEST.CHECKPOINT_FILE_PATH, else OUTPUT_DIR's last checkpoint,
+    else TRAIN.CHECKPOINT_FILE_PATH. Returns the path used."""
+    from timesformer.utils.checkpoint import load_model_weights
+
+    path = cfg.TEST.CHECKPOINT_FILE_PATH or get_last_checkpoint(cfg.OUTPUT_DIR) or cfg.TRAIN.CHECKPOINT_FILE_PATH
+    if not path:
+        raise FileNotFoundError(
+            f"No weights to test: TEST.CHECKPOINT_FILE_PATH is empty, {get_checkpoint_dir(cfg.OUTPUT_DIR)} "
+            "holds no checkpoint and TRAIN.CHECKPOINT_FILE_PATH is empty. Set TEST.CHECKPOINT_FILE_PATH "
+            "to a checkpoint (.pyth) or train first."
+        )
+    load_model_weights(unwrap_model(model), path)
+    logger.info("Testing weights from %s", path)
+    return path
