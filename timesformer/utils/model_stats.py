@@ -2,7 +2,6 @@
 
 import torch
 from fvcore.common.config import CfgNode
-from fvcore.nn import FlopCountAnalysis
 
 from timesformer.utils.logging import get_logger
 
@@ -16,6 +15,9 @@ def count_parameters(model: torch.nn.Module) -> int:
 
 def flops_per_view(model: torch.nn.Module, cfg: CfgNode) -> float:
     """GFLOPs (fvcore counts one fused multiply-add as one FLOP) of one test view."""
+    # Imported here: importing fvcore.nn scripts a loss with the deprecated torch.jit.script.
+    from fvcore.nn import FlopCountAnalysis
+
     module = model.module if hasattr(model, "module") else model
     device = next(module.parameters()).device
     size = cfg.DATA.TEST_CROP_SIZE

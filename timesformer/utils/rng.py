@@ -7,11 +7,31 @@ import numpy as np
 import torch
 
 
+def _numpy_state() -> dict:
+    kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    return {
+        "kind": kind,
+        "keys": torch.from_numpy(keys.astype(np.int64)),
+        "position": int(position),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached_gaussian),
+    }
+
+
+def _set_numpy_state(state: dict) -> None:
+    keys = state["keys"].numpy().astype(np.uint32)
+    np.random.set_state((state["kind"], keys, state["position"], state["has_gauss"], state["cached_gaussian"]))
+
+
 def get_rng_state() -> dict:
-    """State of Python's, NumPy's and PyTorch's (CPU and CUDA) generators of this process."""
+    """State of Python's, NumPy's and PyTorch's (CPU and CUDA) generators of this process.
+
+    Made of tensors, numbers, strings and tuples only, so that checkpoints holding
+    it load with ``torch.load(..., weights_only=True)``.
+    """
     state = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": _numpy_state(),
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -22,7 +42,7 @@ def get_rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     """Restore a state from :func:`get_rng_state`."""
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    _set_numpy_state(state["numpy"])
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

@@ -13,6 +13,7 @@ import torch
 from fvcore.common.config import CfgNode
 
 from timesformer.utils import distributed as du
+from timesformer.utils.checkpoint import load_model_weights
 from timesformer.utils.logging import get_logger
 from timesformer.utils.rng import get_rng_state, set_rng_state
 
@@ -42,7 +43,7 @@ def list_checkpoints(output_dir: str) -> list[str]:
 
 
 def _read(path: str) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def get_last_checkpoint(output_dir: str) -> str | None:
@@ -130,12 +131,20 @@ def _restore_rng(state: dict) -> None:
         )
 
 
+def _load_own_model_state(model, model_state: dict, path: str) -> None:
+    try:
+        unwrap_model(model).load_state_dict(model_state, strict=True)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"Cannot resume from {path}: its weights do not fit the configured model (was the "
+            f"config changed since it was written?).\n{error}"
+        ) from error
+
+
 def resume_training_state(path: str, model, optimizer, scaler=None) -> int:
     """Restore model, optimizer, scaler and random state from ``path``; return the next epoch."""
-    from timesformer.utils.checkpoint import load_model_state
-
     state = _read(path)
-    load_model_state(unwrap_model(model), state["model_state"], source=path)
+    _load_own_model_state(model, state["model_state"], path)
     if optimizer is not None and state.get("optimizer_state"):
         optimizer.load_state_dict(state["optimizer_state"])
     if scaler is not None and state.get("scaler_state"):
@@ -155,8 +164,6 @@ def load_train_checkpoint(cfg: CfgNode, model, optimizer, scaler=None) -> int:
        epoch when the file has them (epoch 0 with TRAIN.CHECKPOINT_EPOCH_RESET).
     4. Otherwise: epoch 0 with the model as built.
     """
-    from timesformer.utils.checkpoint import load_model_weights
-
     if cfg.TRAIN.AUTO_RESUME:
         last = get_last_checkpoint(cfg.OUTPUT_DIR)
         if last is not None:
@@ -164,24 +171,25 @@ def load_train_checkpoint(cfg: CfgNode, model, optimizer, scaler=None) -> int:
     path = cfg.TRAIN.CHECKPOINT_FILE_PATH
     if not path:
         return 0
+    prefixes = tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN)
     if cfg.TRAIN.FINETUNE:
-        load_model_weights(unwrap_model(model), path, reinit_head_on_mismatch=True,
-                           strip_prefixes=tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN))
+        load_model_weights(model, path, reset_head_if_mismatch=True, clear_prefixes=prefixes)
         return 0
-    load_model_weights(unwrap_model(model), path, strip_prefixes=tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN))
+    load_model_weights(model, path, clear_prefixes=prefixes)
     state = _read(path)
     if not isinstance(state, dict) or "epoch" not in state or cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
         return 0
     if state.get("optimizer_state"):
-        optimizer.load_state_dict(state["optimizer_state"])
+        try:
+            optimizer.load_state_dict(state["optimizer_state"])
+        except ValueError as error:
+            logger.warning("Optimizer state of %s does not fit this optimizer (%s); starting it afresh.", path, error)
     return state["epoch"] + 1
 
 
 def load_test_weights(cfg: CfgNode, model) -> str:
     """Load the weights to test: TEST.CHECKPOINT_FILE_PATH, else OUTPUT_DIR's last checkpoint,
     else TRAIN.CHECKPOINT_FILE_PATH. Returns the path used."""
-    from timesformer.utils.checkpoint import load_model_weights
-
     path = cfg.TEST.CHECKPOINT_FILE_PATH or get_last_checkpoint(cfg.OUTPUT_DIR) or cfg.TRAIN.CHECKPOINT_FILE_PATH
     if not path:
         raise FileNotFoundError(
@@ -189,6 +197,6 @@ def load_test_weights(cfg: CfgNode, model) -> str:
             "holds no checkpoint and TRAIN.CHECKPOINT_FILE_PATH is empty. Set TEST.CHECKPOINT_FILE_PATH "
             "to a checkpoint (.pyth) or train first."
         )
-    load_model_weights(unwrap_model(model), path)
+    load_model_weights(model, path)
     logger.info("Testing weights from %s", path)
     return path

@@ -1,0 +1,136 @@
+"""The training loop: learning, exact resume, fine-tuning, accumulation, processes, precision."""
+
+import os
+import shutil
+
+import pytest
+import torch
+
+from engine_fixtures import json_stats, tiny_cfg, train_and_save_rank_weights, write_color_dataset
+from timesformer.models import build_model
+from timesformer.models.optimizer import construct_optimizer
+from timesformer.utils.misc import launch_job
+from timesformer.utils.train_state import get_path_to_checkpoint, list_checkpoints
+from train_net import NonFiniteLossError, accumulation_steps, train, train_epoch
+from timesformer.utils.meters import TrainMeter
+
+
+@pytest.fixture(scope="module")
+def color_data(tmp_path_factory):
+    return write_color_dataset(str(tmp_path_factory.mktemp("color_data")))
+
+
+def _weights(path):
+    return torch.load(path, map_location="cpu", weights_only=False)["model_state"]
+
+
+def _assert_same_weights(a, b, atol=0.0):
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=atol, rtol=0), name
+
+
+def test_loss_falls_on_learnable_data(color_data, tmp_path):
+    cfg = tiny_cfg(color_data, str(tmp_path), "SOLVER.MAX_EPOCH", "6", "TRAIN.EVAL_PERIOD", "6")
+    train(cfg)
+    epochs = [r for r in json_stats(str(tmp_path)) if r["split"] == "train_epoch"]
+    assert len(epochs) == 6
+    assert epochs[-1]["loss"] < 0.5 * epochs[0]["loss"]
+    val = [r for r in json_stats(str(tmp_path)) if r["split"] == "val_epoch"]
+    assert val[-1]["top1_err"] == 0.0
+
+
+def test_resumed_run_ends_with_same_weights(color_data, tmp_path):
+    straight = str(tmp_path / "straight")
+    train(tiny_cfg(color_data, straight, "SOLVER.MAX_EPOCH", "3", "SOLVER.OPTIMIZING_METHOD", "adamw"))
+    # A run "killed" after epoch 2: the same output folder without its last checkpoint.
+    resumed = str(tmp_path / "resumed")
+    shutil.copytree(straight, resumed)
+    os.remove(get_path_to_checkpoint(resumed, 2))
+    os.remove(os.path.join(resumed, "stdout.log"))
+    train(tiny_cfg(color_data, resumed, "SOLVER.MAX_EPOCH", "3", "SOLVER.OPTIMIZING_METHOD", "adamw"))
+    with open(os.path.join(resumed, "stdout.log")) as log:
+        assert "Resumed from" in log.read()
+    assert [r["epoch"] for r in json_stats(resumed) if r["split"] == "train_epoch"] == ["3/3"]
+    _assert_same_weights(_weights(get_path_to_checkpoint(straight, 2)), _weights(get_path_to_checkpoint(resumed, 2)))
+
+
+def test_finetune_to_other_class_count(color_data, tmp_path):
+    source = str(tmp_path / "source")
+    train(tiny_cfg(color_data, source, "SOLVER.MAX_EPOCH", "1"))
+    source_weights = _weights(get_path_to_checkpoint(source, 0))
+    target = str(tmp_path / "target")
+    cfg = tiny_cfg(
+        color_data, target, "MODEL.NUM_CLASSES", "5", "SOLVER.MAX_EPOCH", "1", "SOLVER.BASE_LR", "1e-9",
+        "TRAIN.CHECKPOINT_FILE_PATH", get_path_to_checkpoint(source, 0), "TRAIN.FINETUNE", "True",
+    )
+    train(cfg)
+    tuned = _weights(get_path_to_checkpoint(target, 0))
+    assert tuned["model.head.weight"].shape == (5, 32)
+    # Everything but the head came from the source (a tiny LR barely moves it).
+    for name, value in source_weights.items():
+        if not name.startswith("model.head"):
+            assert torch.allclose(value, tuned[name], atol=1e-6), name
+
+
+def _loader(clips, labels, batch_size):
+    return [
+        (clips[i : i + batch_size], labels[i : i + batch_size], torch.arange(i, i + batch_size),
+         {"num_decode_failures": torch.zeros(batch_size, dtype=torch.long)})
+        for i in range(0, len(labels), batch_size)
+    ]
+
+
+def _one_epoch(cfg, batches):
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    optimizer = construct_optimizer(model, cfg)
+    train_epoch(batches, model, optimizer, None, TrainMeter(len(batches), cfg), 0, cfg)
+    return model.state_dict()
+
+
+def test_accumulated_steps_equal_one_large_batch(tmp_path):
+    torch.manual_seed(1)
+    clips, labels = torch.randn(8, 3, 2, 32, 32), torch.randint(0, 2, (8,))
+    large = tiny_cfg("", str(tmp_path), "TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "8", "SOLVER.MAX_EPOCH", "1")
+    small = tiny_cfg("", str(tmp_path), "TRAIN.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "8", "SOLVER.MAX_EPOCH", "1",
+                     "SOLVER.WARMUP_EPOCHS", "0.0", "SOLVER.LR_POLICY", "steps_with_relative_lrs",
+                     "SOLVER.STEPS", "[0]", "SOLVER.LRS", "[1.0]")
+    large.SOLVER.LR_POLICY, large.SOLVER.STEPS, large.SOLVER.LRS = "steps_with_relative_lrs", [0], [1.0]
+    assert accumulation_steps(small) == 4 and accumulation_steps(large) == 1
+    _assert_same_weights(_one_epoch(large, _loader(clips, labels, 8)), _one_epoch(small, _loader(clips, labels, 2)), atol=1e-6)
+
+
+def test_non_finite_loss_stops_with_epoch_and_iteration(tmp_path):
+    cfg = tiny_cfg("", str(tmp_path))
+    clips = torch.full((4, 3, 2, 32, 32), float("nan"))
+    batches = _loader(clips, torch.zeros(4, dtype=torch.long), 4)
+    with pytest.raises(NonFiniteLossError, match=r"at epoch 1, iteration 1.*SOLVER\.BASE_LR"):
+        _one_epoch(cfg, batches)
+
+
+def test_two_cpu_processes_match_one_process(color_data, tmp_path):
+    single = str(tmp_path / "single")
+    train(tiny_cfg(color_data, single, "SOLVER.MAX_EPOCH", "1", "TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "8"))
+    double = str(tmp_path / "double")
+    cfg = tiny_cfg(color_data, double, "SOLVER.MAX_EPOCH", "1", "NUM_PROCS", "2", "TRAIN.BATCH_SIZE", "8",
+                   "GLOBAL_BATCH_SIZE", "8", "TEST.BATCH_SIZE", "4")
+    launch_job(cfg, f"tcp://127.0.0.1:{_free_port()}", train_and_save_rank_weights)
+    rank0 = torch.load(os.path.join(double, "rank0.pt"))
+    _assert_same_weights(rank0, torch.load(os.path.join(double, "rank1.pt")))
+    _assert_same_weights(_weights(get_path_to_checkpoint(single, 0)), rank0, atol=1e-5)
+
+
+def test_bf16_mixed_precision_trains_on_cpu(color_data, tmp_path):
+    train(tiny_cfg(color_data, str(tmp_path), "SOLVER.MAX_EPOCH", "1", "TRAIN.MIXED_PRECISION", "True"))
+    epoch = [r for r in json_stats(str(tmp_path)) if r["split"] == "train_epoch"][0]
+    assert 0 < epoch["loss"] < 10
+    assert len(list_checkpoints(str(tmp_path))) == 1
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
