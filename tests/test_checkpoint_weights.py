@@ -1,0 +1,328 @@
+"""Weight loading: official .pyth and bare state dicts, ImageNet init, errors that name the problem."""
+
+import logging
+
+import numpy as np
+import pytest
+import safetensors.torch
+import timm
+import torch
+from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
+
+from timesformer.config.defaults import get_cfg
+from timesformer.models import TimeSformer, build_model
+from timesformer.utils.checkpoint import CheckpointError, load_model_weights, load_pretrained_imagenet
+
+ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
+
+
+def tiny_cfg(attention_type="divided_space_time", crop=32, frames=4, classes=5):
+    """A 2-block, 32-wide TimeSformer (patches of 8), CPU."""
+    cfg = get_cfg()
+    cfg.NUM_GPUS = 0
+    cfg.TIMESFORMER.ATTENTION_TYPE = attention_type
+    cfg.TIMESFORMER.EMBED_DIM = 32
+    cfg.TIMESFORMER.DEPTH = 2
+    cfg.TIMESFORMER.NUM_HEADS = 4
+    cfg.TIMESFORMER.PATCH_SIZE = 8
+    cfg.DATA.TRAIN_CROP_SIZE = crop
+    cfg.DATA.NUM_FRAMES = frames
+    cfg.MODEL.NUM_CLASSES = classes
+    return cfg
+
+
+def random_state(model):
+    generator = torch.Generator().manual_seed(0)
+    return {name: torch.randn(t.shape, generator=generator) for name, t in model.state_dict().items()}
+
+
+def assert_weights_equal(model, state):
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(tensor, state[name], msg=name)
+
+
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+def test_official_pyth_loads_with_no_missing_or_unexpected_keys(attention_type, tmp_path, caplog):
+    cfg = tiny_cfg(attention_type)
+    state = random_state(build_model(cfg))
+    path = tmp_path / "TimeSformer_official.pyth"
+    torch.save({"epoch": 15, "model_state": state, "optimizer_state": {}, "cfg": cfg.dump()}, path)
+    model = build_model(cfg)
+    with caplog.at_level(logging.INFO):
+        result = load_model_weights(model, str(path))
+    assert result.missing == [] and result.unexpected == []
+    assert len(result.loaded) == len(state)
+    assert_weights_equal(model, state)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith(f"Loaded {len(state)} tensors") for m in messages)
+    assert any(m.startswith("Missing") and m.endswith("none.") for m in messages)
+    assert any(m.startswith("Unexpected") and m.endswith("none.") for m in messages)
+
+
+def test_bare_state_dict_with_ddp_prefix_loads(tmp_path):
+    cfg = tiny_cfg()
+    state = random_state(build_model(cfg))
+    path = tmp_path / "weights.pth"
+    torch.save({f"module.{name}": tensor for name, tensor in state.items()}, path)
+    model = build_model(cfg)
+    load_model_weights(model, str(path))
+    assert_weights_equal(model, state)
+
+
+def test_vision_transformer_names_and_safetensors_load(tmp_path):
+    cfg = tiny_cfg()
+    state = random_state(build_model(cfg))
+    path = tmp_path / "weights.safetensors"
+    safetensors.torch.save_file({name.removeprefix("model."): t for name, t in state.items()}, str(path))
+    model = build_model(cfg)
+    load_model_weights(model, str(path))
+    assert_weights_equal(model, state)
+
+
+def test_clear_name_patterns_are_stripped(tmp_path):
+    cfg = tiny_cfg()
+    state = random_state(build_model(cfg))
+    path = tmp_path / "ema.pth"
+    torch.save({"state_dict": {f"ema.{name}": t for name, t in state.items()}}, path)
+    model = build_model(cfg)
+    load_model_weights(model, str(path), clear_prefixes=("ema.",))
+    assert_weights_equal(model, state)
+
+
+def test_timesformer_pretrained_model_loads_official_pyth_and_resets_a_different_head(tmp_path):
+    kwargs = dict(img_size=32, patch_size=8, num_frames=4, embed_dim=32, depth=2, num_heads=4)
+    state = random_state(TimeSformer(num_classes=5, **kwargs))
+    path = tmp_path / "k400.pyth"
+    torch.save({"model_state": state}, path)
+    same = TimeSformer(num_classes=5, pretrained_model=str(path), **kwargs)
+    assert_weights_equal(same, state)
+    other_classes = TimeSformer(num_classes=3, pretrained_model=str(path), **kwargs)
+    for name, tensor in other_classes.state_dict().items():
+        if not name.startswith("model.head."):
+            torch.testing.assert_close(tensor, state[name], msg=name)
+    assert other_classes.model.head.weight.shape == (3, 32)
+
+
+def test_checkpoint_of_another_size_is_resized_to_the_model(tmp_path):
+    state = random_state(build_model(tiny_cfg(crop=32, frames=2)))
+    path = tmp_path / "small.pyth"
+    torch.save({"model_state": state}, path)
+    model = build_model(tiny_cfg(crop=48, frames=4))
+    load_model_weights(model, str(path))
+    time_embed = model.model.time_embed[0]
+    old_time_embed = state["model.time_embed"][0]
+    for frame, source in enumerate([0, 0, 1, 1]):
+        torch.testing.assert_close(time_embed[frame], old_time_embed[source])
+    assert model.model.pos_embed.shape == (1, 1 + 6 * 6, 32)
+    torch.testing.assert_close(model.model.pos_embed[0, 0], state["model.pos_embed"][0, 0])
+
+
+def test_shape_mismatch_names_the_parameter_and_shapes_and_changes_nothing(tmp_path):
+    cfg = tiny_cfg()
+    state = random_state(build_model(cfg))
+    state["model.blocks.1.mlp.fc1.weight"] = torch.zeros(64, 32)
+    path = tmp_path / "bad.pyth"
+    torch.save({"model_state": state}, path)
+    model = build_model(cfg)
+    before = {name: t.clone() for name, t in model.state_dict().items()}
+    expected = r"blocks\.1\.mlp\.fc1\.weight: checkpoint \(64, 32\) vs model \(128, 32\)"
+    with pytest.raises(CheckpointError, match=expected):
+        load_model_weights(model, str(path))
+    assert_weights_equal(model, before)
+
+
+def test_different_head_fails_unless_reset_is_asked(tmp_path):
+    state = random_state(build_model(tiny_cfg(classes=5)))
+    path = tmp_path / "k400.pyth"
+    torch.save({"model_state": state}, path)
+    model = build_model(tiny_cfg(classes=3))
+    with pytest.raises(CheckpointError, match=r"head\.weight: checkpoint \(5, 32\) vs model \(3, 32\)"):
+        load_model_weights(model, str(path))
+    result = load_model_weights(model, str(path), reset_head_if_mismatch=True)
+    assert result.missing == ["head.weight", "head.bias"]
+
+
+def test_other_attention_type_is_refused_when_strict_and_reported_otherwise(tmp_path):
+    state = random_state(build_model(tiny_cfg("divided_space_time")))
+    path = tmp_path / "divided.pyth"
+    torch.save({"model_state": state}, path)
+    model = build_model(tiny_cfg("joint_space_time"))
+    with pytest.raises(CheckpointError, match=r"unexpected blocks\.0\.temporal_norm1\.weight.*ATTENTION_TYPE"):
+        load_model_weights(model, str(path))
+    result = load_model_weights(model, str(path), strict=False)
+    assert result.missing == []
+    assert len(result.unexpected) == 2 * 8  # 4 temporal modules x (weight, bias) x 2 blocks
+
+
+def test_files_that_are_not_checkpoints_say_so(tmp_path):
+    model = build_model(tiny_cfg())
+    text = tmp_path / "notes.pyth"
+    text.write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match="notes.pyth is not a PyTorch checkpoint"):
+        load_model_weights(model, str(text))
+    listing = tmp_path / "list.pth"
+    torch.save([1, 2, 3], listing)
+    with pytest.raises(CheckpointError, match="list.pth is not a model checkpoint"):
+        load_model_weights(model, str(listing))
+    with pytest.raises(CheckpointError, match="no such file"):
+        load_model_weights(model, str(tmp_path / "missing.pyth"))
+    with pytest.raises(CheckpointError, match="without Hugging Face weights"):
+        load_model_weights(model, str(tmp_path))
+
+
+# ---------------------------------------------------------------------------- #
+# ImageNet initialization
+# ---------------------------------------------------------------------------- #
+
+
+def image_vit(img_size=32, num_classes=10):
+    """A timm ViT of the tiny video model's width, depth and heads, random weights."""
+    torch.manual_seed(0)
+    model = TimmVisionTransformer(
+        img_size=img_size, patch_size=8, embed_dim=32, depth=2, num_heads=4, num_classes=num_classes
+    )
+    return model.eval()
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_imagenet_init_copies_spatial_weights_into_temporal_ones(suffix, tmp_path, caplog):
+    image_model = image_vit(img_size=32)
+    image_state = image_model.state_dict()
+    path = str(tmp_path / f"vit{suffix}")
+    if suffix == ".safetensors":
+        safetensors.torch.save_file(image_state, path)
+    else:
+        torch.save(image_state, path)
+    cfg = tiny_cfg(crop=48, classes=5)
+    cfg.TIMESFORMER.PRETRAINED_MODEL = path
+    with caplog.at_level(logging.INFO):
+        vit = build_model(cfg).model
+    for index, block in enumerate(vit.blocks):
+        for name in ("norm1.weight", "attn.qkv.weight", "attn.proj.bias", "mlp.fc2.weight"):
+            torch.testing.assert_close(block.get_parameter(name), image_state[f"blocks.{index}.{name}"])
+        torch.testing.assert_close(block.temporal_attn.qkv.weight, image_state[f"blocks.{index}.attn.qkv.weight"])
+        torch.testing.assert_close(block.temporal_attn.proj.bias, image_state[f"blocks.{index}.attn.proj.bias"])
+        torch.testing.assert_close(block.temporal_norm1.weight, image_state[f"blocks.{index}.norm1.weight"])
+        assert torch.count_nonzero(block.temporal_fc.weight) == 0 and torch.count_nonzero(block.temporal_fc.bias) == 0
+    torch.testing.assert_close(vit.patch_embed.proj.weight, image_state["patch_embed.proj.weight"])
+    assert vit.pos_embed.shape == (1, 1 + 6 * 6, 32)  # resized from the 4x4 grid
+    torch.testing.assert_close(vit.pos_embed[0, 0], image_state["pos_embed"][0, 0])
+    assert vit.head.weight.shape == (5, 32)  # ImageNet head (10 classes) dropped
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("Missing") and "time_embed" in m and "head.weight" in m for m in messages)
+    assert any(m.startswith("Unexpected") for m in messages)
+    assert any(m.startswith("Loaded") for m in messages)
+
+
+@pytest.mark.parametrize("attention_type", ["divided_space_time", "space_only"])
+def test_imagenet_initialized_model_sees_a_still_clip_as_the_image(attention_type, tmp_path):
+    """With temporal_fc and time_embed zero, T copies of an image give the image ViT's feature."""
+    image_model = image_vit(img_size=32)
+    path = tmp_path / "vit.pth"
+    torch.save(image_model.state_dict(), path)
+    model = build_model(tiny_cfg(attention_type, crop=32)).eval()
+    load_pretrained_imagenet(model, str(path))
+    image = torch.randn(2, 3, 32, 32)
+    clip = image.unsqueeze(2).expand(2, 3, 4, 32, 32)
+    with torch.no_grad():
+        expected = image_model.forward_head(image_model.forward_features(image), pre_logits=True)
+        torch.testing.assert_close(model.forward_features(clip), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_imagenet_linear_patch_embedding_is_reshaped_to_a_convolution(tmp_path):
+    image_state = image_vit().state_dict()
+    conv_weight = image_state["patch_embed.proj.weight"]
+    image_state["patch_embed.proj.weight"] = conv_weight.flatten(1)  # (D, 3*p*p), as old JAX ports
+    path = tmp_path / "vit_linear_patch.pth"
+    torch.save({"model": image_state}, path)
+    model = build_model(tiny_cfg())
+    load_pretrained_imagenet(model, str(path))
+    torch.testing.assert_close(model.model.patch_embed.proj.weight, conv_weight)
+
+
+def test_imagenet_init_of_another_width_names_the_shapes(tmp_path):
+    image_state = TimmVisionTransformer(img_size=32, patch_size=8, embed_dim=16, depth=2, num_heads=4).state_dict()
+    path = tmp_path / "vit_narrow.pth"
+    torch.save(image_state, path)
+    model = build_model(tiny_cfg())
+    with pytest.raises(CheckpointError, match=r"cls_token: checkpoint \(1, 1, 16\) vs model \(1, 1, 32\)"):
+        load_pretrained_imagenet(model, str(path))
+
+
+def test_timm_name_offline_says_how_to_supply_weights(monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("We couldn't connect to 'https://huggingface.co'")
+
+    monkeypatch.setattr(timm, "create_model", offline)
+    model = build_model(tiny_cfg())
+    expected = r"(?s)offline.*torch\.save\(timm\.create_model\('vit_base_patch16_224'.*PRETRAINED_MODEL"
+    with pytest.raises(CheckpointError, match=expected):
+        load_pretrained_imagenet(model, "vit_base_patch16_224")
+
+
+def test_unknown_pretrained_model_names_and_missing_files_are_explained():
+    model = build_model(tiny_cfg())
+    with pytest.raises(CheckpointError, match="neither a file nor a timm model name"):
+        load_pretrained_imagenet(model, "not_a_model_anywhere")
+    with pytest.raises(CheckpointError, match="no such file"):
+        load_pretrained_imagenet(model, "/nonexistent/vit.pth")
+
+
+def test_empty_pretrained_model_means_random_init():
+    cfg = tiny_cfg()
+    torch.manual_seed(0)
+    first = build_model(cfg)
+    torch.manual_seed(1)
+    second = build_model(cfg)
+    assert not torch.equal(first.model.pos_embed, second.model.pos_embed)
+
+
+def save_as_jax_npz(image_state, path, num_heads=4):
+    """Write a timm ViT state dict in the layout of Google's JAX ViT ``.npz`` files."""
+    dim = image_state["cls_token"].shape[-1]
+
+    def heads(weight):  # (heads * head_dim, D_in) linear weight -> (D_in, heads, head_dim) kernel
+        return weight.T.reshape(dim, num_heads, -1)
+
+    arrays = {
+        "embedding/kernel": image_state["patch_embed.proj.weight"].permute(2, 3, 1, 0),
+        "embedding/bias": image_state["patch_embed.proj.bias"],
+        "cls": image_state["cls_token"],
+        "Transformer/posembed_input/pos_embedding": image_state["pos_embed"],
+        "Transformer/encoder_norm/scale": image_state["norm.weight"],
+        "Transformer/encoder_norm/bias": image_state["norm.bias"],
+    }
+    depth = len({key.split(".")[1] for key in image_state if key.startswith("blocks.")})
+    for index in range(depth):
+        block, jax_block = f"blocks.{index}.", f"Transformer/encoderblock_{index}/"
+        attention = jax_block + "MultiHeadDotProductAttention_1/"
+        for norm, jax_norm in (("norm1", "LayerNorm_0"), ("norm2", "LayerNorm_2")):
+            arrays[f"{jax_block}{jax_norm}/scale"] = image_state[f"{block}{norm}.weight"]
+            arrays[f"{jax_block}{jax_norm}/bias"] = image_state[f"{block}{norm}.bias"]
+        qkv_weight, qkv_bias = image_state[f"{block}attn.qkv.weight"], image_state[f"{block}attn.qkv.bias"]
+        for part, weight, bias in zip(("query", "key", "value"), qkv_weight.chunk(3), qkv_bias.chunk(3)):
+            arrays[f"{attention}{part}/kernel"] = heads(weight)
+            arrays[f"{attention}{part}/bias"] = bias.reshape(num_heads, -1)
+        proj_weight = image_state[f"{block}attn.proj.weight"]  # (D_out, heads * head_dim)
+        arrays[f"{attention}out/kernel"] = proj_weight.reshape(dim, num_heads, -1).permute(1, 2, 0)
+        arrays[f"{attention}out/bias"] = image_state[f"{block}attn.proj.bias"]
+        for layer in range(2):
+            dense = f"{jax_block}MlpBlock_3/Dense_{layer}/"
+            arrays[dense + "kernel"] = image_state[f"{block}mlp.fc{layer + 1}.weight"].T
+            arrays[dense + "bias"] = image_state[f"{block}mlp.fc{layer + 1}.bias"]
+    np.savez(path, **{name: tensor.detach().numpy() for name, tensor in arrays.items()})
+
+
+def test_imagenet_init_reads_jax_npz_through_timm(tmp_path):
+    image_state = image_vit().state_dict()
+    path = tmp_path / "ViT-Ti_8.npz"
+    save_as_jax_npz(image_state, path)
+    model = build_model(tiny_cfg())
+    load_pretrained_imagenet(model, str(path))
+    vit = model.model
+    torch.testing.assert_close(vit.patch_embed.proj.weight, image_state["patch_embed.proj.weight"])
+    torch.testing.assert_close(vit.pos_embed, image_state["pos_embed"])
+    torch.testing.assert_close(vit.blocks[1].attn.qkv.weight, image_state["blocks.1.attn.qkv.weight"])
+    torch.testing.assert_close(vit.blocks[1].temporal_attn.proj.weight, image_state["blocks.1.attn.proj.weight"])
+    torch.testing.assert_close(vit.blocks[0].mlp.fc1.weight, image_state["blocks.0.mlp.fc1.weight"])
+    torch.testing.assert_close(vit.norm.bias, image_state["norm.bias"])

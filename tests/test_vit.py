@@ -1,0 +1,239 @@
+"""The TimeSformer model: shapes, parameter names, gradients, embedding resize, options."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import timesformer.models.build as build_module
+import timesformer.models.vit as vit_module
+from timesformer.config.defaults import get_cfg
+from timesformer.models import MODEL_REGISTRY, TimeSformer, build_model
+from timesformer.models.attention import Attention
+from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+from timesformer.utils.checkpoint import load_model_weights
+
+ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
+BLOCK_MEMBERS = ("norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2")
+TEMPORAL_MEMBERS = ("temporal_norm1", "temporal_attn.qkv", "temporal_attn.proj", "temporal_fc")
+
+
+def tiny_cfg(attention_type="divided_space_time", **overrides):
+    """A 2-block, 32-wide TimeSformer on 4 frames of 32x32 (patches of 8), 5 classes, CPU."""
+    cfg = get_cfg()
+    cfg.NUM_GPUS = 0
+    cfg.TIMESFORMER.ATTENTION_TYPE = attention_type
+    cfg.TIMESFORMER.EMBED_DIM = 32
+    cfg.TIMESFORMER.DEPTH = 2
+    cfg.TIMESFORMER.NUM_HEADS = 4
+    cfg.TIMESFORMER.PATCH_SIZE = 8
+    cfg.DATA.TRAIN_CROP_SIZE = 32
+    cfg.DATA.NUM_FRAMES = 4
+    cfg.MODEL.NUM_CLASSES = 5
+    for key, value in overrides.items():
+        section, name = key.split("__")
+        cfg[section][name] = value
+    return cfg
+
+
+def randomize_(model):
+    """Give every parameter random values (zero-initialized ones would hide paths)."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
+    return model
+
+
+def expected_names(attention_type, depth=2):
+    names = ["model.cls_token", "model.pos_embed", "model.patch_embed.proj.weight", "model.patch_embed.proj.bias"]
+    if attention_type != "space_only":
+        names.append("model.time_embed")
+    members = BLOCK_MEMBERS + (TEMPORAL_MEMBERS if attention_type == "divided_space_time" else ())
+    for index in range(depth):
+        names += [f"model.blocks.{index}.{member}.{leaf}" for member in members for leaf in ("weight", "bias")]
+    names += ["model.norm.weight", "model.norm.bias", "model.head.weight", "model.head.bias"]
+    return sorted(names)
+
+
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+def test_parameter_names_are_the_official_ones(attention_type):
+    model = build_model(tiny_cfg(attention_type))
+    assert sorted(model.state_dict()) == expected_names(attention_type)
+
+
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize(
+    "frames, height, width",
+    [(4, 32, 32), (2, 32, 32), (6, 32, 32), (4, 48, 48), (3, 16, 40)],
+    ids=["configured", "fewer-frames", "more-frames", "larger-crop", "smaller-nonsquare"],
+)
+def test_logits_and_features_shapes(attention_type, frames, height, width):
+    model = build_model(tiny_cfg(attention_type)).eval()
+    clip = torch.randn(2, 3, frames, height, width)
+    with torch.no_grad():
+        logits = model(clip)
+        features = model.forward_features(clip)
+    assert logits.shape == (2, 5)
+    assert features.shape == (2, 32)
+    assert torch.isfinite(logits).all()
+    torch.testing.assert_close(model.model.head(features), logits)
+
+
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("frames, size", [(4, 32), (6, 48)], ids=["configured", "resized-embeddings"])
+def test_gradients_reach_every_parameter(attention_type, frames, size):
+    cfg = tiny_cfg(attention_type, MODEL__DROPOUT_RATE=0.0, TIMESFORMER__DROP_PATH_RATE=0.0)
+    model = randomize_(build_model(cfg)).train()  # stochastic depth would zero whole branches
+    model(torch.randn(2, 3, frames, size, size)).logsumexp(dim=1).sum().backward()
+    without_gradient = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert without_gradient == []
+
+
+def test_batch_elements_are_independent():
+    """Changing one clip of the batch leaves the other clip's logits unchanged (no mixing over B)."""
+    model = randomize_(build_model(tiny_cfg())).eval()
+    clips = torch.randn(2, 3, 4, 32, 32)
+    changed = clips.clone()
+    changed[1] = torch.randn(3, 4, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(model(clips)[0], model(changed)[0])
+
+
+def test_attention_is_softmax_of_scaled_dot_products():
+    torch.manual_seed(0)
+    attention = Attention(dim=16, num_heads=2).eval()
+    x = torch.randn(3, 5, 7, 16)  # two leading group dimensions
+    q, k, v = attention.qkv(x).unflatten(-1, (3, 2, 8)).movedim(-3, 0).transpose(-3, -2)
+    weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(8), dim=-1)
+    expected = attention.proj((weights @ v).transpose(-3, -2).flatten(-2))
+    torch.testing.assert_close(attention(x), expected)
+
+
+def test_temporal_fc_and_time_embed_start_at_zero():
+    model = build_model(tiny_cfg()).model
+    assert torch.count_nonzero(model.time_embed) == 0
+    for block in model.blocks:
+        assert torch.count_nonzero(block.temporal_fc.weight) == 0
+        assert torch.count_nonzero(block.temporal_fc.bias) == 0
+
+
+def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
+    cfg = tiny_cfg(TIMESFORMER__DEPTH=3, TIMESFORMER__DROP_PATH_RATE=0.2, MODEL__DROPOUT_RATE=0.3)
+    model = build_model(cfg).model
+    rates = [getattr(block.drop_path, "drop_prob", 0.0) for block in model.blocks]
+    assert rates == pytest.approx([0.0, 0.1, 0.2])
+    assert model.head_drop.p == 0.3
+
+
+def test_head_dropout_is_active_in_training_only():
+    model = randomize_(build_model(tiny_cfg(TIMESFORMER__DROP_PATH_RATE=0.0, MODEL__DROPOUT_RATE=0.5)))
+    clip = torch.randn(2, 3, 4, 32, 32)
+    model.train()
+    with torch.no_grad():
+        assert not torch.equal(model(clip), model(clip))
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(clip), model(clip))
+
+
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+def test_activation_checkpointing_gives_the_same_gradients(attention_type, monkeypatch):
+    cfg = tiny_cfg(attention_type, TIMESFORMER__DROP_PATH_RATE=0.2, MODEL__DROPOUT_RATE=0.0)
+    plain = randomize_(build_model(cfg)).train()
+    cfg.TIMESFORMER.ACTIVATION_CHECKPOINTING = True
+    checkpointed = randomize_(build_model(cfg)).train()
+    calls = []
+    real_checkpoint = vit_module.checkpoint
+    monkeypatch.setattr(vit_module, "checkpoint", lambda *a, **k: calls.append(1) or real_checkpoint(*a, **k))
+    clip = torch.randn(2, 3, 4, 32, 32)
+    for model in (plain, checkpointed):
+        torch.manual_seed(1)  # same stochastic-depth draws in both
+        model(clip).logsumexp(dim=1).sum().backward()
+    assert len(calls) == cfg.TIMESFORMER.DEPTH
+    for (name, p), q in zip(plain.named_parameters(), checkpointed.parameters()):
+        torch.testing.assert_close(q.grad, p.grad, msg=name)
+
+
+def test_pos_embed_resize_keeps_cls_and_identity_at_same_grid():
+    pos_embed = torch.randn(1, 1 + 4 * 4, 8)
+    assert resize_pos_embed(pos_embed, (4, 4)) is pos_embed
+    resized = resize_pos_embed(pos_embed, (6, 2), old_grid=(4, 4))
+    assert resized.shape == (1, 1 + 6 * 2, 8)
+    torch.testing.assert_close(resized[:, 0], pos_embed[:, 0])
+
+
+def test_time_embed_resize_repeats_nearest_frames():
+    time_embed = torch.arange(2.0).view(1, 2, 1).expand(1, 2, 3)
+    resized = resize_time_embed(time_embed, 4)
+    assert resized[0, :, 0].tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert resize_time_embed(time_embed, 2) is time_embed
+
+
+def test_model_at_another_size_uses_resized_embeddings():
+    """A clip of other size equals the model whose embeddings were resized to that size beforehand."""
+    cfg = tiny_cfg()
+    model = randomize_(build_model(cfg)).eval()
+    cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.NUM_FRAMES = 48, 6
+    resized = build_model(cfg).eval()
+    state = model.state_dict()
+    state["model.pos_embed"] = resize_pos_embed(state["model.pos_embed"], (6, 6))
+    state["model.time_embed"] = F.interpolate(state["model.time_embed"].transpose(1, 2), size=6).transpose(1, 2)
+    resized.load_state_dict(state)
+    clip = torch.randn(1, 3, 6, 48, 48)
+    with torch.no_grad():
+        torch.testing.assert_close(model(clip), resized(clip))
+
+
+def test_timesformer_class_takes_the_readme_arguments():
+    model = TimeSformer(img_size=32, patch_size=8, num_classes=7, num_frames=2, attention_type="divided_space_time",
+                        embed_dim=16, depth=1, num_heads=2)
+    assert model(torch.randn(1, 3, 2, 32, 32)).shape == (1, 7)
+    assert "model.blocks.0.temporal_fc.weight" in model.state_dict()
+    with pytest.raises(ValueError, match="attention_type is 'spatial'"):
+        TimeSformer(attention_type="spatial", depth=1)
+
+
+def test_build_model_stays_on_cpu_without_gpus_and_unwrapped_in_one_process():
+    model = build_model(tiny_cfg())
+    assert type(model).__name__ == "vit_base_patch16_224"
+    assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+def test_build_model_unknown_name_lists_registered_models():
+    cfg = tiny_cfg()
+    cfg.MODEL.MODEL_NAME = "vit_huge"
+    with pytest.raises(KeyError, match="'vit_huge'.*vit_base_patch16_224"):
+        build_model(cfg)
+    assert "vit_base_patch16_224" in MODEL_REGISTRY
+
+
+@pytest.fixture
+def one_process_group(tmp_path):
+    """A gloo process group of this one process (DistributedDataParallel needs one)."""
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1)
+    yield
+    torch.distributed.destroy_process_group()
+
+
+def test_build_model_wraps_in_ddp_when_distributed(one_process_group, monkeypatch, tmp_path):
+    monkeypatch.setattr(build_module, "get_world_size", lambda: 2)
+    model = build_model(tiny_cfg())
+    assert isinstance(model, torch.nn.parallel.DistributedDataParallel)
+    assert model.device_ids is None  # CPU / gloo
+    assert model(torch.randn(1, 3, 4, 32, 32)).shape == (1, 5)
+    torch.save({"model_state": model.state_dict()}, tmp_path / "ddp.pyth")  # keys: module.model.*
+    fresh = build_model(tiny_cfg())
+    load_model_weights(fresh, str(tmp_path / "ddp.pyth"))
+    torch.testing.assert_close(fresh.module.model.pos_embed, model.module.model.pos_embed)
+
+
+def test_build_model_compiles_when_asked(tmp_path):
+    model = build_model(tiny_cfg(MODEL__COMPILE=True))
+    assert isinstance(model, torch._dynamo.eval_frame.OptimizedModule)
+    state = model.state_dict()  # keys: _orig_mod.model.*
+    torch.save(state, tmp_path / "compiled.pth")
+    plain = build_model(tiny_cfg())
+    load_model_weights(plain, str(tmp_path / "compiled.pth"))
+    torch.testing.assert_close(plain.model.pos_embed, state["_orig_mod.model.pos_embed"])

@@ -1,0 +1,238 @@
+"""TimeSformer: a Vision Transformer over video clips.
+
+:class:`VisionTransformer` is the network; :class:`vit_base_patch16_224` (the
+registered name of the official release, MODEL.MODEL_NAME) builds it from a
+config and :class:`TimeSformer` from keyword arguments, as the original README
+does. Both hold it as ``self.model``, so their parameter names are those of the
+official checkpoints (``model.cls_token``, ``model.blocks.0.temporal_attn.qkv.weight``...).
+"""
+
+import torch
+from einops import rearrange
+from fvcore.common.config import CfgNode
+from timm.layers import PatchEmbed, trunc_normal_
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from timesformer.models.attention import BLOCKS
+from timesformer.models.build import MODEL_REGISTRY
+from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+
+
+class VisionTransformer(nn.Module):
+    """Video ViT with divided, joint or space-only space-time attention.
+
+    Input ``(B, 3, T, H, W)``; H and W multiples of ``patch_size``. Clips whose
+    patch grid or frame count differ from ``img_size`` / ``num_frames`` get
+    resized position / time embeddings (:mod:`timesformer.models.embeddings`).
+
+    Tokens inside the network: divided and joint use ``(B, 1 + N*T, D)``, the CLS
+    token first, then patches in ``(n t)`` order (N patches per frame);
+    space-only uses ``(B, T, 1 + N, D)``, a CLS token per frame whose T outputs are
+    averaged before the final norm.
+    """
+
+    def __init__(
+        self,
+        img_size: int = 224,
+        patch_size: int = 16,
+        in_chans: int = 3,
+        num_classes: int = 400,
+        embed_dim: int = 768,
+        depth: int = 12,
+        num_heads: int = 12,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_path_rate: float = 0.1,
+        dropout: float = 0.0,
+        num_frames: int = 8,
+        attention_type: str = "divided_space_time",
+        activation_checkpointing: bool = False,
+    ):
+        """
+        Args:
+            drop_path_rate: stochastic depth of the last block, rising linearly from 0.
+            dropout: dropout on the pooled feature, before the head.
+            activation_checkpointing: recompute each block in the backward pass.
+        """
+        super().__init__()
+        if attention_type not in BLOCKS:
+            raise ValueError(f"attention_type is {attention_type!r}; expected one of {', '.join(BLOCKS)}.")
+        self.attention_type = attention_type
+        self.num_classes = num_classes
+        self.num_features = self.embed_dim = embed_dim
+        self.activation_checkpointing = activation_checkpointing
+        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim, strict_img_size=False)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, embed_dim))
+        if attention_type != "space_only":
+            self.time_embed = nn.Parameter(torch.zeros(1, num_frames, embed_dim))
+        block_class = BLOCKS[attention_type]
+        drop_path_rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        self.blocks = nn.ModuleList(
+            block_class(embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop_path=rate)
+            for rate in drop_path_rates
+        )
+        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
+        self.head_drop = nn.Dropout(dropout)
+        self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """Random init of the official code.
+
+        Truncated normal (std 0.02) for linear layers, CLS token and position
+        embedding; zero time embedding and ``temporal_fc``, so that a divided block
+        starts as the image block it is initialized from.
+        """
+        trunc_normal_(self.pos_embed, std=0.02)
+        trunc_normal_(self.cls_token, std=0.02)
+        self.apply(_init_linear_and_norm)
+        for block in self.blocks:
+            if hasattr(block, "temporal_fc"):
+                nn.init.zeros_(block.temporal_fc.weight)
+                nn.init.zeros_(block.temporal_fc.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, T, H, W) -> logits (B, num_classes)."""
+        return self.head(self.head_drop(self.forward_features(x)))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, T, H, W) -> the normalized CLS feature (B, D), the input of the head."""
+        num_frames = x.shape[2]
+        tokens = self.embed(x)
+        for block in self.blocks:
+            if self.activation_checkpointing and self.training and torch.is_grad_enabled():
+                tokens = checkpoint(block, tokens, num_frames, use_reentrant=False)
+            else:
+                tokens = block(tokens, num_frames)
+        return self.norm(self._cls_output(tokens))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, T, H, W) -> tokens with position (and time) embeddings.
+
+        Returns (B, 1 + N*T, D) for divided and joint attention, (B, T, 1 + N, D) for space-only.
+        """
+        batch, _, num_frames, height, width = x.shape
+        patch_h, patch_w = self.patch_embed.patch_size
+        pos_embed = self._pos_embed_for((height // patch_h, width // patch_w))
+        patches = self.patch_embed(rearrange(x, "b c t h w -> (b t) c h w"))  # (B*T, N, D)
+        patches = patches.unflatten(0, (batch, num_frames)) + pos_embed[:, 1:].unsqueeze(1)
+        cls_token = self.cls_token + pos_embed[:, :1]  # (1, 1, D)
+        if self.attention_type == "space_only":
+            frame_cls = cls_token.unsqueeze(1).expand(batch, num_frames, 1, -1)
+            return torch.cat((frame_cls, patches), dim=2)
+        patches = patches + resize_time_embed(self.time_embed, num_frames).unsqueeze(2)
+        patches = rearrange(patches, "b t n d -> b (n t) d")
+        return torch.cat((cls_token.expand(batch, 1, -1), patches), dim=1)
+
+    def _pos_embed_for(self, grid: tuple[int, int]) -> torch.Tensor:
+        """The position embedding (1, 1 + h*w, D) for a patch grid (h, w)."""
+        if tuple(grid) == tuple(self.patch_embed.grid_size):
+            return self.pos_embed
+        return resize_pos_embed(self.pos_embed, grid, old_grid=self.patch_embed.grid_size)
+
+    def _cls_output(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The CLS token after the blocks, (B, D); space-only averages the frames' CLS tokens."""
+        if self.attention_type == "space_only":
+            return tokens[:, :, 0].mean(dim=1)
+        return tokens[:, 0]
+
+
+def _init_linear_and_norm(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear):
+        trunc_normal_(module.weight, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def vit_kwargs_from_cfg(cfg: CfgNode) -> dict:
+    """The :class:`VisionTransformer` arguments a config describes."""
+    tf = cfg.TIMESFORMER
+    return dict(
+        img_size=cfg.DATA.TRAIN_CROP_SIZE,
+        patch_size=tf.PATCH_SIZE,
+        num_classes=cfg.MODEL.NUM_CLASSES,
+        embed_dim=tf.EMBED_DIM,
+        depth=tf.DEPTH,
+        num_heads=tf.NUM_HEADS,
+        mlp_ratio=tf.MLP_RATIO,
+        drop_path_rate=tf.DROP_PATH_RATE,
+        dropout=cfg.MODEL.DROPOUT_RATE,
+        num_frames=cfg.DATA.NUM_FRAMES,
+        attention_type=tf.ATTENTION_TYPE,
+        activation_checkpointing=tf.ACTIVATION_CHECKPOINTING,
+    )
+
+
+class _VideoClassifier(nn.Module):
+    """Holds the network as ``self.model`` (the official parameter names)."""
+
+    model: VisionTransformer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, T, H, W) -> logits (B, num_classes)."""
+        return self.model(x)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, T, H, W) -> the CLS feature before the head, (B, D)."""
+        return self.model.forward_features(x)
+
+
+@MODEL_REGISTRY.register()
+class vit_base_patch16_224(_VideoClassifier):  # noqa: N801 -- the official MODEL.MODEL_NAME
+    """TimeSformer built from a config; sizes from TIMESFORMER.*, not from the name.
+
+    The ImageNet weights of TIMESFORMER.PRETRAINED_MODEL, when set, initialize it
+    (:func:`timesformer.utils.checkpoint.load_pretrained_imagenet`).
+    """
+
+    def __init__(self, cfg: CfgNode):
+        super().__init__()
+        self.model = VisionTransformer(**vit_kwargs_from_cfg(cfg))
+        if cfg.TIMESFORMER.PRETRAINED_MODEL:
+            # Imported here: timesformer.utils.checkpoint imports this package.
+            from timesformer.utils.checkpoint import load_pretrained_imagenet
+
+            load_pretrained_imagenet(self.model, cfg.TIMESFORMER.PRETRAINED_MODEL)
+
+
+class TimeSformer(_VideoClassifier):
+    """TimeSformer from keyword arguments, as the original README builds it::
+
+        model = TimeSformer(img_size=224, num_classes=400, num_frames=8,
+                            attention_type="divided_space_time",
+                            pretrained_model="/path/to/TimeSformer_divST_8x32_224_K400.pyth")
+
+    ``pretrained_model``: a checkpoint of this model (official ``.pyth``, bare state
+    dict or Hugging Face checkpoint); its head is dropped when ``num_classes``
+    differs. Other keyword arguments go to :class:`VisionTransformer` (e.g.
+    ``embed_dim``, ``depth``, ``num_heads`` for other sizes; ViT-Base by default).
+    """
+
+    def __init__(
+        self,
+        img_size: int = 224,
+        patch_size: int = 16,
+        num_classes: int = 400,
+        num_frames: int = 8,
+        attention_type: str = "divided_space_time",
+        pretrained_model: str = "",
+        **kwargs,
+    ):
+        super().__init__()
+        self.model = VisionTransformer(
+            img_size=img_size,
+            patch_size=patch_size,
+            num_classes=num_classes,
+            num_frames=num_frames,
+            attention_type=attention_type,
+            **kwargs,
+        )
+        if pretrained_model:
+            from timesformer.utils.checkpoint import load_model_weights
+
+            load_model_weights(self, pretrained_model, reset_head_if_mismatch=True)
