@@ -1,5 +1,10 @@
-"""Video datasets, registered by name, and their loaders."""
+"""Video datasets, registered by name, and their loaders.
 
-from timesformer.datasets.build import DATASET_REGISTRY
+Importing this package registers ``kinetics``, ``ssv2`` and ``howto100m``.
+"""
 
-__all__ = ["DATASET_REGISTRY"]
+from timesformer.datasets import howto100m, kinetics, ssv2  # noqa: F401  (register the datasets)
+from timesformer.datasets.build import DATASET_REGISTRY, build_dataset
+from timesformer.datasets.loader import construct_loader, shuffle_dataset
+
+__all__ = ["DATASET_REGISTRY", "build_dataset", "construct_loader", "shuffle_dataset"]

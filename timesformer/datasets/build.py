@@ -4,3 +4,24 @@ from fvcore.common.registry import Registry
 
 DATASET_REGISTRY = Registry("DATASET")
 DATASET_REGISTRY.__doc__ = """Datasets by name (TRAIN.DATASET / TEST.DATASET); called as ``Dataset(cfg, split)``."""
+
+
+def registered_dataset_names() -> list[str]:
+    """Names ``build_dataset`` accepts (lower case): kinetics, ssv2, howto100m, ..."""
+    return sorted(name.lower() for name, _ in DATASET_REGISTRY)
+
+
+def build_dataset(name: str, cfg, split: str):
+    """Build dataset ``name`` (case-insensitive, e.g. "kinetics") for ``split`` ("train", "val", "test").
+
+    Raises:
+        KeyError: ``name`` is not registered; the message lists the registered names.
+    """
+    by_lower_name = {registered.lower(): dataset for registered, dataset in DATASET_REGISTRY}
+    dataset = by_lower_name.get(name.lower())
+    if dataset is None:
+        raise KeyError(
+            f"Dataset {name!r} is not registered; expected one of: {', '.join(registered_dataset_names())} "
+            "(TRAIN.DATASET / TEST.DATASET)."
+        )
+    return dataset(cfg, split)

@@ -1,0 +1,48 @@
+"""tools/check_dataset.py: lists every unreadable video with its reason, then a summary."""
+
+import importlib.util
+import os
+
+import pytest
+from tiny_videos import VIDEOS, write_kinetics_dir, write_truncated_copy
+
+TOOL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "check_dataset.py")
+
+
+@pytest.fixture(scope="module")
+def check_dataset():
+    spec = importlib.util.spec_from_file_location("check_dataset", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def args(folder, *extra):
+    return ["NUM_GPUS", "0", "DATA.PATH_TO_DATA_DIR", folder, "DATA.PATH_PREFIX", folder, "MODEL.NUM_CLASSES", "5",
+            "DATA.NUM_FRAMES", "4", "DATA_LOADER.NUM_WORKERS", "0", *extra]
+
+
+def test_lists_unreadable_videos_with_reasons_and_summary(tmp_path, check_dataset, capsys):
+    folder = str(tmp_path)
+    write_kinetics_dir(folder, extra_lines=("truncated.mp4 3", "missing.mp4 4", "empty.mp4 1"))
+    write_truncated_copy(os.path.join(folder, next(iter(VIDEOS))), os.path.join(folder, "truncated.mp4"))
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    assert check_dataset.main(["--split", "val", *args(folder)]) == 1
+    out = capsys.readouterr().out
+    assert f"UNREADABLE {folder}/missing.mp4: file not found" in out
+    assert f"UNREADABLE {folder}/empty.mp4: empty file (0 bytes)" in out
+    assert f"UNREADABLE {folder}/truncated.mp4: cannot open" in out
+    assert "Summary: kinetics val: 6 videos checked, 3 unreadable." in out
+    assert "landscape_30fps.mp4" not in out
+
+
+def test_clean_split_exits_zero(tmp_path, check_dataset, capsys):
+    write_kinetics_dir(str(tmp_path), splits=("test",))
+    assert check_dataset.main(["--split", "test", *args(str(tmp_path))]) == 0
+    assert "3 videos checked, 0 unreadable" in capsys.readouterr().out
+
+
+def test_malformed_split_file_exits_two_with_line(tmp_path, check_dataset, capsys):
+    (tmp_path / "train.csv").write_text("a.mp4 zero\n")
+    assert check_dataset.main(args(str(tmp_path))) == 2
+    assert "train.csv:1: label 'zero' is not an integer" in capsys.readouterr().out

@@ -1,0 +1,283 @@
+"""The kinetics, ssv2 and howto100m datasets (kinetics.py, ssv2.py, howto100m.py, clip_dataset.py,
+split_file.py, ssv2_files.py, build.py)."""
+
+import json
+import logging
+import os
+
+import av
+import cv2
+import numpy as np
+import pytest
+import torch
+from tiny_videos import (
+    frame_numbers,
+    tiny_cfg,
+    write_frame_number_video,
+    write_kinetics_dir,
+    write_truncated_copy,
+)
+
+from timesformer.datasets import build_dataset
+from timesformer.datasets.split_file import SplitFileError
+from timesformer.datasets.ssv2 import Ssv2
+from timesformer.datasets.video_container import VideoReadError
+
+
+@pytest.fixture(scope="module")
+def kinetics_dir(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("kinetics"))
+    write_kinetics_dir(folder)
+    return folder
+
+
+def test_registered_names_and_unknown_name(kinetics_dir):
+    with pytest.raises(KeyError, match="howto100m, kinetics, ssv2"):
+        build_dataset("ucf101", tiny_cfg(kinetics_dir), "train")
+    assert type(build_dataset("Kinetics", tiny_cfg(kinetics_dir), "train")).__name__ == "Kinetics"
+
+
+@pytest.mark.parametrize("split", ["train", "val"])
+def test_kinetics_train_val_items(kinetics_dir, split):
+    np.random.seed(0)
+    dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir), split)
+    assert len(dataset) == dataset.num_videos == 3 and dataset.num_clips == 1
+    assert dataset.labels == [0, 1, 2] and os.path.basename(dataset.paths[1]) == "portrait_24fps.mp4"
+    for index in range(len(dataset)):
+        frames, label, item_index, meta = dataset[index]
+        assert frames.shape == (3, 4, 32, 32) and frames.dtype == torch.float32
+        assert (label, item_index) == (index, index)
+        assert meta == {"video_idx": index, "temporal_idx": -1, "spatial_idx": -1, "num_decode_failures": 0}
+
+
+def test_kinetics_test_views_per_video(kinetics_dir):
+    dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir), "test")
+    assert dataset.num_clips == 6 and len(dataset) == 18
+    views = [dataset[i][3] for i in range(6, 12)]
+    assert [(m["video_idx"], m["temporal_idx"], m["spatial_idx"]) for m in views] == [
+        (1, 0, 0), (1, 0, 1), (1, 0, 2), (1, 1, 0), (1, 1, 1), (1, 1, 2)
+    ]
+    frames, label, index, _ = dataset[7]
+    assert frames.shape == (3, 4, 32, 32) and (label, index) == (1, 7)
+
+
+def test_kinetics_test_views_evenly_spaced_and_deterministic(kinetics_dir):
+    cfg = tiny_cfg(kinetics_dir)
+    cfg.TEST.NUM_ENSEMBLE_VIEWS = 4
+    dataset = build_dataset("kinetics", cfg, "test")
+    # landscape_30fps: 60 frames, clip 8 frames at 30 fps; slack 52, starts 52 * i / 4.
+    clips = [frame_numbers(dataset.load_frames(0, view)) for view in range(4)]
+    assert [clip[0] for clip in clips] == [0, 13, 26, 39]
+    assert all(clip == [s, s + 2, s + 4, s + 7] for s, clip in zip((0, 13, 26, 39), clips))  # linspace(s, s + 7, 4)
+    assert clips == [frame_numbers(dataset.load_frames(0, view)) for view in range(4)]
+    # short_60fps: 8 frames, shorter than the 16 frames a clip spans at 60 fps: frames repeat.
+    short = frame_numbers(dataset.load_frames(2, 3))
+    assert short[0] == 0 and short[-1] == 7 and short == sorted(short)
+
+
+def test_kinetics_test_crops_follow_orientation(kinetics_dir):
+    cfg = tiny_cfg(kinetics_dir)
+    dataset = build_dataset("kinetics", cfg, "test")
+    for video_idx in (0, 1):  # landscape, portrait
+        crops = [dataset[video_idx * 6 + crop][0] for crop in range(3)]
+        assert not torch.equal(crops[0], crops[2])
+    cfg.TEST.NUM_SPATIAL_CROPS = 1
+    single = build_dataset("kinetics", cfg, "test")
+    assert single.num_clips == 2 and single[0][3]["spatial_idx"] == 0
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("landscape_30fps.mp4", "expected 'path label'"),
+        ("landscape_30fps.mp4 abc", "label 'abc' is not an integer"),
+        ("landscape_30fps.mp4 5", "label 5 is out of range [0, 5)"),
+        ("landscape_30fps.mp4 -1", "out of range"),
+    ],
+)
+def test_malformed_split_line_fails_at_build_with_file_line_and_text(tmp_path, line, problem):
+    (tmp_path / "train.csv").write_text(f"a.mp4 0\n\nb.mp4 1\n{line}\n")
+    with pytest.raises(SplitFileError) as error:
+        build_dataset("kinetics", tiny_cfg(str(tmp_path)), "train")
+    message = str(error.value)
+    assert f"{tmp_path / 'train.csv'}:4:" in message and problem in message and repr(line) in message
+
+
+def test_missing_split_file_is_named(tmp_path):
+    with pytest.raises(SplitFileError, match="val.csv: split file not found"):
+        build_dataset("kinetics", tiny_cfg(str(tmp_path)), "val")
+
+
+def test_custom_separator_and_prefix(tmp_path, kinetics_dir):
+    (tmp_path / "train.csv").write_text("landscape_30fps.mp4,3\n")
+    cfg = tiny_cfg(str(tmp_path))
+    cfg.DATA.PATH_LABEL_SEPARATOR = ","
+    cfg.DATA.PATH_PREFIX = kinetics_dir
+    dataset = build_dataset("kinetics", cfg, "train")
+    assert dataset.paths == [os.path.join(kinetics_dir, "landscape_30fps.mp4")] and dataset[0][1] == 3
+
+
+@pytest.fixture(scope="module")
+def broken_dir(tmp_path_factory, kinetics_dir):
+    """One good video, one truncated, one missing."""
+    folder = tmp_path_factory.mktemp("broken")
+    write_truncated_copy(os.path.join(kinetics_dir, "landscape_30fps.mp4"), str(folder / "truncated.mp4"))
+    good = os.path.join(kinetics_dir, "portrait_24fps.mp4")
+    for split in ("train", "test"):
+        (folder / f"{split}.csv").write_text(f"truncated.mp4 0\n{good} 1\nmissing.mp4 2\n")
+    return str(folder)
+
+
+def test_train_replaces_bad_videos_counts_and_logs_once(broken_dir, caplog):
+    np.random.seed(0)
+    cfg = tiny_cfg(broken_dir)
+    cfg.DATA.NUM_RETRIES = 20
+    dataset = build_dataset("kinetics", cfg, "train")
+    with caplog.at_level(logging.WARNING):
+        items = [dataset[index] for index in (0, 2, 0, 2)]
+    for frames, label, index, meta in items:
+        assert frames.shape == (3, 4, 32, 32) and label == 1 and index == 1 and meta["video_idx"] == 1
+        assert meta["num_decode_failures"] >= 1
+    messages = [r.getMessage() for r in caplog.records if "Unreadable video" in r.getMessage()]
+    assert len(messages) == 2  # once per path
+    assert any("truncated.mp4" in m and "cannot open" in m for m in messages)
+    assert any("missing.mp4: file not found" in m for m in messages)
+
+
+def test_train_gives_up_after_num_retries(tmp_path):
+    (tmp_path / "train.csv").write_text("missing_a.mp4 0\nmissing_b.mp4 1\n")
+    cfg = tiny_cfg(str(tmp_path))
+    cfg.DATA.NUM_RETRIES = 2
+    with pytest.raises(RuntimeError, match=r"3 videos in a row could not be read \(DATA.NUM_RETRIES is 2\)"):
+        build_dataset("kinetics", cfg, "train")[0]
+
+
+def test_test_split_bad_video_is_an_error_naming_the_file(broken_dir):
+    dataset = build_dataset("kinetics", tiny_cfg(broken_dir), "test")
+    with pytest.raises(VideoReadError, match=r"missing.mp4: file not found .*DATA.SKIP_BAD_TEST_VIDEOS"):
+        dataset[12]
+
+
+def test_test_split_skips_bad_videos_when_asked(broken_dir):
+    cfg = tiny_cfg(broken_dir)
+    cfg.DATA.SKIP_BAD_TEST_VIDEOS = True
+    dataset = build_dataset("kinetics", cfg, "test")
+    frames, label, index, meta = dataset[13]
+    assert label == -1 and index == 13 and not frames.any() and frames.shape == (3, 4, 32, 32)
+    assert meta == {"video_idx": 2, "temporal_idx": 0, "spatial_idx": 1, "num_decode_failures": 1}
+    assert dataset[6][1] == 1
+
+
+def test_howto100m_test_clips_spread_over_the_whole_video(tmp_path):
+    write_frame_number_video(str(tmp_path / "long.mp4"), 62, 32, 48, 10, options={"g": "8"})
+    for split in ("train", "test"):
+        (tmp_path / f"{split}.csv").write_text("long.mp4 4\n")
+    cfg = tiny_cfg(str(tmp_path))
+    cfg.TEST.NUM_ENSEMBLE_VIEWS = 4
+    cfg.DATA.SAMPLING_RATE = 3  # 4 x 3 frames at 30 fps = 4 frames at 10 fps; slack 58
+    dataset = build_dataset("howto100m", cfg, "test")
+    assert len(dataset) == 12
+    starts = [frame_numbers(dataset.load_frames(0, view))[0] for view in range(4)]
+    assert starts == [0, 14, 29, 43]
+    np.random.seed(3)
+    train = build_dataset("howto100m", cfg, "train")
+    random_starts = {frame_numbers(train.load_frames(0, -1))[0] for _ in range(12)}
+    assert len(random_starts) > 6 and max(random_starts) > 30
+
+
+def write_ssv2_annotations(folder, video_ids, labels=("Pushing something from left to right", "Holding something")):
+    label_names = {name: str(i) for i, name in enumerate(labels)}
+    (folder / "something-something-v2-labels.json").write_text(json.dumps(label_names))
+    entries = [
+        {"id": vid, "template": labels[i % 2].replace("something", "[something]"), "label": "x"}
+        for i, vid in enumerate(video_ids)
+    ]
+    for name in ("train", "validation"):
+        (folder / f"something-something-v2-{name}.json").write_text(json.dumps(entries))
+
+
+def write_ssv2_frames(folder, video_id, num_frames):
+    """JPEG frames whose green level tells the frame number, and whose blue level rises left to right."""
+    lines = []
+    os.makedirs(folder / "frames" / video_id, exist_ok=True)
+    for t in range(num_frames):
+        image = np.full((48, 64, 3), 4 * t, dtype=np.uint8)
+        image[..., 0] = np.arange(64, dtype=np.uint8) * 4  # OpenCV writes BGR: blue = 4 * column
+        relative = f"{video_id}/{video_id}_{t + 1:06d}.jpg"
+        cv2.imwrite(str(folder / "frames" / relative), image)
+        lines.append(f"{video_id} {video_id} {t} {relative} ''\n")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def ssv2_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ssv2")
+    write_ssv2_annotations(folder, ["101", "102", "103"])
+    lines = [SSV2_HEADER] + write_ssv2_frames(folder, "101", 20) + write_ssv2_frames(folder, "102", 9)
+    for name in ("train.csv", "val.csv"):
+        (folder / name).write_text("".join(lines))
+    return folder
+
+
+SSV2_HEADER = "original_vido_id video_id frame_id path labels\n"
+
+
+def ssv2_cfg(folder, prefix):
+    cfg = tiny_cfg(str(folder))
+    cfg.DATA.PATH_PREFIX = str(prefix)
+    cfg.MODEL.NUM_CLASSES = 2
+    cfg.DATA.RANDOM_FLIP = True
+    return cfg
+
+
+def test_ssv2_frames_labels_and_segment_sampling(ssv2_dir):
+    dataset = build_dataset("ssv2", ssv2_cfg(ssv2_dir, ssv2_dir / "frames"), "test")
+    assert dataset.num_videos == 2 and dataset.labels == [0, 1]  # 103 has no frames: left out
+    assert len(dataset) == 12
+    # 20 frames, 4 segments of 4.75: bounds 0, 5, 10, 14, 19 -> middles 2, 7, 12, 16
+    assert frame_numbers(dataset.load_frames(0, 0)) == [2, 7, 12, 16]
+    frames, label, index, meta = dataset[7]
+    assert frames.shape == (3, 4, 32, 32) and (label, index, meta["video_idx"]) == (1, 7, 1)
+
+
+def test_ssv2_never_flips(ssv2_dir):
+    np.random.seed(0)
+    dataset = build_dataset("ssv2", ssv2_cfg(ssv2_dir, ssv2_dir / "frames"), "train")
+    for _ in range(12):
+        frames = dataset[0][0]
+        blue = frames[2, 0, 0]  # first frame, top row
+        assert blue[-1] > blue[0] + 1  # blue still rises from left to right
+
+
+def test_ssv2_missing_frame_is_reported(ssv2_dir, tmp_path):
+    cfg = ssv2_cfg(ssv2_dir, tmp_path)  # frames are not under this prefix
+    with pytest.raises(VideoReadError, match="frame image not found"):
+        build_dataset("ssv2", cfg, "test")[0]
+
+
+def test_ssv2_reads_webm_directly_without_frame_lists(tmp_path):
+    if "libvpx" not in av.codecs_available:
+        pytest.skip("no VP8 encoder")
+    write_ssv2_annotations(tmp_path, ["7", "8"])
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    write_frame_number_video(str(videos / "7.webm"), 20, 48, 64, 12, codec="libvpx")
+    write_frame_number_video(str(videos / "8.webm"), 16, 64, 48, 12, codec="libvpx")
+    dataset = build_dataset("ssv2", ssv2_cfg(tmp_path, videos), "val")
+    assert isinstance(dataset, Ssv2) and dataset.frame_paths is None
+    assert frame_numbers(dataset.load_frames(0, -1)) == [2, 7, 12, 16]
+    assert dataset[1][0].shape == (3, 4, 32, 32)
+
+
+def test_ssv2_unknown_template_is_named(tmp_path):
+    write_ssv2_annotations(tmp_path, ["1"])
+    (tmp_path / "something-something-v2-train.json").write_text(json.dumps([{"id": "1", "template": "Dancing"}]))
+    with pytest.raises(SplitFileError, match="entry 0 \\(id 1\\) has unknown template 'Dancing'"):
+        build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path), "train")
+
+
+def test_ssv2_malformed_frame_list_line_is_named(tmp_path):
+    write_ssv2_annotations(tmp_path, ["1"])
+    (tmp_path / "train.csv").write_text(SSV2_HEADER + "1 1 0 1/1_000001.jpg ''\n1 1 1/1_000002.jpg\n")
+    with pytest.raises(SplitFileError, match=r"train.csv:3: expected 5 fields .*'1 1 1/1_000002.jpg'"):
+        build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path), "train")

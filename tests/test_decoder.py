@@ -1,0 +1,139 @@
+"""Decoding (decoder.py, video_container.py, synthetic_video.py) and frame sampling (sampling.py)."""
+
+from functools import partial
+
+import av
+import numpy as np
+import pytest
+from tiny_videos import frame_numbers, write_frame_number_video, write_truncated_copy
+
+from timesformer.datasets.decoder import decode_clip
+from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices, segment_indices
+from timesformer.datasets.video_container import VideoReadError, open_video
+
+
+def fixed(indices):
+    return lambda _count, _fps: np.asarray(indices, dtype=np.int64)
+
+
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory):
+    """60 frames at 30 fps with a key frame every 10 frames, so that seeking matters."""
+    path = str(tmp_path_factory.mktemp("videos") / "gop10.mp4")
+    return write_frame_number_video(path, 60, 48, 64, 30, options={"g": "10"})
+
+
+def test_decodes_requested_frames_in_requested_order(long_video):
+    with open_video(long_video) as container:
+        frames = decode_clip(container, fixed([45, 12, 12, 59, 33]))
+    assert frames.shape == (5, 48, 64, 3) and frames.dtype == np.uint8
+    assert frame_numbers(frames) == [45, 12, 12, 59, 33]
+
+
+def test_seek_to_late_clip_gives_exact_frames(long_video):
+    with open_video(long_video) as container:
+        frames = decode_clip(container, fixed([51, 52, 53, 57]))
+    assert frame_numbers(frames) == [51, 52, 53, 57]
+
+
+def test_indices_past_the_end_repeat_the_last_frame(tmp_path):
+    path = write_frame_number_video(str(tmp_path / "v.mp4"), 10, 32, 32, 30)
+    with open_video(path) as container:
+        frames = decode_clip(container, fixed([8, 9, 15, 40]))
+    assert frame_numbers(frames) == [8, 9, 9, 9]
+
+
+@pytest.mark.parametrize("codec", ["libvpx", "libvpx-vp9"])
+def test_webm_without_frame_count_decodes(tmp_path, codec):
+    if codec not in av.codecs_available:
+        pytest.skip(f"{codec} encoder not available")
+    path = write_frame_number_video(str(tmp_path / "v.webm"), 30, 32, 48, 25, codec=codec)
+    with open_video(path) as container:
+        assert container.streams.video[0].frames == 0
+        frames = decode_clip(container, lambda count, fps: np.array([0, count // 2, count - 1]))
+    assert frame_numbers(frames) == [0, 15, 29]
+
+
+def test_dense_clip_spans_num_frames_times_rate_at_target_fps():
+    # 60 fps video, target 30 fps: a 4 x 2 clip spans 8 frames at 30 fps = 16 video frames.
+    indices = dense_clip_indices(100, 60.0, num_frames=4, sampling_rate=2, target_fps=30, clip_idx=0, num_clips=1)
+    assert indices.tolist() == [0, 5, 10, 15]
+
+
+def test_test_clips_are_evenly_spaced_and_deterministic():
+    kwargs = dict(num_frames=4, sampling_rate=2, target_fps=30, num_clips=4)
+    starts = [dense_clip_indices(88, 30.0, clip_idx=i, **kwargs)[0] for i in range(4)]
+    assert starts == [0, 20, 40, 60]  # slack 88 - 8 = 80, starts 80 * i / 4
+    again = [dense_clip_indices(88, 30.0, clip_idx=i, **kwargs)[0] for i in range(4)]
+    assert starts == again
+
+
+def test_random_clip_stays_inside_the_video():
+    np.random.seed(0)
+    for _ in range(50):
+        indices = dense_clip_indices(40, 30.0, 4, 2, 30, RANDOM_CLIP, 1)
+        assert indices[0] >= 0 and indices[-1] <= 39 and indices[-1] - indices[0] == 7
+
+
+def test_video_shorter_than_a_clip_repeats_frames():
+    indices = dense_clip_indices(3, 30.0, num_frames=8, sampling_rate=4, target_fps=30, clip_idx=0, num_clips=1)
+    assert len(indices) == 8 and indices.max() == 2 and list(indices) == sorted(indices)
+
+
+def test_segment_sampling_middle_and_random():
+    assert segment_indices(41, 4, random_offset=False).tolist() == [5, 15, 25, 35]
+    np.random.seed(1)
+    for _ in range(20):
+        chosen = segment_indices(41, 4, random_offset=True)
+        assert all(10 * i <= c <= 10 * (i + 1) for i, c in enumerate(chosen))
+    assert segment_indices(2, 4, random_offset=False).max() <= 1
+
+
+def test_missing_empty_garbage_and_truncated_files_raise_with_reason(tmp_path, long_video):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "garbage.mp4").write_bytes(b"this is not a video" * 100)
+    truncated = write_truncated_copy(long_video, str(tmp_path / "truncated.mp4"))
+    cases = {
+        str(tmp_path / "missing.mp4"): "file not found",
+        str(tmp_path / "empty.mp4"): "empty file",
+        str(tmp_path / "garbage.mp4"): "",
+        truncated: "",
+    }
+    for path, reason in cases.items():
+        with pytest.raises(VideoReadError) as error:
+            with open_video(path) as container:
+                decode_clip(container, partial(dense_clip_indices, num_frames=4, sampling_rate=2, target_fps=30,
+                                               clip_idx=0, num_clips=1))
+        assert path in str(error.value) and reason in error.value.reason
+
+
+class CountingContainer:
+    """Forwards to a PyAV container and counts the frames it decodes."""
+
+    def __init__(self, container):
+        self._container = container
+        self.decoded = 0
+
+    def __getattr__(self, name):
+        return getattr(self._container, name)
+
+    def decode(self, *args, **kwargs):
+        for frame in self._container.decode(*args, **kwargs):
+            self.decoded += 1
+            yield frame
+
+
+def test_late_clip_is_decoded_from_the_nearest_key_frame_not_from_the_start(long_video):
+    with open_video(long_video) as container:
+        counting = CountingContainer(container)
+        frames = decode_clip(counting, fixed([52, 54, 56]))
+    assert frame_numbers(frames) == [52, 54, 56]
+    assert counting.decoded <= 15  # key frame 50 .. 56, not 57 frames from 0
+
+
+def test_stream_without_length_in_header_is_decoded_whole(tmp_path):
+    path = write_frame_number_video(str(tmp_path / "raw.h264"), 30, 32, 48, 25)  # raw H.264: no duration
+    with open_video(path) as container:
+        assert container.duration is None and container.streams.video[0].frames == 0
+        frames = decode_clip(container, lambda count, fps: np.array([0, count // 2, count - 1]))
+    assert frame_numbers(frames) == [0, 15, 29]

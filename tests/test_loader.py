@@ -1,0 +1,83 @@
+"""construct_loader and shuffle_dataset (loader.py)."""
+
+import pytest
+import torch
+from tiny_videos import tiny_cfg, write_kinetics_dir
+from torch.utils.data import DistributedSampler
+
+import timesformer.datasets.loader as loader_module
+from timesformer.datasets import construct_loader, shuffle_dataset
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("loader"))
+    write_kinetics_dir(folder)
+    return folder
+
+
+def test_train_batches_shapes_types_and_meta(data_dir):
+    loader = construct_loader(tiny_cfg(data_dir), "train")
+    batches = list(loader)
+    assert len(batches) == 1  # 3 videos, batch 2, drop_last
+    frames, labels, index, meta = batches[0]
+    assert frames.shape == (2, 3, 4, 32, 32) and frames.dtype == torch.float32
+    assert labels.dtype == torch.int64 and index.dtype == torch.int64 and labels.shape == (2,)
+    assert set(meta) == {"video_idx", "temporal_idx", "spatial_idx", "num_decode_failures"}
+    assert all(value.shape == (2,) for value in meta.values())
+    assert not loader.pin_memory and loader.num_workers == 0
+
+
+def test_test_loader_keeps_order_and_all_views(data_dir):
+    cfg = tiny_cfg(data_dir)
+    cfg.NUM_PROCS = 3  # per-process batch = TEST.BATCH_SIZE // 3 = 1
+    cfg.TEST.BATCH_SIZE = 3
+    loader = construct_loader(cfg, "test")
+    index = torch.cat([batch[2] for batch in loader])
+    assert loader.batch_size == 1 and index.tolist() == list(range(18))
+
+
+def test_distributed_sampler_splits_and_reshuffles_per_epoch(data_dir, monkeypatch):
+    monkeypatch.setattr(loader_module, "get_world_size", lambda: 2)
+    shares = []
+    for rank in (0, 1):
+        monkeypatch.setattr(loader_module, "get_rank", lambda rank=rank: rank)
+        cfg = tiny_cfg(data_dir)
+        cfg.TRAIN.BATCH_SIZE = 1
+        loader = construct_loader(cfg, "train")
+        assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.drop_last
+        shares.append(list(loader.sampler))
+    assert len(shares[0]) == len(shares[1]) == 1 and shares[0] != shares[1]
+    orders = set()
+    for epoch in range(8):
+        shuffle_dataset(loader, epoch)
+        orders.add(tuple(loader.sampler))
+    assert len(orders) > 1
+    test_loader = construct_loader(tiny_cfg(data_dir), "test")
+    assert not test_loader.sampler.shuffle and list(test_loader.sampler) == list(range(1, 18, 2))
+
+
+def epoch_frames(loader, epochs=2):
+    """Per epoch, the frames of each item index (train augmentation is random)."""
+    result = []
+    for epoch in range(epochs):
+        shuffle_dataset(loader, epoch)
+        result.append({int(i): f for frames, _, index, _ in loader for i, f in zip(index, frames)})
+    return result
+
+
+def test_workers_are_seeded_reproducibly_and_differ_per_epoch(data_dir):
+    cfg = tiny_cfg(data_dir)
+    cfg.DATA_LOADER.NUM_WORKERS = 2
+    cfg.TRAIN.BATCH_SIZE = 1
+    first = construct_loader(cfg, "train")
+    assert first.persistent_workers
+    run_a = epoch_frames(first)
+    run_b = epoch_frames(construct_loader(cfg, "train"))
+    for epoch in range(2):
+        assert run_a[epoch].keys() == run_b[epoch].keys() == {0, 1, 2}
+        assert all(torch.equal(run_a[epoch][i], run_b[epoch][i]) for i in range(3))
+    assert not all(torch.equal(run_a[0][i], run_a[1][i]) for i in range(3))
+    cfg.RNG_SEED = 2
+    other_seed = epoch_frames(construct_loader(cfg, "train"), epochs=1)
+    assert not all(torch.equal(run_a[0][i], other_seed[0][i]) for i in range(3))

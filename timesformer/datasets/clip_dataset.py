@@ -1,0 +1,159 @@
+"""The dataset base class: views per video, transforms, and what happens on bad videos.
+
+A subclass lists its videos (``paths``, ``labels``) and reads the frames of one
+clip (``load_frames``); this class turns item indices into (video, temporal
+view, spatial crop), applies the train or test transform, replaces unreadable
+videos in train/val and reports them in test.
+"""
+
+import numpy as np
+import torch
+
+from timesformer.datasets import transform
+from timesformer.datasets.sampling import RANDOM_CLIP
+from timesformer.datasets.video_container import VideoReadError
+from timesformer.utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """Items are ``(frames, label, index, meta)``.
+
+    ``frames``: (3, NUM_FRAMES, crop, crop) float; ``label``: int (-1 for a skipped
+    test video); ``index``: the item index (of the replacement video when one was
+    used); ``meta``: ``{"video_idx", "temporal_idx", "spatial_idx",
+    "num_decode_failures"}`` (ints; -1 for random positions in train/val).
+
+    Test split: ``num_clips = NUM_ENSEMBLE_VIEWS * NUM_SPATIAL_CROPS`` items per
+    video; item ``i`` is video ``i // num_clips``, temporal view
+    ``(i % num_clips) // NUM_SPATIAL_CROPS``, spatial crop ``i % NUM_SPATIAL_CROPS``.
+    Train/val: one item per video.
+    """
+
+    random_flip_allowed = True
+    """Subclasses whose labels depend on left/right (SSv2) set this to False."""
+
+    def __init__(self, cfg, split: str):
+        if split not in SPLITS:
+            raise ValueError(f"split is {split!r}; expected one of {', '.join(SPLITS)}")
+        self.cfg = cfg
+        self.split = split
+        self.paths, self.labels = self.read_split()
+        self.num_videos = len(self.paths)
+        test = cfg.TEST
+        self.num_clips = test.NUM_ENSEMBLE_VIEWS * test.NUM_SPATIAL_CROPS if split == "test" else 1
+        self._reported_paths: set[str] = set()
+        logger.info(
+            "%s %s: %d videos, %d views each", type(self).__name__, split, self.num_videos, self.num_clips
+        )
+
+    def read_split(self) -> tuple[list[str], list[int]]:
+        """(one path per video, one label per video) of ``self.split``."""
+        raise NotImplementedError
+
+    def load_frames(self, video_idx: int, temporal_idx: int) -> np.ndarray:
+        """Frames of temporal view ``temporal_idx`` of video ``video_idx`` (-1: random position).
+
+        Returns:
+            (NUM_FRAMES, H, W, 3) uint8 RGB.
+        Raises:
+            VideoReadError: the video (or one of its frames) cannot be read.
+        """
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self.num_videos * self.num_clips
+
+    def view_of(self, index: int) -> tuple[int, int, int]:
+        """(video_idx, temporal_idx, spatial_idx) of item ``index``; -1 marks random positions."""
+        video_idx, clip = divmod(index, self.num_clips)
+        if self.split != "test":
+            return video_idx, RANDOM_CLIP, RANDOM_CLIP
+        crops = self.cfg.TEST.NUM_SPATIAL_CROPS
+        return video_idx, clip // crops, clip % crops
+
+    def check_video(self, video_idx: int) -> None:
+        """Read the first and the last test view of a video; raises VideoReadError if it cannot."""
+        last_view = self.cfg.TEST.NUM_ENSEMBLE_VIEWS - 1
+        for temporal_idx in sorted({0, last_view}):
+            self._load_checked(video_idx, temporal_idx)
+
+    def __getitem__(self, index: int):
+        video_idx, temporal_idx, spatial_idx = self.view_of(index)
+        failures = 0
+        while True:
+            try:
+                frames = self._load_checked(video_idx, temporal_idx)
+                break
+            except VideoReadError as error:
+                failures += 1
+                self._report_once(error)
+                if self.split == "test":
+                    return self._skipped_test_item(index, error)
+                if failures > self.cfg.DATA.NUM_RETRIES:
+                    raise RuntimeError(
+                        f"{failures} videos in a row could not be read (DATA.NUM_RETRIES is "
+                        f"{self.cfg.DATA.NUM_RETRIES}); last: {error}. "
+                        "Run tools/check_dataset.py to list all unreadable videos."
+                    ) from error
+                video_idx = int(np.random.randint(self.num_videos))
+        meta = self._meta(video_idx, temporal_idx, spatial_idx, failures)
+        item_index = video_idx * self.num_clips + index % self.num_clips
+        return self._transform(frames, spatial_idx), self.labels[video_idx], item_index, meta
+
+    def _load_checked(self, video_idx: int, temporal_idx: int) -> np.ndarray:
+        frames = self.load_frames(video_idx, temporal_idx)
+        if frames.ndim != 4 or frames.shape[0] != self.cfg.DATA.NUM_FRAMES or frames.shape[-1] != 3:
+            raise VideoReadError(self.paths[video_idx], f"decoded frames have shape {frames.shape}")
+        return frames
+
+    def _transform(self, frames: np.ndarray, spatial_idx: int) -> torch.Tensor:
+        data = self.cfg.DATA
+        if self.split != "test":
+            return transform.train_view(
+                frames,
+                jitter_scales=tuple(data.TRAIN_JITTER_SCALES),
+                crop_size=data.TRAIN_CROP_SIZE,
+                inverse_uniform=data.INV_UNIFORM_SAMPLE,
+                flip=data.RANDOM_FLIP and self.random_flip_allowed,
+                mean=data.MEAN,
+                std=data.STD,
+                reverse_channels=data.REVERSE_INPUT_CHANNEL,
+            )
+        crop = transform.CENTER_CROP if self.cfg.TEST.NUM_SPATIAL_CROPS == 1 else spatial_idx
+        return transform.test_view(
+            frames, data.TEST_CROP_SIZE, crop, data.MEAN, data.STD, data.REVERSE_INPUT_CHANNEL
+        )
+
+    def _skipped_test_item(self, index: int, error: VideoReadError):
+        if not self.cfg.DATA.SKIP_BAD_TEST_VIDEOS:
+            raise VideoReadError(
+                error.path,
+                f"{error.reason} (test videos are never replaced; fix or remove it, or set "
+                "DATA.SKIP_BAD_TEST_VIDEOS True to skip and count it)",
+            ) from error
+        video_idx, temporal_idx, spatial_idx = self.view_of(index)
+        size = self.cfg.DATA.TEST_CROP_SIZE
+        frames = torch.zeros(3, self.cfg.DATA.NUM_FRAMES, size, size)
+        return frames, -1, index, self._meta(video_idx, temporal_idx, spatial_idx, failures=1)
+
+    def _report_once(self, error: VideoReadError) -> None:
+        if error.path in self._reported_paths:
+            return
+        self._reported_paths.add(error.path)
+        if self.split == "test":
+            logger.warning("Unreadable test video %s: %s", error.path, error.reason)
+        else:
+            logger.warning("Unreadable video %s: %s; replaced by another sample", error.path, error.reason)
+
+    @staticmethod
+    def _meta(video_idx: int, temporal_idx: int, spatial_idx: int, failures: int) -> dict:
+        return {
+            "video_idx": video_idx,
+            "temporal_idx": temporal_idx,
+            "spatial_idx": spatial_idx,
+            "num_decode_failures": failures,
+        }

@@ -1,0 +1,80 @@
+"""``construct_loader(cfg, split)`` and ``shuffle_dataset(loader, epoch)``.
+
+Batches are ``(frames, labels, index, meta)``: frames (B, 3, T, H, W) float,
+labels (B,) int64, index (B,) int64, meta a dict of (B,) int64 tensors
+(video_idx, temporal_idx, spatial_idx, num_decode_failures).
+"""
+
+import random
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+from timesformer.config.checks import processes_per_machine
+from timesformer.datasets.build import build_dataset
+from timesformer.utils.distributed import get_rank, get_world_size
+
+
+def _seed_worker(worker_id: int) -> None:
+    """Seed NumPy and Python in a loader worker from the seed torch gave it.
+
+    torch derives each worker's seed from the loader's generator (seeded with
+    RNG_SEED and the rank) plus the worker id, so workers augment differently
+    and reproducibly; persistent workers keep their generators, so epochs differ.
+    """
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def _loader_seed(cfg, epoch: int = 0) -> int:
+    return cfg.RNG_SEED + 1_000_003 * get_rank() + 7_919 * epoch
+
+
+def construct_loader(cfg, split: str) -> DataLoader:
+    """The DataLoader of ``split`` ("train", "val" or "test") for this process.
+
+    Dataset TRAIN.DATASET (train, val) or TEST.DATASET (test); batch size
+    TRAIN/TEST.BATCH_SIZE divided by the processes per machine. Train shuffles and
+    drops the last incomplete batch; with several processes a DistributedSampler
+    gives each its share.
+    """
+    is_train = split == "train"
+    dataset_name = cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET
+    dataset = build_dataset(dataset_name, cfg, split)
+    machine_batch = cfg.TEST.BATCH_SIZE if split == "test" else cfg.TRAIN.BATCH_SIZE
+    sampler = None
+    if get_world_size() > 1:
+        sampler = DistributedSampler(
+            dataset,
+            num_replicas=get_world_size(),
+            rank=get_rank(),
+            shuffle=is_train,
+            drop_last=is_train,
+            seed=cfg.RNG_SEED,
+        )
+    num_workers = cfg.DATA_LOADER.NUM_WORKERS
+    return DataLoader(
+        dataset,
+        batch_size=max(machine_batch // processes_per_machine(cfg), 1),
+        shuffle=is_train and sampler is None,
+        sampler=sampler,
+        drop_last=is_train,
+        num_workers=num_workers,
+        pin_memory=cfg.NUM_GPUS > 0 and cfg.DATA_LOADER.PIN_MEMORY,
+        persistent_workers=num_workers > 0,
+        worker_init_fn=_seed_worker,
+        generator=torch.Generator().manual_seed(_loader_seed(cfg)),
+    )
+
+
+def shuffle_dataset(loader: DataLoader, epoch: int) -> None:
+    """Make the shuffling order of ``epoch`` a function of (RNG_SEED, rank, epoch).
+
+    Call before iterating each epoch (so that resumed runs see the same order).
+    """
+    if isinstance(loader.sampler, DistributedSampler):
+        loader.sampler.set_epoch(epoch)
+    elif loader.generator is not None:
+        loader.generator.manual_seed(_loader_seed(loader.dataset.cfg, epoch))

@@ -1,0 +1,48 @@
+"""Opening a video file with PyAV, and the error every unreadable video raises."""
+
+import os
+
+import av
+
+from timesformer.utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+
+class VideoReadError(RuntimeError):
+    """A video that cannot be opened or decoded; the message names the file and the reason."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def open_video(path: str, multi_thread_decode: bool = True) -> av.container.InputContainer:
+    """Open ``path`` for decoding its first video stream.
+
+    Args:
+        path: a local video file (mp4, webm, mkv, avi, ...).
+        multi_thread_decode: let the codec decode with several threads (frame
+            and slice threading). Off saves threads when many loader workers run.
+
+    Returns:
+        An open PyAV container; close it (or use it in a ``with`` block) when done.
+
+    Raises:
+        VideoReadError: the file is missing, empty, not a video or has no video stream.
+    """
+    if not os.path.isfile(path):
+        raise VideoReadError(path, "file not found")
+    if os.path.getsize(path) == 0:
+        raise VideoReadError(path, "empty file (0 bytes)")
+    try:
+        container = av.open(path, metadata_errors="ignore")
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
+        raise VideoReadError(path, f"cannot open: {getattr(error, 'strerror', None) or error}") from error
+    if not container.streams.video:
+        container.close()
+        raise VideoReadError(path, "no video stream")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO" if multi_thread_decode else "SLICE"
+    return container
