@@ -1,0 +1,445 @@
+"""tools/submit.py and timesformer/utils/cluster.py: submitit jobs, locally and on a fake Slurm.
+
+Fast tests run the job through submitit with stub ``train_net``/``test_net``
+modules (a stub tools folder) that record the config each call receives; the
+end-to-end tests at the bottom train the tiny CPU model for real.
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+import submitit
+
+import submit
+from conftest import REPO_ROOT
+from engine_fixtures import json_stats, write_color_dataset
+from timesformer.utils import cluster
+from timesformer.utils.cluster import NodeJob, job_port
+
+DEMO_CFG = os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_divST_tiny.yaml")
+
+STUB_TRAIN = '''
+import json, os, time
+
+def record(cfg, name):
+    entry = {"func": name, "pid": os.getpid(), "shard_id": cfg.SHARD_ID, "num_shards": cfg.NUM_SHARDS,
+             "num_gpus": cfg.NUM_GPUS, "auto_resume": cfg.TRAIN.AUTO_RESUME, "output_dir": cfg.OUTPUT_DIR,
+             "checkpoint_file": cfg.TRAIN.CHECKPOINT_FILE_PATH, "batch_size": cfg.TRAIN.BATCH_SIZE}
+    with open(os.path.join(cfg.OUTPUT_DIR, "calls.jsonl"), "a") as stream:
+        stream.write(json.dumps(entry) + "\\n")
+
+def train(cfg):
+    record(cfg, "train")
+    mode_file = os.path.join(cfg.OUTPUT_DIR, "stub_mode")
+    mode = open(mode_file).read() if os.path.exists(mode_file) else ""
+    if mode == "fail":
+        raise RuntimeError("stub training failed on purpose")
+    started = os.path.join(cfg.OUTPUT_DIR, "blocked_once")
+    if mode == "block_once" and not os.path.exists(started):
+        open(started, "w").close()
+        time.sleep(120)
+'''
+STUB_TEST = '''
+from train_net import record
+
+def test(cfg):
+    record(cfg, "test")
+'''
+
+
+@pytest.fixture
+def stub_tools(tmp_path, monkeypatch):
+    """A tools folder whose train/test only record their config; submit.py uses it.
+
+    Jobs run in this process (debug cluster, direct calls) import the stubs as
+    ``train_net``/``test_net``: sys.path and those modules are restored afterwards,
+    so that other tests (and the processes they spawn) get the real ones.
+    """
+    tools = tmp_path / "stub_tools"
+    tools.mkdir()
+    (tools / "train_net.py").write_text(STUB_TRAIN)
+    (tools / "test_net.py").write_text(STUB_TEST)
+    monkeypatch.setattr(submit, "TOOLS_DIR", str(tools))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in ("train_net", "test_net"):
+        monkeypatch.setitem(sys.modules, name, None)  # restored (or removed) at teardown
+        monkeypatch.delitem(sys.modules, name)
+    return str(tools)
+
+
+def _calls(job_dir) -> list[dict]:
+    with open(os.path.join(job_dir, "calls.jsonl")) as stream:
+        return [json.loads(line) for line in stream]
+
+
+def _submit_local(job_dir, *extra: str) -> int:
+    return submit.main(["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "local", *extra])
+
+
+def _submitit_log(job_dir, job_id: str) -> str:
+    """Output and error streams of the job's task 0, as submitit wrote them."""
+    folder = os.path.join(job_dir, "submitit", job_id)
+    return "".join(open(os.path.join(folder, f"{job_id}_0_log.{ext}")).read() for ext in ("out", "err"))
+
+
+def _job_ids(job_dir) -> list[str]:
+    """Ids of the jobs of ``job_dir`` (submitit also leaves an empty ``%j`` staging folder)."""
+    return sorted(name for name in os.listdir(os.path.join(job_dir, "submitit")) if name != "%j")
+
+
+# ---------------------------------------------------------------------------- #
+# Arguments and errors
+# ---------------------------------------------------------------------------- #
+
+
+def test_help_lists_the_original_flags(capsys):
+    with pytest.raises(SystemExit):
+        submit.parse_args(["--help"])
+    out = capsys.readouterr().out
+    for flag in ("--cfg", "--job_dir", "--num_shards", "--num_gpus", "--partition", "--timeout", "--name",
+                 "--use_volta32", "--mail", "--comment", "--resume-from", "--resume-job", "--cluster", "KEY VALUE"):
+        assert flag in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--cfg", "configs/none.yaml"], "--cfg configs/none.yaml: no such file"),
+        ([], "--cfg is required"),
+        (["--cfg", DEMO_CFG, "SOLVER.BASE_RL", "0.1"], "SOLVER.BASE_RL"),
+        (["--cfg", DEMO_CFG, "--num_gpus", "0", "TRAIN.BATCH_SIZE", "0"], "TRAIN.BATCH_SIZE is 0"),
+        (["--cfg", DEMO_CFG, "--cluster", "local", "--num_shards", "2"], "--num_shards 1"),
+        (["--cfg", DEMO_CFG, "--cluster", "local", "--num_gpus", "64"], "NUM_GPUS is 64 but this machine has"),
+        (["--cfg", DEMO_CFG, "--resume-from", "/nonexistent.pyth"], "--resume-from /nonexistent.pyth: no such file"),
+        (["--cfg", DEMO_CFG, "--resume-job", "123"], "--resume-job 123"),
+    ],
+)
+def test_bad_submissions_fail_with_a_message(tmp_path, capsys, argv, message):
+    job_dir = tmp_path / "job"
+    assert submit.main(argv[:2] + ["--job_dir", str(job_dir)] + argv[2:]) == 2
+    assert message in capsys.readouterr().err
+    assert not job_dir.exists()
+
+
+def test_job_dir_that_cannot_be_created(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    argv = ["--cfg", DEMO_CFG, "--job_dir", str(blocker / "job"), "--cluster", "local", "--num_gpus", "0"]
+    assert submit.main(argv) == 2
+    assert f"--job_dir {blocker / 'job'}: cannot create it" in capsys.readouterr().err
+
+
+def test_job_dir_that_is_not_writable(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # root may write anywhere
+    assert submit.main(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job")]) == 2
+    assert "is not writable" in capsys.readouterr().err
+
+
+def test_slurm_without_slurm_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no srun
+    assert submit.main(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]) == 2
+    assert "--cluster local" in capsys.readouterr().err
+
+
+def test_resume_from_reads_a_last_checkpoint_file(tmp_path):
+    (tmp_path / "checkpoint_epoch_00003.pyth").write_bytes(b"")
+    (tmp_path / "last_checkpoint").write_text("checkpoint_epoch_00003.pyth\n")
+    resolved = submit.resolve_resume_from(str(tmp_path / "last_checkpoint"))
+    assert resolved == str(tmp_path / "checkpoint_epoch_00003.pyth")
+    (tmp_path / "last_checkpoint").write_text("gone.pyth")
+    with pytest.raises(submit.SubmitError, match="gone.pyth"):
+        submit.resolve_resume_from(str(tmp_path / "last_checkpoint"))
+
+
+# ---------------------------------------------------------------------------- #
+# Slurm: the sbatch file submitit writes, and what a node of the job runs
+# ---------------------------------------------------------------------------- #
+
+SBATCH_STUB = """#!/bin/bash
+cp "$1" "$STUB_LOG/submitted.sh"
+echo "Submitted batch job 777"
+"""
+
+
+def _fake_slurm_commands(tmp_path, monkeypatch, sbatch: str) -> None:
+    """Put stub sbatch (whose script is ``sbatch``), srun and sacct first on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("sbatch", sbatch), ("srun", "#!/bin/bash\n"), ("sacct", "#!/bin/bash\n")):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("STUB_LOG", str(tmp_path))
+
+
+def test_slurm_submission_requests_the_flags(tmp_path, monkeypatch, capsys):
+    _fake_slurm_commands(tmp_path, monkeypatch, SBATCH_STUB)
+    job_dir = tmp_path / "job"
+    argv = ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_shards", "4", "--num_gpus", "8",
+            "--partition", "learnfair", "--timeout", "600", "--name", "k400_divST", "--use_volta32",
+            "--mail", "me@example.org", "--comment", "deadline", "TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "64"]
+    assert submit.main(argv) == 0
+    assert "Submitted job 777 (slurm): 4 node(s) x 8 GPU(s)" in capsys.readouterr().out
+    sbatch = (tmp_path / "submitted.sh").read_text()
+    for line in ("--job-name=k400_divST", "--nodes=4", "--ntasks-per-node=1", "--gpus-per-node=8",
+                 "--cpus-per-task=80", "--mem=480GB", "--time=600", "--partition=learnfair",
+                 "--constraint=volta32gb", "--mail-user=me@example.org", "--mail-type=END,FAIL",
+                 "--comment=deadline", "--signal=USR2@120", "--open-mode=append"):
+        assert f"#SBATCH {line}\n" in sbatch, line
+    assert f"--output={job_dir}/submitit/%j/%j_0_log.out" in sbatch
+    # The pickled job is what each node runs: the config with OUTPUT_DIR = job dir.
+    node_job = submitit.helpers.DelayedSubmission.load(job_dir / "submitit" / "777" / "777_submitted.pkl").function
+    assert isinstance(node_job, NodeJob) and node_job.cfg_file == DEMO_CFG
+    assert node_job.opts[-4:] == ["OUTPUT_DIR", str(job_dir), "NUM_GPUS", "8"]
+    assert node_job.opts[:4] == ["TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "64"]
+
+
+def test_refused_slurm_submission_exits_nonzero(tmp_path, monkeypatch, capsys):
+    refusing = "#!/bin/bash\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n"
+    _fake_slurm_commands(tmp_path, monkeypatch, refusing)
+    argv = ["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--partition", "nope"]
+    assert submit.main(argv) == 1
+    assert "submission failed: sbatch: error: invalid partition specified: nope" in capsys.readouterr().err
+
+
+@pytest.fixture
+def slurm_node(monkeypatch):
+    """This process as node 1 of a two-node Slurm job run by submitit."""
+    for key in list(os.environ):
+        if key.startswith(("SLURM_", "SUBMITIT_")):
+            monkeypatch.delenv(key)
+    for key, value in dict(
+        SUBMITIT_EXECUTOR="slurm", SLURM_JOB_ID="31337", SLURM_JOB_NODELIST="gpu[07-08]", SLURM_JOB_NUM_NODES="2",
+        SLURM_NODEID="1", SLURM_NTASKS="2", SLURM_PROCID="1", SLURM_LOCALID="0",
+    ).items():
+        monkeypatch.setenv(key, value)
+
+
+def test_node_reads_its_shard_and_rendezvous_from_the_job_environment(slurm_node, stub_tools, tmp_path, monkeypatch):
+    launches = []
+    monkeypatch.setattr(cluster, "launch_job", lambda cfg, init, func: launches.append((cfg, init, func)))
+    opts = ["OUTPUT_DIR", str(tmp_path / "job"), "NUM_GPUS", "0", "TRAIN.AUTO_RESUME", "False"]
+    node_job = NodeJob(DEMO_CFG, opts, stub_tools)
+    node_job()
+    url = f"tcp://gpu07:{job_port('31337')}"
+    assert [(init, func.func.__name__) for _, init, func in launches] == [(url, "train"), (url, "test")]
+    cfg = launches[0][0]
+    assert (cfg.SHARD_ID, cfg.NUM_SHARDS, cfg.OUTPUT_DIR) == (1, 2, str(tmp_path / "job"))
+    assert cfg.TRAIN.AUTO_RESUME is True  # forced on, so that a requeued job resumes
+    assert not (tmp_path / "job" / "config.yaml").exists()  # shard 0 writes it
+
+
+def test_node_refuses_several_tasks_per_node(slurm_node, stub_tools, monkeypatch):
+    monkeypatch.setenv("SLURM_NTASKS", "16")
+    with pytest.raises(RuntimeError, match="one task per node"):
+        NodeJob(DEMO_CFG, [], stub_tools).node_args(submitit.JobEnvironment())
+
+
+def test_job_port_is_stable_and_in_range():
+    assert job_port("31337") == job_port("31337")
+    assert len({job_port(str(i)) for i in range(50)}) > 40
+    assert all(20000 <= job_port(str(i)) < 40000 for i in range(200))
+
+
+def test_checkpoint_requeues_the_same_job(stub_tools):
+    node_job = NodeJob(DEMO_CFG, ["NUM_GPUS", "0"], stub_tools)
+    delayed = node_job.checkpoint()
+    assert isinstance(delayed, submitit.helpers.DelayedSubmission)
+    again = delayed.function
+    assert again is not node_job and type(again) is NodeJob
+    assert vars(again) == vars(node_job)
+
+
+def test_spawned_workers_ignore_the_preemption_signal(monkeypatch):
+    installed = {}
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.setdefault(signum, handler))
+    here = cluster.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=os.getpid())
+    assert here(1) == 2 and installed == {}
+    elsewhere = cluster.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=-1)
+    assert elsewhere(1) == 2 and installed == {signal.SIGUSR2: signal.SIG_IGN}
+
+
+def test_forks_of_the_main_process_ignore_the_preemption_handler():
+    calls = []
+    handler = cluster.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=os.getpid())
+    handler(signal.SIGUSR2, None)
+    assert calls == [signal.SIGUSR2]
+    forked = cluster.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=-1)
+    forked(signal.SIGUSR2, None)
+    assert calls == [signal.SIGUSR2]
+
+
+def test_guard_wraps_an_installed_handler_only(monkeypatch):
+    previous = signal.getsignal(signal.SIGUSR2)
+    try:
+        signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+        cluster.guard_preemption_handler()
+        assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL
+        submitits = lambda signum, frame: None  # noqa: E731
+        signal.signal(signal.SIGUSR2, submitits)
+        cluster.guard_preemption_handler()
+        guarded = signal.getsignal(signal.SIGUSR2)
+        assert isinstance(guarded, cluster.InMainProcessOnly) and guarded.handler is submitits
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+
+
+# ---------------------------------------------------------------------------- #
+# Local executor, stub training
+# ---------------------------------------------------------------------------- #
+
+
+def test_local_job_trains_then_tests_and_exits_zero(stub_tools, tmp_path, capsys):
+    job_dir = tmp_path / "job"
+    assert _submit_local(job_dir, "TRAIN.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4") == 0
+    calls = _calls(job_dir)
+    assert [c["func"] for c in calls] == ["train", "test"]
+    assert calls[0]["pid"] != os.getpid()  # ran in submitit's job process
+    assert {(c["shard_id"], c["num_shards"], c["num_gpus"], c["auto_resume"], c["batch_size"]) for c in calls} == {
+        (0, 1, 0, True, 4)
+    }
+    assert calls[0]["output_dir"] == str(job_dir)
+    assert (job_dir / "config.yaml").is_file()
+    out = capsys.readouterr().out
+    (job_id,) = _job_ids(job_dir)
+    assert f"training log: {job_dir / 'stdout.log'}" in out
+    assert f"job output:   {job_dir / 'submitit' / job_id / (job_id + '_0_log.out')}" in out
+    assert "finished" in out
+
+
+def test_failed_local_job_exits_nonzero_and_points_to_its_logs(stub_tools, tmp_path, capsys):
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    (job_dir / "stub_mode").write_text("fail")
+    assert _submit_local(job_dir) == 1
+    err = capsys.readouterr().err
+    assert "stub training failed on purpose" in err
+    assert "_0_log.err" in err
+    assert [c["func"] for c in _calls(job_dir)] == ["train"]
+
+
+def test_debug_cluster_runs_in_this_process(stub_tools, tmp_path):
+    job_dir = tmp_path / "job"
+    assert submit.main(["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "debug"]) == 0
+    assert [(c["func"], c["pid"]) for c in _calls(job_dir)] == [("train", os.getpid()), ("test", os.getpid())]
+
+
+def _job_process(timeout: float = 30) -> psutil.Process:
+    """The submitit task process (``python -m submitit.core._submit``) started from this test."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if "submitit.core._submit" in " ".join(child.cmdline()):
+                    return child
+            except psutil.NoSuchProcess:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("no submitit job process started")
+
+
+def _wait_for_file(path, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        assert time.time() < deadline, f"{path} did not appear within {timeout}s"
+        time.sleep(0.02)
+
+
+def _submit_in_background(argv: list[str]) -> tuple[threading.Thread, list]:
+    status = []
+    thread = threading.Thread(target=lambda: status.append(submit.main(argv)), daemon=True)
+    thread.start()
+    return thread, status
+
+
+def test_preempted_local_job_is_checkpointed_and_requeued(stub_tools, tmp_path):
+    job_dir = tmp_path / "job"
+    job_dir.mkdir()
+    (job_dir / "stub_mode").write_text("block_once")
+    thread, status = _submit_in_background(
+        ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "local"]
+    )
+    _wait_for_file(job_dir / "blocked_once")
+    _job_process().send_signal(signal.SIGUSR2)  # what Slurm sends before preemption / the time limit
+    thread.join(timeout=60)
+    assert status == [0]
+    calls = _calls(job_dir)
+    assert [c["func"] for c in calls] == ["train", "train", "test"]
+    assert calls[0]["pid"] != calls[1]["pid"]  # the requeued job is a new process
+    (job_id,) = _job_ids(job_dir)
+    log = _submitit_log(job_dir, job_id)
+    assert "Requeuing" in log and f"Requeued job {job_id}" in log
+
+
+def test_resume_job_reuses_the_jobs_config_and_overrides(stub_tools, tmp_path):
+    job_dir = tmp_path / "job"
+    assert _submit_local(job_dir, "TRAIN.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4") == 0
+    (first,) = _job_ids(job_dir)
+    assert submit.main(["--job_dir", str(job_dir), "--resume-job", first, "--num_gpus", "0", "--cluster", "local"]) == 0
+    assert len(_job_ids(job_dir)) == 2
+    assert [c["batch_size"] for c in _calls(job_dir)] == [4, 4, 4, 4]
+
+
+# ---------------------------------------------------------------------------- #
+# End to end: the tiny CPU model, trained through submitit's local executor
+# ---------------------------------------------------------------------------- #
+
+TINY = [
+    "TRAIN.BATCH_SIZE", "2", "TEST.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "2", "DATA_LOADER.NUM_WORKERS", "0",
+    "TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "1", "TIMESFORMER.NUM_HEADS", "2",
+    "DATA.NUM_FRAMES", "2", "DATA.SAMPLING_RATE", "1", "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32",
+    "DATA.TRAIN_JITTER_SCALES", "[32,40]", "MODEL.NUM_CLASSES", "2", "SOLVER.MAX_EPOCH", "2",
+    "SOLVER.WARMUP_EPOCHS", "0.0", "TRAIN.CHECKPOINT_PERIOD", "1", "TRAIN.EVAL_PERIOD", "1",
+    "TEST.NUM_ENSEMBLE_VIEWS", "1", "TEST.NUM_SPATIAL_CROPS", "1", "LOG_PERIOD", "1", "TENSORBOARD.ENABLE", "False",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return write_color_dataset(str(tmp_path_factory.mktemp("data")), videos_per_class=2)
+
+
+def _records(job_dir) -> list[dict]:
+    return json_stats(str(job_dir))
+
+
+def _checkpoints(job_dir) -> list[str]:
+    return sorted(os.listdir(os.path.join(job_dir, "checkpoints")))
+
+
+def test_tiny_cpu_job_trains_checkpoints_and_tests(tiny_data, tmp_path):
+    job_dir = tmp_path / "job"
+    assert _submit_local(job_dir, *TINY, "DATA.PATH_TO_DATA_DIR", tiny_data) == 0
+    assert _checkpoints(job_dir) == ["checkpoint_epoch_00001.pyth", "checkpoint_epoch_00002.pyth"]
+    records = _records(job_dir)
+    assert [r["split"] for r in records].count("train_epoch") == 2
+    final = records[-1]
+    assert final["split"] == "test_final" and "top1_acc" in final and "top5_acc" in final
+    assert "Resumed from" not in (job_dir / "stdout.log").read_text()
+
+
+def test_tiny_cpu_job_stopped_mid_run_resumes_from_its_checkpoint(tiny_data, tmp_path):
+    job_dir = tmp_path / "job"
+    thread, status = _submit_in_background(
+        ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "local",
+         *TINY, "DATA.PATH_TO_DATA_DIR", tiny_data]
+    )
+    _wait_for_file(job_dir / "checkpoints" / "checkpoint_epoch_00001.pyth", timeout=90)
+    # Preempt it during epoch 2 (of 2): submitit checkpoints and requeues the job.
+    _job_process().send_signal(signal.SIGUSR2)
+    thread.join(timeout=120)
+    assert status == [0]
+    log = (job_dir / "stdout.log").read_text()
+    assert "Resumed from " + str(job_dir / "checkpoints" / "checkpoint_epoch_00001.pyth") in log
+    assert _checkpoints(job_dir) == ["checkpoint_epoch_00001.pyth", "checkpoint_epoch_00002.pyth"]
+    records = _records(job_dir)
+    assert [r["epoch"] for r in records if r["split"] == "train_epoch"] == ["1/2", "2/2"]  # epoch 1 not redone
+    assert records[-1]["split"] == "test_final"
+    (job_id,) = _job_ids(job_dir)
+    assert f"Requeued job {job_id}" in _submitit_log(job_dir, job_id)

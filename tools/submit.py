@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Submit a training + testing job to Slurm with submitit (or run it here, the same way).
+
+    python tools/submit.py --cfg configs/Kinetics/TimeSformer_divST_8x32_224.yaml \
+        --job_dir /checkpoint/$USER/divST_k400 --num_shards 4 --num_gpus 8 \
+        --partition learnfair --timeout 4320 DATA.PATH_TO_DATA_DIR /data/k400
+
+Each of the ``--num_shards`` nodes runs one task, which starts one training process
+per GPU (``timesformer.utils.cluster.NodeJob``). OUTPUT_DIR is the job dir; submitit's
+own files go to JOB_DIR/submitit/JOB_ID/. A preempted or timed-out job is requeued by
+submitit and resumes from the last checkpoint in JOB_DIR/checkpoints.
+
+``--cluster local`` runs the job on this machine through submitit's local executor
+(``debug``: in this process) and waits for it; the exit status is the job's.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import submitit
+from submitit.core.utils import FailedJobError, JobPaths
+
+from timesformer.config import ConfigError
+from timesformer.utils.cluster import NodeJob
+from timesformer.utils.parser import load_config
+
+TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
+CPUS_PER_GPU = 10
+MEM_GB_PER_GPU = 60
+SIGNAL_DELAY_S = 120
+MAX_REQUEUES = 30
+VOLTA32_CONSTRAINT = "volta32gb"
+POLL_S = 0.2
+
+
+class SubmitError(Exception):
+    """A submission that cannot go ahead (bad argument, file or folder)."""
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    """The flags of the original TimeSformer ``submit.py``, plus ``--cluster``."""
+    parser = argparse.ArgumentParser(
+        description="Submit TimeSformer training and testing with submitit.",
+        epilog="Trailing KEY VALUE pairs override the config, as for tools/run_net.py.",
+    )
+    parser.add_argument("--cfg", dest="cfg_file", default=None, help="YAML config file.")
+    parser.add_argument("--job_dir", required=True, help="Folder of the job: OUTPUT_DIR, checkpoints and logs.")
+    parser.add_argument("--num_shards", type=int, default=1, help="Number of nodes.")
+    parser.add_argument("--num_gpus", type=int, default=8, help="GPUs per node (sets NUM_GPUS; 0: CPU).")
+    parser.add_argument("--partition", default=None, help="Slurm partition (default: the cluster's).")
+    parser.add_argument("--timeout", type=int, default=60 * 72, help="Time limit of the job, in minutes.")
+    parser.add_argument("--name", default="", help="Job name (default: the config file's name).")
+    parser.add_argument(
+        "--use_volta32", action="store_true", help=f"Ask for 32GB V100s (constraint {VOLTA32_CONSTRAINT})."
+    )
+    parser.add_argument("--mail", default="", help="Mail this address when the job ends or fails.")
+    parser.add_argument("--comment", default="", help="Comment passed to Slurm, e.g. a priority reason.")
+    parser.add_argument(
+        "--resume-from", dest="resume_from", default="",
+        help="Checkpoint (.pyth) to start from while JOB_DIR has none, or a 'last_checkpoint' "
+        "file naming one in its folder.",
+    )
+    parser.add_argument(
+        "--resume-job", dest="resume_job", default="",
+        help="Id of an earlier job of JOB_DIR to continue: reuses its config and overrides "
+        "(--cfg and new KEY VALUE pairs still apply).",
+    )
+    parser.add_argument(
+        "--cluster", choices=("slurm", "local", "debug"), default="slurm",
+        help="slurm: submit and return; local: run on this machine and wait; debug: run in this process.",
+    )
+    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[], metavar="KEY VALUE", help="Config overrides.")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (``sys.argv[1:]`` when ``argv`` is None)."""
+    return build_arg_parser().parse_args(sys.argv[1:] if argv is None else argv)
+
+
+def prepare_job_dir(job_dir: str) -> None:
+    """Create the job dir if needed and check that it is writable."""
+    try:
+        os.makedirs(job_dir, exist_ok=True)
+    except OSError as error:
+        raise SubmitError(f"--job_dir {job_dir}: cannot create it: {error.strerror}.") from error
+    if not os.access(job_dir, os.W_OK | os.X_OK):
+        raise SubmitError(f"--job_dir {job_dir} is not writable; choose a folder you can write to.")
+
+
+def resolve_resume_from(path: str) -> str:
+    """The checkpoint ``--resume-from`` names (a file, or a ``last_checkpoint`` file naming one)."""
+    if not os.path.isfile(path):
+        raise SubmitError(f"--resume-from {path}: no such file.")
+    if os.path.basename(path) != "last_checkpoint":
+        return os.path.abspath(path)
+    with open(path) as stream:
+        name = stream.read().strip()
+    target = os.path.join(os.path.dirname(os.path.abspath(path)), name)
+    if not name or not os.path.isfile(target):
+        raise SubmitError(f"--resume-from {path} names {name!r}, which is not a file in its folder.")
+    return target
+
+
+def previous_job(job_dir: str, job_id: str) -> NodeJob:
+    """The :class:`NodeJob` that job ``job_id`` of ``job_dir`` ran (for ``--resume-job``)."""
+    jobs_dir = os.path.join(job_dir, "submitit")
+    pickle_path = JobPaths(os.path.join(jobs_dir, job_id), job_id).submitted_pickle
+    if not pickle_path.is_file():
+        known = sorted(set(os.listdir(jobs_dir)) - {"%j"}) if os.path.isdir(jobs_dir) else []
+        raise SubmitError(
+            f"--resume-job {job_id}: {pickle_path} does not exist; jobs of {job_dir}: {', '.join(known) or 'none'}."
+        )
+    node_job = submitit.helpers.DelayedSubmission.load(pickle_path).function
+    if not isinstance(node_job, NodeJob):
+        raise SubmitError(f"--resume-job {job_id}: {pickle_path} is not a job of tools/submit.py.")
+    return node_job
+
+
+def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
+    """The callable each node runs: config file and overrides, with OUTPUT_DIR and NUM_GPUS set."""
+    cfg_file, opts = args.cfg_file, list(args.opts)
+    if args.resume_job:
+        earlier = previous_job(job_dir, args.resume_job)
+        cfg_file, opts = cfg_file or earlier.cfg_file, earlier.opts + opts
+    if not cfg_file:
+        raise SubmitError("--cfg is required (the YAML config of the run), unless --resume-job is given.")
+    if not os.path.isfile(cfg_file):
+        raise SubmitError(f"--cfg {cfg_file}: no such file.")
+    if args.resume_from:
+        opts += ["TRAIN.CHECKPOINT_FILE_PATH", resolve_resume_from(args.resume_from)]
+    opts += ["OUTPUT_DIR", job_dir, "NUM_GPUS", str(args.num_gpus)]
+    return NodeJob(os.path.abspath(cfg_file), opts, TOOLS_DIR)
+
+
+def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
+    """Load the job's config as its nodes will, so that a bad key fails now rather than in the queue."""
+    if args.num_shards < 1 or args.num_gpus < 0:
+        raise SubmitError(f"--num_shards {args.num_shards} / --num_gpus {args.num_gpus}: expected >= 1 / >= 0.")
+    if args.cluster != "slurm" and args.num_shards != 1:
+        raise SubmitError(f"--cluster {args.cluster} runs on this machine only; use --num_shards 1.")
+    namespace = argparse.Namespace(
+        cfg_file=node_job.cfg_file, opts=node_job.opts, shard_id=0, num_shards=args.num_shards
+    )
+    try:
+        load_config(namespace, check_devices=args.cluster != "slurm")
+    except ConfigError as error:
+        raise SubmitError(str(error)) from error
+
+
+def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submitit.AutoExecutor:
+    """A submitit executor for ``args.cluster`` with the job's resources.
+
+    Slurm: one task per node, ``--num_gpus`` GPUs, CPUs and memory in proportion,
+    and the preemption signal SIGNAL_DELAY_S seconds before the time limit.
+    Submitit's files go to JOB_DIR/submitit/JOB_ID/.
+    """
+    folder = os.path.join(job_dir, "submitit", "%j")
+    try:
+        executor = submitit.AutoExecutor(folder=folder, cluster=args.cluster, slurm_max_num_timeout=MAX_REQUEUES)
+    except RuntimeError as error:  # submitit's "Could not detect srun"
+        raise SubmitError(f"--cluster {args.cluster}: {error} (use --cluster local to run here).") from error
+    per_node = max(1, args.num_gpus)
+    executor.update_parameters(
+        name=name,
+        nodes=args.num_shards,
+        tasks_per_node=1,
+        gpus_per_node=args.num_gpus or None,  # None: no GPU request at all
+        cpus_per_task=CPUS_PER_GPU * per_node,
+        mem_gb=MEM_GB_PER_GPU * per_node,
+        timeout_min=args.timeout,
+        slurm_signal_delay_s=SIGNAL_DELAY_S,
+        **slurm_options(args),
+    )
+    return executor
+
+
+def slurm_options(args: argparse.Namespace) -> dict:
+    """Slurm-only parameters from ``--partition``, ``--use_volta32``, ``--mail`` and ``--comment``."""
+    options = {}
+    if args.partition:
+        options["slurm_partition"] = args.partition
+    if args.use_volta32:
+        options["slurm_constraint"] = VOLTA32_CONSTRAINT
+    if args.mail:
+        options.update(slurm_mail_user=args.mail, slurm_mail_type="END,FAIL")
+    if args.comment:
+        options["slurm_comment"] = args.comment
+    return options
+
+
+def describe(job: submitit.Job, args: argparse.Namespace, job_dir: str) -> str:
+    """Where the submitted job writes: training log, checkpoints and submitit's logs."""
+    return "\n".join([
+        f"Submitted job {job.job_id} ({args.cluster}): {args.num_shards} node(s) x {args.num_gpus} GPU(s).",
+        f"  training log: {os.path.join(job_dir, 'stdout.log')}",
+        f"  checkpoints:  {os.path.join(job_dir, 'checkpoints')}",
+        f"  job output:   {job.paths.stdout}",
+        f"  job errors:   {job.paths.stderr}",
+    ])
+
+
+def wait_for(job: submitit.Job) -> int:
+    """Wait for a local or debug job; 0 when it succeeded, 1 when it failed, 130 on Ctrl-C."""
+    try:
+        while not job.done():  # submitit's own wait polls once a second
+            time.sleep(POLL_S)
+        job.result()
+    except KeyboardInterrupt:
+        job.cancel()
+        print(f"Interrupted; cancelled job {job.job_id}.", file=sys.stderr)
+        return 130
+    except Exception as error:  # submitit's FailedJobError / UncompletedJobError, or the job's own
+        print(f"Job {job.job_id} failed: {error}", file=sys.stderr)
+        print(f"Logs: {job.paths.stdout} and {job.paths.stderr}", file=sys.stderr)
+        return 1
+    print(f"Job {job.job_id} finished. Logs: {job.paths.stdout}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Submit (slurm) or run and wait (local, debug); return the exit status."""
+    args = parse_args(argv)
+    job_dir = os.path.abspath(os.path.expanduser(args.job_dir))
+    try:
+        node_job = make_node_job(args, job_dir)
+        check_config(node_job, args)
+        prepare_job_dir(job_dir)
+        name = args.name or os.path.splitext(os.path.basename(node_job.cfg_file))[0]
+        executor = build_executor(args, job_dir, name)
+    except SubmitError as error:
+        print(f"submit.py: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        with submitit.helpers.clean_env():
+            job = executor.submit(node_job)
+    except FailedJobError as error:  # sbatch refused the job
+        print(f"submit.py: error: submission failed: {str(error).strip()}", file=sys.stderr)
+        return 1
+    print(describe(job, args, job_dir), flush=True)
+    if args.cluster == "slurm":
+        return 0
+    return wait_for(job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
