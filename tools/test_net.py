@@ -13,6 +13,7 @@ from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.meters import TestMeter
 from timesformer.utils.misc import set_seed
 from timesformer.utils.precision import autocast_context
+from timesformer.visualization.tensorboard_vis import write_test_figures
 
 logger = get_logger(__name__)
 
@@ -85,6 +86,7 @@ def test(cfg: CfgNode) -> dict | None:
     if not du.is_master_proc():
         return None
     stats = meter.finalize(video_names=list(dataset.paths))
+    write_test_figures(cfg, meter.video_scores, meter.video_labels)
     if cfg.TEST.SAVE_RESULTS_PATH:
         save_results(meter, cfg, dataset.paths)
     return stats

@@ -20,6 +20,7 @@ from timesformer.utils.misc import set_seed
 from timesformer.utils.model_stats import log_model_info
 from timesformer.utils.precision import autocast_context, build_grad_scaler
 from timesformer.utils.rng import preserved_rng_state
+from timesformer.visualization.eval_figures import PredictionCollector
 from timesformer.visualization.tensorboard_vis import TensorboardWriter
 
 logger = get_logger(__name__)
@@ -129,6 +130,7 @@ def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=
     model.eval()
     meter.reset()
     device = _device(cfg)
+    predictions = PredictionCollector(cfg)
     for clips, labels, _, meta in loader:
         clips = clips.to(device, non_blocking=True)
         labels = labels.to(device, non_blocking=True)
@@ -138,10 +140,14 @@ def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=
         top1, top5 = topks_correct(scores.float(), labels, (1, 5))
         top1_sum, top5_sum, count = _sum_over_processes(top1.item(), top5.item(), labels.numel())
         meter.update(int(top1_sum), int(top5_sum), int(count))
+        predictions.add(scores, labels)
     meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
     stats = meter.log_epoch(epoch)
+    all_predictions = predictions.gather()
     if writer is not None:
         writer.add_scalars({"Val/Top1_err": stats["top1_err"], "Val/Top5_err": stats["top5_err"]}, epoch)
+        if all_predictions is not None:
+            writer.plot_eval(*all_predictions, global_step=epoch, split="Val")
     return stats
 
 

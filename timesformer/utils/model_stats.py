@@ -1,4 +1,14 @@
-"""Model statistics: parameters and FLOPs per view (fvcore), logged when a run starts."""
+"""Model statistics: parameters, FLOPs and activations (fvcore), logged when a run starts.
+
+fvcore counts one fused multiply-add as one FLOP (the convention of the
+TimeSformer paper's cost figures) and by default skips
+``aten::scaled_dot_product_attention``; :func:`sdpa_flop_jit` counts it, so the
+attention matrix products (``Q K^T`` and ``A V``) are part of the total, as in
+the paper: ViT-Base divided 8x224 costs about 196 GFLOPs per view.
+"""
+
+from collections.abc import Callable
+from math import prod
 
 import torch
 from fvcore.common.config import CfgNode
@@ -7,35 +17,104 @@ from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
 
+SDPA_OPS = (
+    "aten::scaled_dot_product_attention",
+    "aten::_scaled_dot_product_flash_attention_for_cpu",
+    "aten::_scaled_dot_product_flash_attention",
+    "aten::_scaled_dot_product_efficient_attention",
+    "aten::_scaled_dot_product_cudnn_attention",
+)
+"""The names a traced ``F.scaled_dot_product_attention`` call may carry."""
+
 
 def count_parameters(model: torch.nn.Module) -> int:
     """Number of parameters."""
     return sum(p.numel() for p in model.parameters())
 
 
-def flops_per_view(model: torch.nn.Module, cfg: CfgNode) -> float:
-    """GFLOPs (fvcore counts one fused multiply-add as one FLOP) of one test view."""
-    # Imported here: importing fvcore.nn scripts a loss with the deprecated torch.jit.script.
-    from fvcore.nn import FlopCountAnalysis
+def views_per_video(cfg: CfgNode) -> int:
+    """Test views of one video: TEST.NUM_ENSEMBLE_VIEWS temporal clips x TEST.NUM_SPATIAL_CROPS crops."""
+    return cfg.TEST.NUM_ENSEMBLE_VIEWS * cfg.TEST.NUM_SPATIAL_CROPS
 
-    module = model.module if hasattr(model, "module") else model
+
+def sdpa_flop_jit(inputs: list, outputs: list) -> int:
+    """fvcore handle: multiply-adds of attention with q (..., L, E), k (..., S, E), v (..., S, Ev).
+
+    ``Q K^T`` costs ``L * S * E`` and ``softmax(.) V`` costs ``L * S * Ev`` per
+    leading index (batch x heads); the softmax itself is not counted.
+    """
+    from fvcore.nn.jit_handles import get_shape
+
+    query, key, value = (get_shape(v) for v in inputs[:3])
+    leading, length, width = prod(query[:-2]), query[-2], query[-1]
+    return leading * length * key[-2] * (width + value[-1])
+
+
+def sdpa_activation_jit(inputs: list, outputs: list) -> int:
+    """fvcore handle: elements of the attention output (..., L, Ev)."""
+    from fvcore.nn.jit_handles import get_shape
+
+    return prod(get_shape(outputs[0]))
+
+
+def _test_clip(module: torch.nn.Module, cfg: CfgNode) -> torch.Tensor:
+    """A zero test view (1, 3, NUM_FRAMES, TEST_CROP_SIZE, TEST_CROP_SIZE) on the model's device."""
     device = next(module.parameters()).device
     size = cfg.DATA.TEST_CROP_SIZE
-    clip = torch.zeros(1, 3, cfg.DATA.NUM_FRAMES, size, size, device=device)
+    return torch.zeros(1, 3, cfg.DATA.NUM_FRAMES, size, size, device=device)
+
+
+def _count_per_view(model: torch.nn.Module, cfg: CfgNode, analysis_class: Callable, sdpa_handle: Callable) -> float:
+    """Total of an fvcore JIT analysis over one test view, the model in eval mode."""
+    module = model.module if hasattr(model, "module") else model
     was_training = module.training
     module.eval()
     with torch.no_grad():
-        analysis = FlopCountAnalysis(module, clip)
+        analysis = analysis_class(module, _test_clip(module, cfg))
+        analysis.set_op_handle(**{name: sdpa_handle for name in SDPA_OPS})
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
         total = analysis.total()
     module.train(was_training)
-    return total / 1e9
+    return float(total)
 
 
-def log_model_info(model: torch.nn.Module, cfg: CfgNode) -> None:
-    """Log parameter count and FLOPs per view and per video (views x crops)."""
-    views = cfg.TEST.NUM_ENSEMBLE_VIEWS * cfg.TEST.NUM_SPATIAL_CROPS
+def flops_per_view(model: torch.nn.Module, cfg: CfgNode) -> float:
+    """GFLOPs (one fused multiply-add = one FLOP) of one test view, attention products included."""
+    # Imported here: importing fvcore.nn scripts a loss with the deprecated torch.jit.script.
+    from fvcore.nn import FlopCountAnalysis
+
+    return _count_per_view(model, cfg, FlopCountAnalysis, sdpa_flop_jit) / 1e9
+
+
+def activations_per_view(model: torch.nn.Module, cfg: CfgNode) -> float:
+    """Millions of activations (output elements of convolutions, linear layers and attention) of one view."""
+    from fvcore.nn import ActivationCountAnalysis
+
+    return _count_per_view(model, cfg, ActivationCountAnalysis, sdpa_activation_jit) / 1e6
+
+
+def model_stats(model: torch.nn.Module, cfg: CfgNode) -> dict:
+    """``{"params_m", "gflops_per_view", "gflops_per_video", "views_per_video", "activations_m"}``."""
     gflops = flops_per_view(model, cfg)
-    logger.info("Parameters: %.2f M", count_parameters(model) / 1e6)
-    logger.info("FLOPs: %.2f G per view, %.2f G per video (%d views)", gflops, gflops * views, views)
+    views = views_per_video(cfg)
+    return {
+        "params_m": count_parameters(model) / 1e6,
+        "gflops_per_view": gflops,
+        "gflops_per_video": gflops * views,
+        "views_per_video": views,
+        "activations_m": activations_per_view(model, cfg),
+    }
+
+
+def log_model_info(model: torch.nn.Module, cfg: CfgNode) -> dict:
+    """Log parameters, FLOPs per view and per video (views x crops) and activations; return them."""
+    stats = model_stats(model, cfg)
+    logger.info("Model:\n%s", model)
+    logger.info("Parameters: %.2f M", stats["params_m"])
+    logger.info(
+        "FLOPs: %.2f G per view, %.2f G per video (%d views)",
+        stats["gflops_per_view"], stats["gflops_per_video"], stats["views_per_video"],
+    )
+    logger.info("Activations: %.2f M per view", stats["activations_m"])
+    return stats

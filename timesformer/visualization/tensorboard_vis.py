@@ -1,11 +1,14 @@
-"""TensorBoard scalars of a run (Train/loss, Train/lr, Train/Top1_err, Val/Top1_err, ...)."""
+"""TensorBoard of a run: scalars (Train/loss, Train/lr, Train/Top1_err, Val/Top1_err, ...) and
+figures of validation / test results (Val/Confusion Matrix, Test/Per-class Accuracy, ...)."""
 
 import os
 
+import torch
 from fvcore.common.config import CfgNode
 from torch.utils.tensorboard import SummaryWriter
 
 from timesformer.utils.logging import get_logger
+from timesformer.visualization.eval_figures import EvalFigureSettings, eval_figures, eval_figures_enabled
 
 logger = get_logger(__name__)
 
@@ -18,9 +21,14 @@ def tensorboard_log_dir(cfg: CfgNode) -> str:
 
 
 class TensorboardWriter:
-    """Writes scalars to the run's TensorBoard folder."""
+    """Writes scalars and figures to the run's TensorBoard folder.
+
+    Raises ClassNamesError at construction when a TENSORBOARD.* class file of an
+    enabled figure is bad, so a run fails before it trains.
+    """
 
     def __init__(self, cfg: CfgNode):
+        self.eval_settings = EvalFigureSettings.from_cfg(cfg) if eval_figures_enabled(cfg) else None
         self.log_dir = tensorboard_log_dir(cfg)
         self.writer = SummaryWriter(log_dir=self.log_dir)
         logger.info("TensorBoard: tensorboard --logdir %s", self.log_dir)
@@ -30,6 +38,28 @@ class TensorboardWriter:
         for tag, value in scalars.items():
             self.writer.add_scalar(tag, value, global_step)
 
+    def add_figure(self, tag: str, figure, global_step: int) -> None:
+        """Write a matplotlib figure as an image."""
+        self.writer.add_figure(tag, figure, global_step, close=False)
+
+    def plot_eval(self, predictions: torch.Tensor, labels: torch.Tensor, global_step: int, split: str = "Val") -> None:
+        """Write the enabled figures of top-1 ``predictions`` and ``labels`` (N,) under ``split/``."""
+        if self.eval_settings is None:
+            return
+        for tag, figure in eval_figures(predictions, labels, self.eval_settings).items():
+            self.add_figure(f"{split}/{tag}", figure, global_step)
+
     def close(self) -> None:
         self.writer.flush()
         self.writer.close()
+
+
+def write_test_figures(cfg: CfgNode, video_scores: torch.Tensor, video_labels: torch.Tensor) -> None:
+    """Test/ figures of per-video scores (N, K) and labels (N,; -1 for skipped videos), when enabled."""
+    if not eval_figures_enabled(cfg):
+        return
+    writer = TensorboardWriter(cfg)
+    try:
+        writer.plot_eval(video_scores.argmax(dim=1), video_labels, global_step=0, split="Test")
+    finally:
+        writer.close()

@@ -1,0 +1,54 @@
+"""Model statistics: fvcore FLOPs (attention products included) and activations against hand
+counts of a tiny divided-attention model, per-video totals, the log and the CLI."""
+
+import json
+import logging
+
+import pytest
+from engine_fixtures import TINY_OVERRIDES, tiny_cfg
+
+from model_stats import main
+from timesformer.models.build import MODEL_REGISTRY
+from timesformer.utils.model_stats import activations_per_view, count_parameters, flops_per_view, log_model_info
+
+# The tiny config: D=32, 1 block, 2 frames of 32x32 in 16x16 patches (N=4), 2 classes, MLP 4D.
+D, T, N, P, K, HIDDEN = 32, 2, 4, 16, 2, 128
+SPATIAL, TEMPORAL, ALL = T * (1 + N), N * T, 1 + N * T  # tokens of spatial attention, temporal attention, MLP
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    cfg = tiny_cfg("", "")
+    return MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg), cfg
+
+
+def test_flops_per_view_match_the_hand_count(tiny):
+    model, cfg = tiny
+    patch_embed = N * T * D * 3 * P * P
+    linear = TEMPORAL * (3 * D + D + D) * D + SPATIAL * (3 * D + D) * D + ALL * 2 * D * HIDDEN + D * K
+    attention = N * T * T * 2 * D + T * (1 + N) ** 2 * 2 * D  # Q K^T and A V: temporal groups, then frames
+    layer_norm = 5 * (SPATIAL + TEMPORAL + ALL + 1) * D  # norm1, temporal_norm1, norm2, final norm of CLS
+    assert flops_per_view(model, cfg) * 1e9 == pytest.approx(patch_embed + linear + attention + layer_norm, rel=1e-9)
+
+
+def test_activations_per_view_match_the_hand_count(tiny):
+    model, cfg = tiny
+    linear = TEMPORAL * (3 * D + D + D) + SPATIAL * (3 * D + D) + ALL * (HIDDEN + D) + K
+    attention = TEMPORAL * D + SPATIAL * D
+    assert activations_per_view(model, cfg) * 1e6 == pytest.approx(N * T * D + linear + attention, rel=1e-9)
+
+
+def test_log_model_info_reports_per_video_cost(tiny, caplog):
+    model, cfg = tiny
+    with caplog.at_level(logging.INFO):
+        stats = log_model_info(model, cfg)
+    assert stats["views_per_video"] == 2  # TEST.NUM_ENSEMBLE_VIEWS 2 x NUM_SPATIAL_CROPS 1
+    assert stats["gflops_per_video"] == pytest.approx(2 * stats["gflops_per_view"])
+    assert stats["params_m"] == count_parameters(model) / 1e6
+    assert "per video (2 views)" in caplog.text and "Activations" in caplog.text
+
+
+def test_cli_json(capsys):
+    assert main(["--json"] + TINY_OVERRIDES) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert set(stats) == {"params_m", "gflops_per_view", "gflops_per_video", "views_per_video", "activations_m"}

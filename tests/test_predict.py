@@ -1,0 +1,102 @@
+"""tools/predict.py on a tiny model and generated videos: output format, agreement with
+the test path, and its errors."""
+
+import json
+import os
+
+import pytest
+import torch
+from engine_fixtures import TINY_OVERRIDES, tiny_cfg
+
+from predict import main
+from test_net import run_test_views
+from timesformer.datasets import construct_loader
+from timesformer.datasets.synthetic_video import moving_texture_video, write_video
+from timesformer.models.build import MODEL_REGISTRY
+from timesformer.utils.meters import TestMeter
+
+
+VIEWS = ["TEST.NUM_ENSEMBLE_VIEWS", "2", "TEST.NUM_SPATIAL_CROPS", "3"]  # 6 different views per video
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """(data dir with 2 textured videos listed in test.csv, checkpoint of a 2-class tiny model, its cfg)."""
+    data_dir = tmp_path_factory.mktemp("predict")
+    with open(data_dir / "test.csv", "w") as split_file:
+        for label in (0, 1):
+            frames = list(moving_texture_video(24, 40, 56, seed=label))
+            path = write_video(str(data_dir / f"v{label}.mp4"), frames, fps=15)
+            split_file.write(f"{path} {label}\n")
+    cfg = tiny_cfg(str(data_dir), str(data_dir / "out"), *VIEWS)
+    torch.manual_seed(0)
+    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+    torch.nn.init.normal_(model.model.blocks[0].temporal_fc.weight, std=0.2)
+    checkpoint = str(data_dir / "tiny.pyth")
+    torch.save({"model_state": model.state_dict()}, checkpoint)
+    return str(data_dir), checkpoint, cfg
+
+
+def _videos(data_dir: str) -> list[str]:
+    return [os.path.join(data_dir, "v0.mp4"), os.path.join(data_dir, "v1.mp4")]
+
+
+def test_json_output_matches_the_test_path(setup, tmp_path, capsys):
+    data_dir, checkpoint, cfg = setup
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"first": 0, "second": 1}))
+    argv = ["--checkpoint", checkpoint, "--labels", str(labels), "--top-k", "2", "--json", *_videos(data_dir)]
+    assert main(argv + TINY_OVERRIDES + VIEWS) == 0
+    results = json.loads(capsys.readouterr().out)
+
+    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+    model.load_state_dict(torch.load(checkpoint)["model_state"])
+    meter = TestMeter(2, 6, 2, "sum")
+    run_test_views(construct_loader(cfg, "test"), model, meter, cfg)
+    expected = meter.video_scores / 6  # test.csv lists the same two videos
+
+    assert [r["video"] for r in results] == _videos(data_dir)
+    for result, scores in zip(results, expected):
+        scores_shown = [entry["score"] for entry in result["top_k"]]
+        assert scores_shown == sorted(scores_shown, reverse=True)
+        for entry in result["top_k"]:
+            assert entry["name"] == ("first", "second")[entry["label"]]
+            assert entry["score"] == pytest.approx(scores[entry["label"]].item(), abs=1e-6)
+
+
+def test_text_output_without_labels(setup, capsys):
+    data_dir, checkpoint, _ = setup
+    assert main(["--checkpoint", checkpoint, "--top-k", "1", _videos(data_dir)[0]] + TINY_OVERRIDES) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == _videos(data_dir)[0]
+    assert len(lines) == 2 and lines[1].lstrip().startswith("1. ")
+
+
+def test_unreadable_video_is_reported_and_others_predicted(setup, tmp_path, capsys):
+    data_dir, checkpoint, _ = setup
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    assert main(["--checkpoint", checkpoint, "--json", str(broken), _videos(data_dir)[0]] + TINY_OVERRIDES) == 1
+    captured = capsys.readouterr()
+    assert [r["video"] for r in json.loads(captured.out)] == [_videos(data_dir)[0]]
+    assert "broken.mp4" in captured.err
+
+
+def test_missing_checkpoint(setup, tmp_path, capsys):
+    data_dir, _, _ = setup
+    assert main(["--checkpoint", str(tmp_path / "none.pyth"), _videos(data_dir)[0]] + TINY_OVERRIDES) == 2
+    assert "none.pyth: no such file" in capsys.readouterr().err
+
+
+def test_class_count_mismatch(setup, capsys):
+    data_dir, checkpoint, _ = setup
+    assert main(["--checkpoint", checkpoint, _videos(data_dir)[0]] + TINY_OVERRIDES + ["MODEL.NUM_CLASSES", "3"]) == 2
+    assert "classifies 2 classes but MODEL.NUM_CLASSES is 3" in capsys.readouterr().err
+
+
+def test_labels_file_of_another_class_count(setup, tmp_path, capsys):
+    data_dir, checkpoint, _ = setup
+    labels = tmp_path / "labels.txt"
+    labels.write_text("a\nb\nc\n")
+    assert main(["--checkpoint", checkpoint, "--labels", str(labels), _videos(data_dir)[0]] + TINY_OVERRIDES) == 2
+    assert "has 3 classes but the model has 2" in capsys.readouterr().err

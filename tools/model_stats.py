@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Print a model's parameters, FLOPs per view and per video, and activations.
+
+    python tools/model_stats.py --cfg configs/Kinetics/TimeSformer_divST_8x32_224.yaml [--json] [KEY VALUE...]
+
+FLOPs are fvcore's (one fused multiply-add = one FLOP, attention products
+included) for one test view of NUM_FRAMES x TEST_CROP_SIZE^2, and for a video's
+TEST.NUM_ENSEMBLE_VIEWS x TEST.NUM_SPATIAL_CROPS views. Runs on the CPU.
+"""
+
+import json
+import sys
+
+from timesformer.models.build import MODEL_REGISTRY
+from timesformer.utils.cli import load_tool_config, setup_tool_logging, tool_arg_parser
+from timesformer.utils.model_stats import model_stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = tool_arg_parser(__doc__, items_metavar=None)
+    parser.add_argument("--json", action="store_true", help="print the statistics as one JSON object")
+    args = parser.parse_args(argv)
+    setup_tool_logging()
+    cfg, extra = load_tool_config(args)
+    if extra:
+        parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
+    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+    stats = model_stats(model, cfg)
+    if args.json:
+        print(json.dumps(stats))
+        return 0
+    print(f"parameters:  {stats['params_m']:.2f} M")
+    print(f"FLOPs/view:  {stats['gflops_per_view']:.2f} G")
+    print(f"FLOPs/video: {stats['gflops_per_video']:.2f} G ({stats['views_per_video']} views)")
+    print(f"activations: {stats['activations_m']:.2f} M per view")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
