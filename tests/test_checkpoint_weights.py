@@ -9,26 +9,10 @@ import timm
 import torch
 from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
 
-from timesformer.config.defaults import get_cfg
 from timesformer.models import TimeSformer, build_model
 from timesformer.utils.checkpoint import CheckpointError, load_model_weights, load_pretrained_imagenet
+from tiny_models import ATTENTION_TYPES, tiny_model_cfg as tiny_cfg
 
-ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
-
-
-def tiny_cfg(attention_type="divided_space_time", crop=32, frames=4, classes=5):
-    """A 2-block, 32-wide TimeSformer (patches of 8), CPU."""
-    cfg = get_cfg()
-    cfg.NUM_GPUS = 0
-    cfg.TIMESFORMER.ATTENTION_TYPE = attention_type
-    cfg.TIMESFORMER.EMBED_DIM = 32
-    cfg.TIMESFORMER.DEPTH = 2
-    cfg.TIMESFORMER.NUM_HEADS = 4
-    cfg.TIMESFORMER.PATCH_SIZE = 8
-    cfg.DATA.TRAIN_CROP_SIZE = crop
-    cfg.DATA.NUM_FRAMES = frames
-    cfg.MODEL.NUM_CLASSES = classes
-    return cfg
 
 
 def random_state(model):

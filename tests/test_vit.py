@@ -8,33 +8,14 @@ import torch.nn.functional as F
 
 import timesformer.models.build as build_module
 import timesformer.models.vit as vit_module
-from timesformer.config.defaults import get_cfg
 from timesformer.models import MODEL_REGISTRY, TimeSformer, build_model
 from timesformer.models.attention import Attention
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
 from timesformer.utils.checkpoint import load_model_weights
+from tiny_models import ATTENTION_TYPES, tiny_model_cfg as tiny_cfg
 
-ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
 BLOCK_MEMBERS = ("norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2")
 TEMPORAL_MEMBERS = ("temporal_norm1", "temporal_attn.qkv", "temporal_attn.proj", "temporal_fc")
-
-
-def tiny_cfg(attention_type="divided_space_time", **overrides):
-    """A 2-block, 32-wide TimeSformer on 4 frames of 32x32 (patches of 8), 5 classes, CPU."""
-    cfg = get_cfg()
-    cfg.NUM_GPUS = 0
-    cfg.TIMESFORMER.ATTENTION_TYPE = attention_type
-    cfg.TIMESFORMER.EMBED_DIM = 32
-    cfg.TIMESFORMER.DEPTH = 2
-    cfg.TIMESFORMER.NUM_HEADS = 4
-    cfg.TIMESFORMER.PATCH_SIZE = 8
-    cfg.DATA.TRAIN_CROP_SIZE = 32
-    cfg.DATA.NUM_FRAMES = 4
-    cfg.MODEL.NUM_CLASSES = 5
-    for key, value in overrides.items():
-        section, name = key.split("__")
-        cfg[section][name] = value
-    return cfg
 
 
 def randomize_(model):
