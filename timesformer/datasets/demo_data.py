@@ -1,0 +1,117 @@
+"""The demo dataset: short clips whose label is a direction of motion, and nothing else.
+
+Each clip shows a textured square travelling left, right, up or down over a
+noisy background that drifts in an unrelated random direction. The square starts
+anywhere and wraps around the frame edges, so in every frame of every class it
+is equally likely to be anywhere: a single frame says nothing about the label,
+and neither does the unordered set of frames; only their order does. A model that attends across time can learn it; a
+per-frame model that averages its frames cannot.
+
+The set is written as real H.264 mp4 files with Kinetics-format split files
+(``train.csv``, ``val.csv``, ``test.csv``: ``relative/path label``) and a
+``classes.txt`` (one class name per line), deterministically for a seed, and
+only when the folder does not already hold the same set.
+"""
+
+import json
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from timesformer.datasets.synthetic_video import write_video
+
+CLASS_NAMES = ("moving left", "moving right", "moving up", "moving down")
+# (dy, dx) unit step of each class.
+DIRECTIONS = ((0, -1), (0, 1), (-1, 0), (1, 0))
+MANIFEST = "manifest.json"
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What the generated set looks like; a folder is reused only for an equal spec."""
+
+    clips_per_class: dict  # split -> clips of each class
+    size: int = 64  # frame side, pixels
+    num_frames: int = 16
+    fps: int = 30
+    object_size: int = 16
+    speed: float = 3.0  # pixels per frame
+    seed: int = 0
+    version: int = 2
+
+
+def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """(size, size, 3) float low-contrast texture of 8-pixel blocks, tileable (it wraps as it drifts)."""
+    coarse = rng.uniform(60, 120, size=(size // 8, size // 8, 3))
+    return np.kron(coarse, np.ones((8, 8, 1)))
+
+
+def _object_texture(rng: np.random.Generator, side: int) -> np.ndarray:
+    """(side, side, 3) float checkerboard of a random bright and a random dark color."""
+    first, second = rng.uniform(200, 255, size=3), rng.uniform(0, 40, size=3)
+    cells = (np.add.outer(np.arange(side) // 4, np.arange(side) // 4) % 2).astype(bool)
+    return np.where(cells[..., None], first, second)
+
+
+def render_clip(label: int, rng: np.random.Generator, spec: DemoSpec) -> np.ndarray:
+    """(num_frames, size, size, 3) uint8 RGB frames of one clip of class ``label``.
+
+    The square starts anywhere and wraps around the frame edges, so at every
+    moment its position is uniform over the frame, whatever the class.
+    """
+    size, side, frames = spec.size, spec.object_size, spec.num_frames
+    step = np.array(DIRECTIONS[label], dtype=float) * spec.speed
+    start = rng.uniform(0, size, size=2)
+    background, texture = _background(rng, size), _object_texture(rng, side)
+    drift = rng.integers(-1, 2, size=2)
+    clip = np.empty((frames, size, size, 3), dtype=np.uint8)
+    for t in range(frames):
+        frame = np.roll(background, shift=tuple(drift * t), axis=(0, 1))
+        frame = frame + rng.normal(0, 8, size=frame.shape)
+        top, left = np.round(start + step * t).astype(int) % size
+        rows, cols = (top + np.arange(side)) % size, (left + np.arange(side)) % size
+        frame[np.ix_(rows, cols)] = texture
+        clip[t] = np.clip(frame, 0, 255).astype(np.uint8)
+    return clip
+
+
+def _is_complete(root: str, spec: DemoSpec) -> bool:
+    try:
+        with open(os.path.join(root, MANIFEST)) as stream:
+            return json.load(stream) == asdict(spec)
+    except (OSError, ValueError):
+        return False
+
+
+def generate_demo_dataset(root: str, spec: DemoSpec, progress=None) -> bool:
+    """Write the demo set to ``root`` unless it already holds it; returns whether it wrote.
+
+    ``progress(done, total)`` is called after each clip when given. The manifest
+    is written last, so an interrupted generation is redone from scratch.
+    """
+    if _is_complete(root, spec):
+        return False
+    total = sum(spec.clips_per_class[split] for split in SPLITS) * len(CLASS_NAMES)
+    done = 0
+    for split_number, split in enumerate(SPLITS):
+        folder = os.path.join(root, "videos", split)
+        os.makedirs(folder, exist_ok=True)
+        lines = []
+        for label, name in enumerate(CLASS_NAMES):
+            for index in range(spec.clips_per_class[split]):
+                rng = np.random.default_rng([spec.seed, split_number, label, index])
+                relative = os.path.join("videos", split, f"{name.replace(' ', '_')}_{index:04d}.mp4")
+                write_video(os.path.join(root, relative), render_clip(label, rng, spec), fps=spec.fps)
+                lines.append(f"{relative} {label}\n")
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        with open(os.path.join(root, f"{split}.csv"), "w") as stream:
+            stream.writelines(lines)
+    with open(os.path.join(root, "classes.txt"), "w") as stream:
+        stream.write("\n".join(CLASS_NAMES) + "\n")
+    with open(os.path.join(root, MANIFEST), "w") as stream:
+        json.dump(asdict(spec), stream, indent=1)
+    return True
