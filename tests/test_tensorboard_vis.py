@@ -94,13 +94,13 @@ def test_unknown_subset_class_fails_when_the_writer_starts(tmp_path):
         TensorboardWriter(cfg)
 
 
-def _image_tags(log_dir: str) -> list[str]:
-    accumulator = EventAccumulator(log_dir, size_guidance={"images": 0})
+def _event_tags(log_dir: str) -> dict[str, list[str]]:
+    accumulator = EventAccumulator(log_dir, size_guidance={"images": 0, "scalars": 0})
     accumulator.Reload()
-    return accumulator.Tags()["images"]
+    return accumulator.Tags()
 
 
-def test_training_and_testing_write_pictures(tmp_path):
+def test_training_and_testing_write_scalars_and_pictures(tmp_path):
     data_dir = write_color_dataset(str(tmp_path / "data"), videos_per_class=2)
     cfg = tiny_cfg(
         data_dir, str(tmp_path / "run"), "SOLVER.MAX_EPOCH", "1", "TENSORBOARD.ENABLE", "True",
@@ -109,7 +109,10 @@ def test_training_and_testing_write_pictures(tmp_path):
     train(cfg)
     test_net.test(cfg)
     log_dir = os.path.join(cfg.OUTPUT_DIR, "runs-kinetics")
-    tags = _image_tags(log_dir)
+    scalars = _event_tags(log_dir)["scalars"]
+    for tag in ("Train/loss", "Train/lr", "Train/Top1_err", "Train/Top5_err", "Val/Top1_err", "Val/Top5_err"):
+        assert tag in scalars
+    tags = _event_tags(log_dir)["images"]
     for split in ("Val", "Test"):
         assert f"{split}/Confusion Matrix" in tags
         assert f"{split}/Per-class Accuracy" in tags
