@@ -9,6 +9,7 @@ from engine_fixtures import TINY_OVERRIDES, tiny_cfg
 
 from model_stats import main
 from timesformer.models.build import MODEL_REGISTRY
+from timesformer.utils.checkpoint import find_vision_transformer
 from timesformer.utils.model_stats import activations_per_view, count_parameters, flops_per_view, log_model_info
 
 # The tiny config: D=32, 1 block, 2 frames of 32x32 in 16x16 patches (N=4), 2 classes, MLP 4D.
@@ -31,6 +32,21 @@ def test_flops_per_view_match_the_hand_count(tiny):
     assert flops_per_view(model, cfg) * 1e9 == pytest.approx(patch_embed + linear + attention + layer_norm, rel=1e-9)
 
 
+def test_executed_flops_skip_what_the_head_does_not_read(tiny):
+    """The one block is the last: besides temporal attention, it computes keys and values of all
+    tokens but queries, output projection and MLP of the CLS token alone (one query per frame)."""
+    model, cfg = tiny
+    patch_embed = N * T * D * 3 * P * P
+    temporal = TEMPORAL * (3 * D + D + D) * D
+    spatial = SPATIAL * 2 * D * D + T * D * D + T * D * D
+    linear = temporal + spatial + 2 * D * HIDDEN + D * K
+    attention = N * T * T * 2 * D + T * (1 + N) * 2 * D
+    layer_norm = 5 * (SPATIAL + TEMPORAL + 1 + 1) * D
+    executed = flops_per_view(model, cfg, as_computed=True) * 1e9
+    assert executed == pytest.approx(patch_embed + linear + attention + layer_norm, rel=1e-9)
+    assert find_vision_transformer(model).last_block_cls_only  # restored after counting
+
+
 def test_activations_per_view_match_the_hand_count(tiny):
     model, cfg = tiny
     linear = TEMPORAL * (3 * D + D + D) + SPATIAL * (3 * D + D) + ALL * (HIDDEN + D) + K
@@ -51,4 +67,6 @@ def test_log_model_info_reports_per_video_cost(tiny, caplog):
 def test_cli_json(capsys):
     assert main(["--json"] + TINY_OVERRIDES) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert set(stats) == {"params_m", "gflops_per_view", "gflops_per_video", "views_per_video", "activations_m"}
+    assert set(stats) == {
+        "params_m", "gflops_per_view", "gflops_per_video", "views_per_video", "activations_m", "computed_gflops_per_view"
+    }

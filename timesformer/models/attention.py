@@ -36,14 +36,33 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (..., L, D) -> (..., L, D), every token attending to the L tokens of its group."""
+    def forward(self, x: torch.Tensor, num_queries: int | None = None) -> torch.Tensor:
+        """x: (..., L, D) -> (..., Q, D): the first Q = ``num_queries`` tokens (default all L)
+        of each group attending to the L tokens of the group."""
         groups_shape, (length, dim) = x.shape[:-2], x.shape[-2:]
-        qkv = self.qkv(x.reshape(-1, length, dim))  # SDPA's fused kernels want (G, heads, L, d)
-        q, k, v = qkv.unflatten(-1, (3, self.num_heads, -1)).permute(2, 0, 3, 1, 4).unbind(0)
-        out = F.scaled_dot_product_attention(q, k, v)  # (G, heads, L, d)
+        q, k, v = self._project(x.reshape(-1, length, dim), num_queries)  # (G, Q or L, D)
+        # Views (G, heads, L, d) for SDPA's fused kernels.
+        q, k, v = (part.unflatten(-1, (self.num_heads, -1)).transpose(1, 2) for part in (q, k, v))
+        out = F.scaled_dot_product_attention(q, k, v)  # (G, heads, Q, d)
         out = self.proj(out.transpose(1, 2).flatten(2))
-        return out.view(*groups_shape, length, dim)
+        return out.view(*groups_shape, -1, dim)
+
+    def _project(
+        self, x: torch.Tensor, num_queries: int | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x: (G, L, D) -> q (G, Q, D), k and v (G, L, D) of the fused ``qkv`` layer.
+
+        All L tokens in one product when every token is a query, split (not unbound)
+        so that the backward assembles the qkv gradient with one concatenation; else
+        the query rows of the weight on the Q query tokens only.
+        """
+        dim = x.shape[-1]
+        if num_queries is None:
+            return self.qkv(x).split(dim, dim=-1)
+        weight_q, weight_kv = self.qkv.weight.split((dim, 2 * dim))
+        bias_q, bias_kv = self.qkv.bias.split((dim, 2 * dim)) if self.qkv.bias is not None else (None, None)
+        q = F.linear(x[:, :num_queries], weight_q, bias_q)
+        return (q, *F.linear(x, weight_kv, bias_kv).split(dim, dim=-1))
 
 
 class Block(nn.Module):
@@ -52,6 +71,10 @@ class Block(nn.Module):
     Used as is by ``joint_space_time`` (x: (B, 1 + N*T, D)) and ``space_only``
     (x: (B, T, 1 + N, D), attention within each frame). Stochastic depth drops
     the residual of a whole sample (dimension 0).
+
+    ``cls_only`` (the last block: only the CLS output feeds the head) computes the
+    output of the first token of each group alone; the other tokens are still
+    keys and values, so that output is the same as in the full block.
     """
 
     def __init__(
@@ -70,9 +93,13 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, hidden_features=int(dim * mlp_ratio), act_layer=nn.GELU)
 
-    def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """x: (..., L, D) -> same shape. ``num_frames`` is unused (same call as divided blocks)."""
-        x = x + self.drop_path(self.attn(self.norm1(x)))
+    def forward(self, x: torch.Tensor, num_frames: int, cls_only: bool = False) -> torch.Tensor:
+        """x: (..., L, D) -> (..., L, D), or (..., 1, D) if ``cls_only``.
+
+        ``num_frames`` is unused (same call as divided blocks).
+        """
+        num_queries = 1 if cls_only else None
+        x = x[..., :num_queries, :] + self.drop_path(self.attn(self.norm1(x), num_queries))
         return self.mlp_residual(x)
 
     def mlp_residual(self, x: torch.Tensor) -> torch.Tensor:
@@ -92,6 +119,8 @@ class DividedSpaceTimeBlock(Block):
        the CLS token adds the mean of its T per-frame results;
     3. ``x + drop_path(mlp(norm2(x)))`` on all tokens.
 
+    With ``cls_only`` (the last block), step 2 computes the CLS token's attention
+    alone and step 3 runs on the CLS token only.
     The CLS token is shared by the frames through a broadcast view, not copies.
     Stochastic depth drops a whole clip's residual (the official code drew it per
     patch position in step 1 and per frame in step 2); in eval mode both agree.
@@ -103,13 +132,16 @@ class DividedSpaceTimeBlock(Block):
         self.temporal_attn = Attention(dim, num_heads, qkv_bias=qkv_bias)
         self.temporal_fc = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """x: (B, 1 + N*T, D), patches in ``(n t)`` order -> same shape."""
+    def forward(self, x: torch.Tensor, num_frames: int, cls_only: bool = False) -> torch.Tensor:
+        """x: (B, 1 + N*T, D), patches in ``(n t)`` order -> same shape, or (B, 1, D) if ``cls_only``."""
         cls_token, patches = x[:, :1], x[:, 1:]
         patches = patches + self._temporal_residual(patches, num_frames)
-        cls_residual, patch_residual = self._spatial_residuals(cls_token, patches, num_frames)
-        x = torch.cat((cls_token + cls_residual, patches + patch_residual), dim=1)
-        return self.mlp_residual(x)
+        spatial = self._spatial_attention(cls_token, patches, num_frames, cls_only)  # (B, T, 1 or 1 + N, D)
+        cls_token = cls_token + spatial[:, :, 0].mean(dim=1, keepdim=True)
+        if cls_only:
+            return self.mlp_residual(cls_token)
+        patch_residual = rearrange(spatial[:, :, 1:], "b t n d -> b (n t) d")
+        return self.mlp_residual(torch.cat((cls_token, patches + patch_residual), dim=1))
 
     def _temporal_residual(self, patches: torch.Tensor, num_frames: int) -> torch.Tensor:
         """patches: (B, N*T, D) -> residual (B, N*T, D) of attention across frames."""
@@ -118,18 +150,16 @@ class DividedSpaceTimeBlock(Block):
         residual = self.drop_path(self.temporal_attn(groups))  # (B, N, T, D)
         return self.temporal_fc(residual.view(batch, tokens, dim))
 
-    def _spatial_residuals(
-        self, cls_token: torch.Tensor, patches: torch.Tensor, num_frames: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """cls_token: (B, 1, D), patches: (B, N*T, D) -> residuals (B, 1, D), (B, N*T, D)."""
+    def _spatial_attention(
+        self, cls_token: torch.Tensor, patches: torch.Tensor, num_frames: int, cls_only: bool
+    ) -> torch.Tensor:
+        """cls_token: (B, 1, D), patches: (B, N*T, D) -> residuals (B, T, 1 + N, D) of attention
+        within each frame (the CLS token first), or only the CLS token's (B, T, 1, D)."""
         batch, _, dim = patches.shape
         frames = rearrange(patches, "b (n t) d -> b t n d", t=num_frames)
         frame_cls = cls_token.unsqueeze(1).expand(batch, num_frames, 1, dim)
         tokens = torch.cat((frame_cls, frames), dim=2)  # (B, T, 1 + N, D)
-        residual = self.drop_path(self.attn(self.norm1(tokens)))
-        cls_residual = residual[:, :, 0].mean(dim=1, keepdim=True)
-        patch_residual = rearrange(residual[:, :, 1:], "b t n d -> b (n t) d")
-        return cls_residual, patch_residual
+        return self.drop_path(self.attn(self.norm1(tokens), 1 if cls_only else None))
 
 
 BLOCKS = {

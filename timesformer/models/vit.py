@@ -8,7 +8,7 @@ official checkpoints (``model.cls_token``, ``model.blocks.0.temporal_attn.qkv.we
 """
 
 import torch
-from einops import rearrange
+import torch.nn.functional as F
 from fvcore.common.config import CfgNode
 from timm.layers import PatchEmbed, trunc_normal_
 from torch import nn
@@ -62,6 +62,9 @@ class VisionTransformer(nn.Module):
         self.num_classes = num_classes
         self.num_features = self.embed_dim = embed_dim
         self.activation_checkpointing = activation_checkpointing
+        # The last block computes only the CLS output, the one thing the head reads; turn
+        # off to run every token through every block (as the paper counts the model's cost).
+        self.last_block_cls_only = True
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim, strict_img_size=False)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, embed_dim))
@@ -101,11 +104,13 @@ class VisionTransformer(nn.Module):
         """x: (B, 3, T, H, W) -> the normalized CLS feature (B, D), the input of the head."""
         num_frames = x.shape[2]
         tokens = self.embed(x)
-        for block in self.blocks:
+        last = len(self.blocks) - 1
+        for index, block in enumerate(self.blocks):
+            cls_only = self.last_block_cls_only and index == last
             if self.activation_checkpointing and self.training and torch.is_grad_enabled():
-                tokens = checkpoint(block, tokens, num_frames, use_reentrant=False)
+                tokens = checkpoint(block, tokens, num_frames, cls_only, use_reentrant=False)
             else:
-                tokens = block(tokens, num_frames)
+                tokens = block(tokens, num_frames, cls_only)
         return self.norm(self._cls_output(tokens))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,15 +121,26 @@ class VisionTransformer(nn.Module):
         batch, _, num_frames, height, width = x.shape
         patch_h, patch_w = self.patch_embed.patch_size
         pos_embed = self._pos_embed_for((height // patch_h, width // patch_w))
-        patches = self.patch_embed(rearrange(x, "b c t h w -> (b t) c h w"))  # (B*T, N, D)
-        patches = patches.unflatten(0, (batch, num_frames)) + pos_embed[:, 1:].unsqueeze(1)
         cls_token = self.cls_token + pos_embed[:, :1]  # (1, 1, D)
+        patches = self._patch_features(x)  # (B, D, T, N)
         if self.attention_type == "space_only":
-            frame_cls = cls_token.unsqueeze(1).expand(batch, num_frames, 1, -1)
-            return torch.cat((frame_cls, patches), dim=2)
-        patches = patches + resize_time_embed(self.time_embed, num_frames).unsqueeze(2)
-        patches = rearrange(patches, "b t n d -> b (n t) d")
-        return torch.cat((cls_token.expand(batch, 1, -1), patches), dim=1)
+            tokens = pos_embed[:, 1:].unsqueeze(1) + patches.permute(0, 2, 3, 1)  # (B, T, N, D)
+            return torch.cat((cls_token.unsqueeze(1).expand(batch, num_frames, 1, -1), tokens), dim=2)
+        time_embed = resize_time_embed(self.time_embed, num_frames)
+        embeddings = pos_embed[:, 1:].unsqueeze(2) + time_embed.unsqueeze(1)  # (1, N, T, D)
+        # The broadcast operand first: the sum is laid out (B, N, T, D), so flattening is a view.
+        tokens = embeddings + patches.permute(0, 3, 2, 1)
+        return torch.cat((cls_token.expand(batch, 1, -1), tokens.flatten(1, 2)), dim=1)
+
+    def _patch_features(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, T, H, W) -> patch projections (B, D, T, N), N = (H/p)*(W/p) patches of each frame.
+
+        ``patch_embed.proj`` (a 2-D convolution) applied as a 3-D convolution of temporal
+        size 1, so that the clip is not copied into (B*T, 3, H, W).
+        """
+        proj = self.patch_embed.proj
+        stride = (1, *proj.stride)
+        return F.conv3d(x, proj.weight.unsqueeze(2), proj.bias, stride=stride).flatten(3)
 
     def _pos_embed_for(self, grid: tuple[int, int]) -> torch.Tensor:
         """The position embedding (1, 1 + h*w, D) for a patch grid (h, w)."""
@@ -133,7 +149,8 @@ class VisionTransformer(nn.Module):
         return resize_pos_embed(self.pos_embed, grid, old_grid=self.patch_embed.grid_size)
 
     def _cls_output(self, tokens: torch.Tensor) -> torch.Tensor:
-        """The CLS token after the blocks, (B, D); space-only averages the frames' CLS tokens."""
+        """tokens: (B, 1, D), or (B, T, 1, D) for space-only, from the last block -> the CLS
+        token (B, D); space-only averages the frames' CLS tokens."""
         if self.attention_type == "space_only":
             return tokens[:, :, 0].mean(dim=1)
         return tokens[:, 0]

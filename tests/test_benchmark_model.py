@@ -1,0 +1,56 @@
+"""tools/benchmark_model.py on a tiny model: it runs, compares against the reference with the
+same weights, and reports ratios (no timing is asserted)."""
+
+import torch
+from benchmark_model import (
+    Case,
+    build_models,
+    logits_of,
+    make_batch,
+    markdown_table,
+    measure_case,
+    parse_args,
+    peak_memory_in_fresh_process,
+)
+
+TINY = [
+    "--embed-dim", "32", "--depth", "2", "--heads", "2", "--patch", "16", "--classes", "5",
+    "--batch", "1", "--frames", "2", "--size", "32", "--steps", "1", "--repeats", "1", "--warmup", "1",
+]
+
+
+def tiny_args(*extra):
+    args = parse_args(TINY + list(extra))
+    args.argv = TINY + list(extra)
+    return args
+
+
+def test_both_models_get_the_same_weights_and_agree():
+    args = tiny_args()
+    for attention in ("divided_space_time", "joint_space_time", "space_only"):
+        case = Case(attention, 2)
+        models = build_models(args, case)
+        with torch.no_grad():
+            ours, reference = (
+                logits_of(model.eval(), impl, make_batch(args, case, impl)[0]) for impl, model in models.items()
+            )
+        assert ours.shape == reference.shape == (1, 5)
+        if attention != "space_only":  # the reference classifies each frame; its mean is another function
+            torch.testing.assert_close(ours, reference, atol=1e-5, rtol=1e-5)
+
+
+def test_a_case_reports_throughput_ratio_and_mfu():
+    args = tiny_args("--no-memory")
+    peak_flops = {"ours": 1e9, "reference": 1e9}
+    rows = [measure_case(args, Case("joint_space_time", 2), mode, peak_flops) for mode in ("train", "infer")]
+    for row in rows:
+        assert row["clips_per_s"]["ours"] > 0 and row["clips_per_s"]["reference"] > 0
+        assert row["speedup"] == row["clips_per_s"]["ours"] / row["clips_per_s"]["reference"]
+        assert all(value > 0 for value in row["mfu"].values())
+    table = markdown_table(rows)
+    assert table.count("\n") == 3 and "| joint_space_time | 2 | train |" in table
+
+
+def test_peak_memory_comes_from_a_fresh_process():
+    peak_mib = peak_memory_in_fresh_process(TINY, Case("joint_space_time", 2), "ours", "train")
+    assert peak_mib >= 0
