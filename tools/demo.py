@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make demo`: watch TimeSformer learn motion on a CPU in minutes.
+"""`make demo`: the whole pipeline on real mp4 files, on a CPU, in minutes.
 
 Generates the demo set (clips labelled only by their direction of motion) if it
 is missing, trains and tests the tiny divided space-time model, then its
