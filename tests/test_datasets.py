@@ -14,7 +14,6 @@ from tiny_videos import (
     frame_numbers,
     tiny_cfg,
     write_frame_number_video,
-    write_kinetics_dir,
     write_truncated_copy,
 )
 
@@ -22,13 +21,6 @@ from timesformer.datasets import build_dataset
 from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.ssv2 import Ssv2
 from timesformer.datasets.video_container import VideoReadError
-
-
-@pytest.fixture(scope="module")
-def kinetics_dir(tmp_path_factory):
-    folder = str(tmp_path_factory.mktemp("kinetics"))
-    write_kinetics_dir(folder)
-    return folder
 
 
 def test_registered_names_and_unknown_name(kinetics_dir):

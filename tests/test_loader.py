@@ -2,22 +2,15 @@
 
 import pytest
 import torch
-from tiny_videos import tiny_cfg, write_kinetics_dir
+from tiny_videos import tiny_cfg
 from torch.utils.data import DistributedSampler
 
 import timesformer.datasets.loader as loader_module
 from timesformer.datasets import construct_loader, shuffle_dataset
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    folder = str(tmp_path_factory.mktemp("loader"))
-    write_kinetics_dir(folder)
-    return folder
-
-
-def test_train_batches_shapes_types_and_meta(data_dir):
-    loader = construct_loader(tiny_cfg(data_dir), "train")
+def test_train_batches_shapes_types_and_meta(kinetics_dir):
+    loader = construct_loader(tiny_cfg(kinetics_dir), "train")
     batches = list(loader)
     assert len(batches) == 1  # 3 videos, batch 2, drop_last
     frames, labels, index, meta = batches[0]
@@ -28,8 +21,8 @@ def test_train_batches_shapes_types_and_meta(data_dir):
     assert not loader.pin_memory and loader.num_workers == 0
 
 
-def test_test_loader_keeps_order_and_all_views(data_dir):
-    cfg = tiny_cfg(data_dir)
+def test_test_loader_keeps_order_and_all_views(kinetics_dir):
+    cfg = tiny_cfg(kinetics_dir)
     cfg.NUM_PROCS = 3  # per-process batch = TEST.BATCH_SIZE // 3 = 1
     cfg.TEST.BATCH_SIZE = 3
     loader = construct_loader(cfg, "test")
@@ -37,12 +30,12 @@ def test_test_loader_keeps_order_and_all_views(data_dir):
     assert loader.batch_size == 1 and index.tolist() == list(range(18))
 
 
-def test_distributed_sampler_splits_and_reshuffles_per_epoch(data_dir, monkeypatch):
+def test_distributed_sampler_splits_and_reshuffles_per_epoch(kinetics_dir, monkeypatch):
     monkeypatch.setattr(loader_module, "get_world_size", lambda: 2)
     shares = []
     for rank in (0, 1):
         monkeypatch.setattr(loader_module, "get_rank", lambda rank=rank: rank)
-        cfg = tiny_cfg(data_dir)
+        cfg = tiny_cfg(kinetics_dir)
         cfg.TRAIN.BATCH_SIZE = 1
         loader = construct_loader(cfg, "train")
         assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.drop_last
@@ -53,7 +46,7 @@ def test_distributed_sampler_splits_and_reshuffles_per_epoch(data_dir, monkeypat
         shuffle_dataset(loader, epoch)
         orders.add(tuple(loader.sampler))
     assert len(orders) > 1
-    test_loader = construct_loader(tiny_cfg(data_dir), "test")
+    test_loader = construct_loader(tiny_cfg(kinetics_dir), "test")
     assert not test_loader.sampler.shuffle and list(test_loader.sampler) == list(range(1, 18, 2))
 
 
@@ -66,8 +59,8 @@ def epoch_frames(loader, epochs=2):
     return result
 
 
-def test_workers_are_seeded_reproducibly_and_differ_per_epoch(data_dir):
-    cfg = tiny_cfg(data_dir)
+def test_workers_are_seeded_reproducibly_and_differ_per_epoch(kinetics_dir):
+    cfg = tiny_cfg(kinetics_dir)
     cfg.DATA_LOADER.NUM_WORKERS = 2
     cfg.TRAIN.BATCH_SIZE = 1
     first = construct_loader(cfg, "train")

@@ -18,29 +18,22 @@ from timesformer.visualization.tensorboard_vis import write_test_figures
 logger = get_logger(__name__)
 
 
-def _device(cfg: CfgNode) -> torch.device:
-    return torch.device("cuda", torch.cuda.current_device()) if cfg.NUM_GPUS > 0 else torch.device("cpu")
-
-
-def _gather(*tensors: torch.Tensor, cfg: CfgNode) -> list[torch.Tensor]:
-    """Concatenate tensors of all processes (on the GPU for NCCL), returned on the CPU."""
-    if not du.is_distributed():
-        return [tensor.cpu() for tensor in tensors]
-    device = _device(cfg) if cfg.NUM_GPUS > 0 else torch.device("cpu")
-    return [tensor.cpu() for tensor in du.all_gather([tensor.to(device) for tensor in tensors])]
+def _gather(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Concatenate tensors of all processes (on the model's device: the GPU for NCCL), returned on the CPU."""
+    return [tensor.cpu() for tensor in du.all_gather(list(tensors))]
 
 
 @torch.inference_mode()
 def run_test_views(loader, model, meter: TestMeter, cfg: CfgNode) -> None:
     """Feed every view through ``model`` and hand the class probabilities to ``meter``."""
     model.eval()
-    device = _device(cfg)
+    device = next(model.parameters()).device
     for cur_iter, (clips, labels, item_indices, _) in enumerate(loader):
         clips = clips.to(device, non_blocking=True)
         with autocast_context(cfg):
             scores = model(clips)
         probabilities = scores.float().softmax(dim=1)
-        probabilities, labels, item_indices = _gather(probabilities, labels.to(device), item_indices.to(device), cfg=cfg)
+        probabilities, labels, item_indices = _gather(probabilities, labels.to(device), item_indices.to(device))
         meter.update(probabilities, labels, item_indices)
         if (cur_iter + 1) % cfg.LOG_PERIOD == 0:
             logger.info("Test iteration %d/%d", cur_iter + 1, len(loader))

@@ -36,10 +36,6 @@ def accumulation_steps(cfg: CfgNode) -> int:
     return max(1, cfg.GLOBAL_BATCH_SIZE // job_batch)
 
 
-def _device(cfg: CfgNode) -> torch.device:
-    return torch.device("cuda", torch.cuda.current_device()) if cfg.NUM_GPUS > 0 else torch.device("cpu")
-
-
 def _check_finite(loss: torch.Tensor, epoch: int, cur_iter: int) -> None:
     if not math.isfinite(loss.item()):
         raise NonFiniteLossError(
@@ -80,7 +76,7 @@ def train_epoch(loader, model, optimizer, scaler, meter: TrainMeter, epoch: int,
     meter.reset()
     loss_fn = build_train_loss(cfg)
     mixup = build_mixup(cfg)
-    device = _device(cfg)
+    device = next(model.parameters()).device
     steps = accumulation_steps(cfg)
     epoch_iters = len(loader)
     optimizer.zero_grad(set_to_none=True)
@@ -129,7 +125,7 @@ def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=
     """Validate on one view per video; return the epoch stats."""
     model.eval()
     meter.reset()
-    device = _device(cfg)
+    device = next(model.parameters()).device
     predictions = PredictionCollector(cfg)
     for clips, labels, _, meta in loader:
         clips = clips.to(device, non_blocking=True)
