@@ -1,13 +1,13 @@
 """Meters: running statistics of training, validation and multi-view testing, and their logs."""
 
 import datetime
-import time
 from collections import deque
 
 import numpy as np
 import psutil
 import torch
 from fvcore.common.config import CfgNode
+from fvcore.common.timer import Timer
 
 from timesformer.utils.logging import get_logger, log_json_stats
 from timesformer.utils.metrics import topk_accuracies
@@ -48,19 +48,6 @@ def memory_stats() -> dict:
     return stats
 
 
-class Timer:
-    """Wall time between ``tic()`` and each later reading."""
-
-    def __init__(self):
-        self.start = time.perf_counter()
-
-    def tic(self) -> None:
-        self.start = time.perf_counter()
-
-    def seconds(self) -> float:
-        return time.perf_counter() - self.start
-
-
 class TrainMeter:
     """Training statistics of one epoch; logs ``train_iter`` and ``train_epoch`` json_stats."""
 
@@ -82,7 +69,7 @@ class TrainMeter:
         for meter in (self.loss, self.top1_err, self.top5_err, self.iter_time, self.data_time):
             meter.reset()
         self.decode_failures = 0
-        self.iter_timer.tic()
+        self.iter_timer.reset()
 
     def data_loaded(self) -> None:
         """Mark the end of waiting for the batch."""
@@ -95,7 +82,7 @@ class TrainMeter:
         self.top5_err.add(top5_err, batch_size)
         self.lr = lr
         self.iter_time.add(self.iter_timer.seconds())
-        self.iter_timer.tic()
+        self.iter_timer.reset()
 
     def _eta(self, epoch: int, cur_iter: int) -> str:
         done = epoch * self.epoch_iters + cur_iter + 1
