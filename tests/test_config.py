@@ -130,6 +130,8 @@ def _checked(*overrides, check_devices=False):
         (["GLOBAL_BATCH_SIZE", "100"], r"GLOBAL_BATCH_SIZE \(100\)"),
         (["NUM_GPUS", "0", "TRAIN.MIXED_PRECISION", "True", "TRAIN.MIXED_PRECISION_DTYPE", "fp16"], r"fp16.*GPU"),
         (["TIMESFORMER.DROP_PATH_RATE", "1.5"], r"TIMESFORMER\.DROP_PATH_RATE is 1\.5"),
+        (["TIMESFORMER.INIT_STD", "0"], r"TIMESFORMER\.INIT_STD is 0\.0; expected > 0"),
+        (["TIMESFORMER.TIME_EMBED_INIT_STD", "-1"], r"TIMESFORMER\.TIME_EMBED_INIT_STD is -1\.0"),
     ],
 )
 def test_impossible_values_fail_naming_the_key(overrides, message):

@@ -98,6 +98,22 @@ def test_temporal_fc_and_time_embed_start_at_zero():
     for block in model.blocks:
         assert torch.count_nonzero(block.temporal_fc.weight) == 0
         assert torch.count_nonzero(block.temporal_fc.bias) == 0
+    assert model.blocks[0].attn.qkv.weight.std().item() == pytest.approx(0.02, rel=0.1)
+
+
+def test_init_std_keys_set_linear_layers_and_time_embedding_for_training_from_scratch():
+    torch.manual_seed(0)
+    cfg = tiny_cfg(TIMESFORMER__INIT_STD=0.2, TIMESFORMER__TIME_EMBED_INIT_STD=1.0, TIMESFORMER__EMBED_DIM=64)
+    model = build_model(cfg).model
+    assert model.blocks[0].attn.qkv.weight.std().item() == pytest.approx(0.2, rel=0.1)
+    assert model.head.weight.std().item() == pytest.approx(0.2, rel=0.1)
+    # Truncated at +-2: std of a unit normal cut at two standard deviations, 0.88.
+    assert model.time_embed.std().item() == pytest.approx(0.88, rel=0.15)
+    assert model.time_embed.abs().max().item() <= 2.0
+    # temporal_fc stays zero (the divided block starts as an image block) and the
+    # position embedding keeps the official std.
+    assert torch.count_nonzero(model.blocks[0].temporal_fc.weight) == 0
+    assert model.pos_embed.std().item() == pytest.approx(0.02, rel=0.3)
 
 
 def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():

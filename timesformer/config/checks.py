@@ -96,6 +96,11 @@ def _check_model(cfg: CfgNode) -> None:
         f"TIMESFORMER.NUM_HEADS ({tf.NUM_HEADS}).",
     )
     _require(tf.MLP_RATIO > 0, f"TIMESFORMER.MLP_RATIO is {tf.MLP_RATIO}; expected > 0.")
+    _require(tf.INIT_STD > 0, f"TIMESFORMER.INIT_STD is {tf.INIT_STD}; expected > 0.")
+    _require(
+        tf.TIME_EMBED_INIT_STD >= 0,
+        f"TIMESFORMER.TIME_EMBED_INIT_STD is {tf.TIME_EMBED_INIT_STD}; expected 0 (zeros) or more.",
+    )
     _require(
         0.0 <= tf.DROP_PATH_RATE < 1.0,
         f"TIMESFORMER.DROP_PATH_RATE is {tf.DROP_PATH_RATE}; expected 0 <= rate < 1.",

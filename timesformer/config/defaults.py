@@ -156,6 +156,19 @@ _C.TIMESFORMER.MLP_RATIO = 4.0
 # Stochastic depth rate of the last block, rising linearly from 0 over depth.
 _C.TIMESFORMER.DROP_PATH_RATE = 0.1
 
+# Std of the truncated-normal initialization of the linear layers (attention,
+# MLP, head), as in the official code: 0.02, right for ViT-Base widths. Training a
+# small model from scratch, attention that starts nearly uniform (0.02 at width 64)
+# learns slowly; about 1.5 / sqrt(EMBED_DIM) makes it pick tokens from the first step.
+# Pretrained or loaded weights replace this initialization.
+_C.TIMESFORMER.INIT_STD = 0.02
+
+# Std of the random initialization of the time embedding; 0: zeros, as the official
+# code, so that a model built on image weights starts as the image model (and is
+# blind to frame order until the embedding grows). Training from scratch, about 1.0
+# lets attention tell frames apart from the first step.
+_C.TIMESFORMER.TIME_EMBED_INIT_STD = 0.0
+
 # Recompute each block's activations in the backward pass (less memory for long
 # clips, about one more forward pass of compute).
 _C.TIMESFORMER.ACTIVATION_CHECKPOINTING = False

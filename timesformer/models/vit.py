@@ -7,6 +7,8 @@ does. Both hold it as ``self.model``, so their parameter names are those of the
 official checkpoints (``model.cls_token``, ``model.blocks.0.temporal_attn.qkv.weight``...).
 """
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from fvcore.common.config import CfgNode
@@ -48,12 +50,16 @@ class VisionTransformer(nn.Module):
         num_frames: int = 8,
         attention_type: str = "divided_space_time",
         activation_checkpointing: bool = False,
+        init_std: float = 0.02,
+        time_embed_init_std: float = 0.0,
     ):
         """
         Args:
             drop_path_rate: stochastic depth of the last block, rising linearly from 0.
             dropout: dropout on the pooled feature, before the head.
             activation_checkpointing: recompute each block in the backward pass.
+            init_std: std of the truncated-normal init of the linear layers.
+            time_embed_init_std: std of the time embedding's random init; 0: zeros.
         """
         super().__init__()
         if attention_type not in BLOCKS:
@@ -79,18 +85,21 @@ class VisionTransformer(nn.Module):
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
         self.head_drop = nn.Dropout(dropout)
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
-        self.init_weights()
+        self.init_weights(init_std, time_embed_init_std)
 
-    def init_weights(self) -> None:
-        """Random init of the official code.
+    def init_weights(self, init_std: float = 0.02, time_embed_init_std: float = 0.0) -> None:
+        """Random init; the defaults are the official code's.
 
-        Truncated normal (std 0.02) for linear layers, CLS token and position
-        embedding; zero time embedding and ``temporal_fc``, so that a divided block
-        starts as the image block it is initialized from.
+        Truncated normal for the CLS token and position embedding (std 0.02) and the
+        linear layers (std ``init_std``); zero ``temporal_fc``, so that a divided block
+        starts as the image block it is initialized from; a zero time embedding, or a
+        truncated normal one of std ``time_embed_init_std`` (values cut at +-2, timm's default).
         """
         trunc_normal_(self.pos_embed, std=0.02)
         trunc_normal_(self.cls_token, std=0.02)
-        self.apply(_init_linear_and_norm)
+        if hasattr(self, "time_embed") and time_embed_init_std > 0:
+            trunc_normal_(self.time_embed, std=time_embed_init_std)
+        self.apply(partial(_init_linear_and_norm, std=init_std))
         for block in self.blocks:
             if hasattr(block, "temporal_fc"):
                 nn.init.zeros_(block.temporal_fc.weight)
@@ -156,9 +165,9 @@ class VisionTransformer(nn.Module):
         return tokens[:, 0]
 
 
-def _init_linear_and_norm(module: nn.Module) -> None:
+def _init_linear_and_norm(module: nn.Module, std: float) -> None:
     if isinstance(module, nn.Linear):
-        trunc_normal_(module.weight, std=0.02)
+        trunc_normal_(module.weight, std=std)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
     elif isinstance(module, nn.LayerNorm):
@@ -182,6 +191,8 @@ def vit_kwargs_from_cfg(cfg: CfgNode) -> dict:
         num_frames=cfg.DATA.NUM_FRAMES,
         attention_type=tf.ATTENTION_TYPE,
         activation_checkpointing=tf.ACTIVATION_CHECKPOINTING,
+        init_std=tf.INIT_STD,
+        time_embed_init_std=tf.TIME_EMBED_INIT_STD,
     )
 
 
