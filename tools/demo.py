@@ -16,7 +16,7 @@ import time
 from test_net import test
 from train_net import train
 
-from timesformer.datasets.demo_data import DemoSpec, generate_demo_dataset
+from timesformer.datasets.demo_data import CLASS_NAMES, DemoSpec, generate_demo_dataset
 from timesformer.utils.parser import load_config
 from timesformer.utils.train_state import get_path_to_checkpoint
 from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
@@ -26,7 +26,7 @@ CONFIGS = {
     "divided_space_time": os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_divST_tiny.yaml"),
     "space_only": os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_spaceOnly_tiny.yaml"),
 }
-FULL_SET = {"train": 120, "val": 20, "test": 30}
+TRAIN_CLIPS_PER_CLASS, TEST_CLIPS_PER_CLASS = 200, 60
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,8 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--output-dir", default=None,
                         help="Where checkpoints, logs and TensorBoard files go, one folder per model "
                              "(default: each config's OUTPUT_DIR, output/demo/<attention type>).")
-    parser.add_argument("--train-clips-per-class", type=int, default=FULL_SET["train"])
-    parser.add_argument("--test-clips-per-class", type=int, default=FULL_SET["test"])
+    parser.add_argument("--train-clips-per-class", type=int, default=TRAIN_CLIPS_PER_CLASS)
+    parser.add_argument("--test-clips-per-class", type=int, default=TEST_CLIPS_PER_CLASS,
+                        help="Test clips of each class; the validation set has half as many.")
     parser.add_argument("--epochs", type=int, default=None, help="Override SOLVER.MAX_EPOCH.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the generated set.")
     parser.add_argument("opts", nargs=argparse.REMAINDER, metavar="KEY VALUE",
@@ -86,7 +87,8 @@ def run_demo(args: argparse.Namespace) -> dict:
 
 def _report(results: dict, seconds: float) -> None:
     print("\n" + "=" * 72)
-    print("TimeSformer demo: 4 classes told apart by direction of motion only (chance 25%)")
+    print(f"TimeSformer demo: {len(CLASS_NAMES)} classes told apart by direction of motion only "
+          f"(chance {100 / len(CLASS_NAMES):.0f}%)")
     for attention, (top1, cfg) in results.items():
         print(f"  {attention:<20s} test top-1 {top1:5.1f}%   output: {cfg.OUTPUT_DIR}")
     divided_cfg = results["divided_space_time"][1]
