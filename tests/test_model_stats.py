@@ -12,8 +12,8 @@ from timesformer.models.build import MODEL_REGISTRY
 from timesformer.utils.checkpoint import find_vision_transformer
 from timesformer.utils.model_stats import activations_per_view, count_parameters, flops_per_view, log_model_info
 
-# The tiny config: D=32, 1 block, 2 frames of 32x32 in 16x16 patches (N=4), 2 classes, MLP 4D.
-D, T, N, P, K, HIDDEN = 32, 2, 4, 16, 2, 128
+# The tiny config: D=32, 1 block of 2 heads, 2 frames of 32x32 in 16x16 patches (N=4), 2 classes, MLP 4D.
+D, H, T, N, P, K, HIDDEN = 32, 2, 2, 4, 16, 2, 128
 SPATIAL, TEMPORAL, ALL = T * (1 + N), N * T, 1 + N * T  # tokens of spatial attention, temporal attention, MLP
 
 
@@ -32,19 +32,21 @@ def test_flops_per_view_match_the_hand_count(tiny):
     assert flops_per_view(model, cfg) * 1e9 == pytest.approx(patch_embed + linear + attention + layer_norm, rel=1e-9)
 
 
-def test_executed_flops_skip_what_the_head_does_not_read(tiny):
-    """The one block is the last: besides temporal attention, it computes keys and values of all
-    tokens but queries, output projection and MLP of the CLS token alone (one query per frame)."""
+def test_executed_flops_take_the_shortcuts(tiny):
+    """The one block is the last. Temporal attention projects its output once, through the
+    product of temporal_attn.proj and temporal_fc. Spatial attention computes the CLS token's
+    output alone, one query per frame, with the key and value maps folded into that query and
+    its output (no token projected), then the CLS token's MLP."""
     model, cfg = tiny
     patch_embed = N * T * D * 3 * P * P
-    temporal = TEMPORAL * (3 * D + D + D) * D
-    spatial = SPATIAL * 2 * D * D + T * D * D + T * D * D
+    temporal = TEMPORAL * (3 * D + D) * D + D * D * D + D * D  # qkv, the folded map, its weight and bias
+    spatial = T * 4 * D * D  # per frame: query, query through the key map, value map, proj
     linear = temporal + spatial + 2 * D * HIDDEN + D * K
-    attention = N * T * T * 2 * D + T * (1 + N) * 2 * D
+    attention = N * T * T * 2 * D + T * H * (1 + N) * 2 * D  # the H folded queries are D wide
     layer_norm = 5 * (SPATIAL + TEMPORAL + 1 + 1) * D
     executed = flops_per_view(model, cfg, as_computed=True) * 1e9
     assert executed == pytest.approx(patch_embed + linear + attention + layer_norm, rel=1e-9)
-    assert find_vision_transformer(model).last_block_cls_only  # restored after counting
+    assert find_vision_transformer(model).shortcuts  # restored after counting
 
 
 def test_activations_per_view_match_the_hand_count(tiny):

@@ -116,6 +116,34 @@ def test_init_std_keys_set_linear_layers_and_time_embedding_for_training_from_sc
     assert model.pos_embed.std().item() == pytest.approx(0.02, rel=0.3)
 
 
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+def test_shortcuts_give_the_results_of_every_token_through_every_layer(attention_type):
+    """CLS-only last block with keys and values folded into its query, and the folded temporal
+    projections: the same logits and gradients, with stochastic depth drawing alike."""
+    cfg = tiny_cfg(attention_type, TIMESFORMER__DEPTH=3, TIMESFORMER__DROP_PATH_RATE=0.3, MODEL__DROPOUT_RATE=0.0)
+    model = randomize_(build_model(cfg)).train()
+    clip = torch.randn(3, 3, 4, 32, 32)
+    results = []
+    for shortcuts in (True, False):
+        model.model.shortcuts = shortcuts
+        model.zero_grad()
+        torch.manual_seed(0)
+        logits = model(clip)
+        logits.logsumexp(dim=1).sum().backward()
+        results.append((logits.detach(), [p.grad.clone() for p in model.parameters()]))
+    (fast, fast_grads), (full, full_grads) = results
+    torch.testing.assert_close(fast, full, rtol=1e-5, atol=1e-5)
+    for fast_grad, full_grad in zip(fast_grads, full_grads):
+        torch.testing.assert_close(fast_grad, full_grad, rtol=1e-4, atol=1e-5)
+
+
+def test_attention_first_token_alone_is_its_row_of_the_full_attention():
+    torch.manual_seed(0)
+    attention = randomize_(Attention(dim=24, num_heads=3))
+    x = torch.randn(2, 5, 9, 24)
+    torch.testing.assert_close(attention(x, cls_only=True), attention(x)[..., :1, :], rtol=1e-5, atol=1e-5)
+
+
 def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
     cfg = tiny_cfg(TIMESFORMER__DEPTH=3, TIMESFORMER__DROP_PATH_RATE=0.2, MODEL__DROPOUT_RATE=0.3)
     model = build_model(cfg).model

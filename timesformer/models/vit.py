@@ -68,9 +68,10 @@ class VisionTransformer(nn.Module):
         self.num_classes = num_classes
         self.num_features = self.embed_dim = embed_dim
         self.activation_checkpointing = activation_checkpointing
-        # The last block computes only the CLS output, the one thing the head reads; turn
-        # off to run every token through every block (as the paper counts the model's cost).
-        self.last_block_cls_only = True
+        # Exact shortcuts (see the blocks): the last block computes only the CLS output, the
+        # one thing the head reads, and divided blocks apply temporal_attn.proj and
+        # temporal_fc as one map. Off: every token through every layer, as the paper counts.
+        self.shortcuts = True
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim, strict_img_size=False)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, embed_dim))
@@ -115,11 +116,11 @@ class VisionTransformer(nn.Module):
         tokens = self.embed(x)
         last = len(self.blocks) - 1
         for index, block in enumerate(self.blocks):
-            cls_only = self.last_block_cls_only and index == last
+            cls_only = self.shortcuts and index == last
             if self.activation_checkpointing and self.training and torch.is_grad_enabled():
-                tokens = checkpoint(block, tokens, num_frames, cls_only, use_reentrant=False)
+                tokens = checkpoint(block, tokens, num_frames, cls_only, self.shortcuts, use_reentrant=False)
             else:
-                tokens = block(tokens, num_frames, cls_only)
+                tokens = block(tokens, num_frames, cls_only, self.shortcuts)
         return self.norm(self._cls_output(tokens))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:

@@ -6,9 +6,10 @@ TimeSformer paper's cost figures) and by default skips
 attention matrix products (``Q K^T`` and ``A V``) are part of the total, as in
 the paper: ViT-Base divided 8x224 costs about 196 GFLOPs per view.
 
-The paper's figure runs every token through every block. Our forward pass skips
-what cannot reach the head (the last block computes the CLS output alone), so it
-executes fewer FLOPs; both counts are reported.
+The paper's figure runs every token through every layer. Our forward pass takes
+exact shortcuts (the last block computes the CLS output alone; a divided block's
+two temporal output projections act as one), so it executes fewer FLOPs; both
+counts are reported.
 """
 
 from collections.abc import Callable
@@ -87,14 +88,15 @@ def _count_per_view(model: torch.nn.Module, cfg: CfgNode, analysis_class: Callab
 
 @contextmanager
 def _every_token_through_every_block(model: torch.nn.Module, enabled: bool):
-    """Within the block, the model's last block computes every token (when ``enabled``)."""
+    """Within the block, the model runs every token through every layer, its exact shortcuts
+    off (when ``enabled``)."""
     vit = find_vision_transformer(model)
-    saved = vit.last_block_cls_only
-    vit.last_block_cls_only = saved and not enabled
+    saved = vit.shortcuts
+    vit.shortcuts = saved and not enabled
     try:
         yield
     finally:
-        vit.last_block_cls_only = saved
+        vit.shortcuts = saved
 
 
 def flops_per_view(model: torch.nn.Module, cfg: CfgNode, as_computed: bool = False) -> float:
