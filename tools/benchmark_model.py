@@ -16,13 +16,16 @@ faithful port of the official code) loaded with the same weights:
   in the same process, ``--repeats`` rounds of ``--steps`` steps, and the medians
   are compared;
 * model FLOPs utilization: each model's own matrix-product FLOPs per clip
-  (``torch.utils.flop_counter``; ours skips the last block's work on tokens other
-  than CLS, so it counts fewer) times clips/s, over the FLOP/s of a large matmul
+  (``torch.utils.flop_counter``; ours takes exact shortcuts, the last block's CLS
+  output alone and folded projections, so it counts fewer) times clips/s, over the FLOP/s of a large matmul
   measured on this machine at the same dtype;
 * peak memory of one training step / one inference pass above the process's
   baseline, in a fresh process per (implementation, configuration): on the CPU the
   rise of the resident set's high-water mark (Linux ``/proc``) after a warm-up
-  step, on CUDA ``max_memory_allocated`` above ``memory_allocated``.
+  step, on CUDA ``max_memory_allocated`` above ``memory_allocated``; and the
+  whole peak during that step (CPU: the resident high-water mark; CUDA:
+  ``max_memory_allocated``, weights and optimizer state included), the figure
+  that must fit the device.
 
 ``--dtype bf16`` runs under ``torch.autocast``; ``--reference-dtype`` lets the
 reference run at another dtype (e.g. ours at bf16 against its fp32).
@@ -281,8 +284,8 @@ def _proc_status_bytes(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}; CPU peak memory needs Linux.")
 
 
-def step_peak_bytes(device: str, step: Callable[[], None]) -> int:
-    """Peak memory of one call of ``step`` above the memory in use before it.
+def step_peak_bytes(device: str, step: Callable[[], None]) -> tuple[int, int]:
+    """(peak memory of one call of ``step`` above the memory in use before it, the whole peak).
 
     CPU: glibc's free memory is trimmed, the resident high-water mark reset
     (``/proc/self/clear_refs``), and its rise over the resident set measured.
@@ -294,17 +297,20 @@ def step_peak_bytes(device: str, step: Callable[[], None]) -> int:
         torch.cuda.reset_peak_memory_stats()
         step()
         synchronize(device)
-        return torch.cuda.max_memory_allocated() - baseline
+        peak = torch.cuda.max_memory_allocated()
+        return peak - baseline, peak
     ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open("/proc/self/clear_refs", "w") as stream:
         stream.write("5")
     baseline = _proc_status_bytes("VmRSS")
     step()
-    return _proc_status_bytes("VmHWM") - baseline
+    peak = _proc_status_bytes("VmHWM")
+    return peak - baseline, peak
 
 
-def probe_memory(args: argparse.Namespace, impl: str, mode: str) -> int:
-    """In this process: build the case's models, keep ``impl``, warm up, and measure one step's peak."""
+def probe_memory(args: argparse.Namespace, impl: str, mode: str) -> tuple[int, int]:
+    """In this process: build the case's models, keep ``impl``, warm up, and measure one step's
+    peak: (above the baseline, whole), bytes."""
     case = Case(args.attention[0], args.frames[0])
     model = build_models(args, case)[impl]
     step = make_step(args, case, impl, model, mode)
@@ -312,14 +318,15 @@ def probe_memory(args: argparse.Namespace, impl: str, mode: str) -> int:
     return step_peak_bytes(args.device, step)
 
 
-def peak_memory_in_fresh_process(argv: list[str], case: Case, impl: str, mode: str) -> float:
-    """Run :func:`probe_memory` for one case in a new Python process; MiB."""
+def peak_memory_in_fresh_process(argv: list[str], case: Case, impl: str, mode: str) -> tuple[float, float]:
+    """Run :func:`probe_memory` for one case in a new Python process; (above the baseline, whole), MiB."""
     case_argv = ["--attention", case.attention, "--frames", str(case.frames), "--probe", impl, mode]
     command = [sys.executable, os.path.abspath(__file__), *argv, *case_argv]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"memory probe {' '.join(case_argv)} failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])["peak_bytes"] / MIB
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    return probe["peak_bytes"] / MIB, probe["total_peak_bytes"] / MIB
 
 
 def _case_free_argv(argv: list[str]) -> list[str]:
@@ -351,23 +358,29 @@ def measure_case(args: argparse.Namespace, case: Case, mode: str, peak_flops: di
     row["speedup"] = rates["ours"] / rates["reference"]
     if not args.no_memory:
         argv = _case_free_argv(args.argv)
-        row["peak_mib"] = {impl: peak_memory_in_fresh_process(argv, case, impl, mode) for impl in IMPLEMENTATIONS}
+        peaks = {impl: peak_memory_in_fresh_process(argv, case, impl, mode) for impl in IMPLEMENTATIONS}
+        row["peak_mib"] = {impl: rise for impl, (rise, _) in peaks.items()}
+        row["total_peak_mib"] = {impl: total for impl, (_, total) in peaks.items()}
         row["memory_ratio"] = row["peak_mib"]["ours"] / row["peak_mib"]["reference"]
     return row
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The rows as a Markdown table: clips/s, ratio, MFU and peak MiB of ours / reference."""
+    """The rows as a Markdown table: clips/s, ratio, MFU, a step's peak MiB above the baseline and
+    its whole peak MiB, of ours / reference."""
     lines = [
         "| attention | frames | mode | ours clips/s | ref clips/s | ours/ref speed | ours MFU | ref MFU "
-        "| ours peak MiB | ref peak MiB | ours/ref memory |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ours peak MiB | ref peak MiB | ours/ref memory | ours whole peak MiB | ref whole peak MiB |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         rate, mfu = row["clips_per_s"], row["mfu"]
-        peak = row.get("peak_mib")
+        peak, total = row.get("peak_mib"), row.get("total_peak_mib")
         memory = (
-            f"{peak['ours']:.0f} | {peak['reference']:.0f} | {row['memory_ratio']:.2f}x" if peak else "- | - | -"
+            f"{peak['ours']:.0f} | {peak['reference']:.0f} | {row['memory_ratio']:.2f}x "
+            f"| {total['ours']:.0f} | {total['reference']:.0f}"
+            if peak
+            else "- | - | - | - | -"
         )
         lines.append(
             f"| {row['attention']} | {row['frames']} | {row['mode']} | {rate['ours']:.2f} | {rate['reference']:.2f} "
@@ -396,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     if args.probe:
         impl, mode = args.probe
-        print(json.dumps({"peak_bytes": probe_memory(args, impl, mode)}))
+        rise, total = probe_memory(args, impl, mode)
+        print(json.dumps({"peak_bytes": rise, "total_peak_bytes": total}))
         return 0
     print(f"Machine: {machine_description(args.device)}")
     print(f"Command: python tools/benchmark_model.py {' '.join(argv)}")
