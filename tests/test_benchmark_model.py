@@ -2,16 +2,11 @@
 same weights, and reports ratios (no timing is asserted)."""
 
 import torch
-from benchmark_model import (
-    Case,
-    build_models,
-    logits_of,
-    make_batch,
-    markdown_table,
-    measure_case,
-    parse_args,
-    peak_memory_in_fresh_process,
-)
+
+from helpers import load_tool
+
+benchmark_model = load_tool("benchmark_model")
+Case = benchmark_model.Case
 
 TINY = [
     "--embed-dim", "32", "--depth", "2", "--heads", "2", "--patch", "16", "--classes", "5",
@@ -20,7 +15,7 @@ TINY = [
 
 
 def tiny_args(*extra):
-    args = parse_args(TINY + list(extra))
+    args = benchmark_model.parse_args(TINY + list(extra))
     args.argv = TINY + list(extra)
     return args
 
@@ -29,10 +24,10 @@ def test_both_models_get_the_same_weights_and_agree():
     args = tiny_args()
     for attention in ("divided_space_time", "joint_space_time", "space_only"):
         case = Case(attention, 2)
-        models = build_models(args, case)
+        models = benchmark_model.build_models(args, case)
         with torch.no_grad():
             ours, reference = (
-                logits_of(model.eval(), impl, make_batch(args, case, impl)[0]) for impl, model in models.items()
+                benchmark_model.logits_of(model.eval(), impl, benchmark_model.make_batch(args, case, impl)[0]) for impl, model in models.items()
             )
         assert ours.shape == reference.shape == (1, 5)
         if attention != "space_only":  # the reference classifies each frame; its mean is another function
@@ -42,17 +37,17 @@ def test_both_models_get_the_same_weights_and_agree():
 def test_a_case_reports_throughput_ratio_and_mfu():
     args = tiny_args("--no-memory")
     peak_flops = {"ours": 1e9, "reference": 1e9}
-    rows = [measure_case(args, Case("joint_space_time", 2), mode, peak_flops) for mode in ("train", "infer")]
+    rows = [benchmark_model.measure_case(args, Case("joint_space_time", 2), mode, peak_flops) for mode in ("train", "infer")]
     for row in rows:
         assert row["clips_per_s"]["ours"] > 0 and row["clips_per_s"]["reference"] > 0
         assert row["speedup"] == row["clips_per_s"]["ours"] / row["clips_per_s"]["reference"]
         assert all(value > 0 for value in row["mfu"].values())
-    table = markdown_table(rows)
+    table = benchmark_model.markdown_table(rows)
     assert table.count("\n") == 3 and "| joint_space_time | 2 | train |" in table
 
 
 def test_peak_memory_comes_from_a_fresh_process():
-    rise_mib, whole_mib = peak_memory_in_fresh_process(TINY, Case("joint_space_time", 2), "ours", "train")
+    rise_mib, whole_mib = benchmark_model.peak_memory_in_fresh_process(TINY, Case("joint_space_time", 2), "ours", "train")
     # The whole peak holds the interpreter, torch and the model: far more than one tiny step adds.
     assert 0 <= rise_mib < whole_mib and whole_mib > 50
 
@@ -64,6 +59,6 @@ def test_table_shows_both_peaks_when_memory_was_measured():
         "peak_mib": {"ours": 300.0, "reference": 1000.0}, "memory_ratio": 0.3,
         "total_peak_mib": {"ours": 900.0, "reference": 1600.0},
     }
-    assert markdown_table([row]).splitlines()[-1] == (
+    assert benchmark_model.markdown_table([row]).splitlines()[-1] == (
         "| joint_space_time | 32 | train | 2.00 | 1.00 | 2.00x | 80.0% | 50.0% | 300 | 1000 | 0.30x | 900 | 1600 |"
     )

@@ -1,20 +1,15 @@
 """tools/check_dataset.py: lists every unreadable video with its reason, then a summary."""
 
-import importlib.util
 import os
 
 import pytest
-from tiny_videos import VIDEOS, write_kinetics_dir, write_truncated_copy
 
-TOOL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "check_dataset.py")
+from helpers import VIDEOS, load_tool, write_kinetics_dir, write_truncated_copy
 
 
 @pytest.fixture(scope="module")
 def check_dataset():
-    spec = importlib.util.spec_from_file_location("check_dataset", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("check_dataset")
 
 
 def args(folder, *extra):

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides, merge_yaml_file
 

@@ -9,10 +9,14 @@ import torch
 from fvcore.common.config import CfgNode
 from transformers import TimesformerConfig, TimesformerForVideoClassification
 
-import convert_checkpoint
 from timesformer.config.defaults import get_cfg
 from timesformer.models import build_model
-from timesformer.utils.checkpoint import CheckpointError, convert_hf_state_dict, load_model_weights, to_hf_state_dict
+from timesformer.models.hugging_face import cfg_from_hf_config, convert_hf_state_dict, to_hf_state_dict
+from timesformer.models.weight_files import CheckpointError
+from timesformer.models.weights import load_model_weights, to_model_names
+from helpers import load_tool
+
+convert_checkpoint = load_tool("convert_checkpoint")
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FRAMES, CROP, CLASSES = 4, 32, 5
@@ -64,7 +68,7 @@ def test_hugging_face_directory_loads_directly(tmp_path):
     hf_model = tiny_hf_model("divided_space_time")
     hf_model.save_pretrained(tmp_path / "hf")
     cfg = get_cfg()
-    cfg.merge_from_other_cfg(convert_checkpoint.cfg_from_hf_config(hf_model.config.to_dict()))
+    cfg.merge_from_other_cfg(cfg_from_hf_config(hf_model.config.to_dict()))
     cfg.NUM_GPUS = 0
     ours = build_model(cfg).eval()
     load_model_weights(ours, str(tmp_path / "hf"))
@@ -154,7 +158,7 @@ def test_hf_names_map_to_official_names_and_back():
     assert torch.equal(ours["model.blocks.1.temporal_fc.bias"], hf_state[f"{layer}.1.temporal_dense.bias"])
     assert torch.equal(ours["model.blocks.0.mlp.fc2.weight"], hf_state[f"{layer}.0.output.dense.weight"])
     assert torch.equal(ours["model.time_embed"], hf_state["timesformer.embeddings.time_embeddings"])
-    assert to_hf_state_dict(ours).keys() == hf_state.keys()
+    assert to_hf_state_dict(to_model_names(ours)).keys() == hf_state.keys()
 
 
 def test_unknown_hugging_face_name_is_refused():
@@ -171,7 +175,7 @@ def test_hugging_face_config_of_another_architecture_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="hidden_act = 'relu'; this TimeSformer has 'gelu'"):
         convert_checkpoint.hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
     cfg = get_cfg()
-    cfg.merge_from_other_cfg(convert_checkpoint.cfg_from_hf_config(hf_model.config.to_dict()))
+    cfg.merge_from_other_cfg(cfg_from_hf_config(hf_model.config.to_dict()))
     cfg.NUM_GPUS = 0
     with pytest.raises(CheckpointError, match="hidden_act"):
         load_model_weights(build_model(cfg), str(tmp_path / "hf"))

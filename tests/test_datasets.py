@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from tiny_videos import (
+from helpers import (
+    TINY_VIDEO_DATA,
     frame_numbers,
     tiny_cfg,
     write_frame_number_video,
@@ -25,14 +26,14 @@ from timesformer.datasets.video_container import VideoReadError
 
 def test_registered_names_and_unknown_name(kinetics_dir):
     with pytest.raises(KeyError, match="howto100m, kinetics, ssv2"):
-        build_dataset("ucf101", tiny_cfg(kinetics_dir), "train")
-    assert type(build_dataset("Kinetics", tiny_cfg(kinetics_dir), "train")).__name__ == "Kinetics"
+        build_dataset("ucf101", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
+    assert type(build_dataset("Kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")).__name__ == "Kinetics"
 
 
 @pytest.mark.parametrize("split", ["train", "val"])
 def test_kinetics_train_val_items(kinetics_dir, split):
     np.random.seed(0)
-    dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir), split)
+    dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), split)
     assert len(dataset) == dataset.num_videos == 3 and dataset.num_clips == 1
     assert dataset.labels == [0, 1, 2] and os.path.basename(dataset.paths[1]) == "portrait_24fps.mp4"
     for index in range(len(dataset)):
@@ -43,7 +44,7 @@ def test_kinetics_train_val_items(kinetics_dir, split):
 
 
 def test_kinetics_test_views_per_video(kinetics_dir):
-    dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir), "test")
+    dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "test")
     assert dataset.num_clips == 6 and len(dataset) == 18
     views = [dataset[i][3] for i in range(6, 12)]
     assert [(m["video_idx"], m["temporal_idx"], m["spatial_idx"]) for m in views] == [
@@ -54,7 +55,7 @@ def test_kinetics_test_views_per_video(kinetics_dir):
 
 
 def test_kinetics_test_views_evenly_spaced_and_deterministic(kinetics_dir):
-    cfg = tiny_cfg(kinetics_dir)
+    cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
     cfg.TEST.NUM_ENSEMBLE_VIEWS = 4
     dataset = build_dataset("kinetics", cfg, "test")
     # landscape_30fps: 60 frames, clip 8 frames at 30 fps; slack 52, starts 52 * i / 4.
@@ -68,7 +69,7 @@ def test_kinetics_test_views_evenly_spaced_and_deterministic(kinetics_dir):
 
 
 def test_kinetics_test_crops_follow_orientation(kinetics_dir):
-    cfg = tiny_cfg(kinetics_dir)
+    cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
     dataset = build_dataset("kinetics", cfg, "test")
     for video_idx in (0, 1):  # landscape, portrait
         crops = [dataset[video_idx * 6 + crop][0] for crop in range(3)]
@@ -90,19 +91,19 @@ def test_kinetics_test_crops_follow_orientation(kinetics_dir):
 def test_malformed_split_line_fails_at_build_with_file_line_and_text(tmp_path, line, problem):
     (tmp_path / "train.csv").write_text(f"a.mp4 0\n\nb.mp4 1\n{line}\n")
     with pytest.raises(SplitFileError) as error:
-        build_dataset("kinetics", tiny_cfg(str(tmp_path)), "train")
+        build_dataset("kinetics", tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA), "train")
     message = str(error.value)
     assert f"{tmp_path / 'train.csv'}:4:" in message and problem in message and repr(line) in message
 
 
 def test_missing_split_file_is_named(tmp_path):
     with pytest.raises(SplitFileError, match="val.csv: split file not found"):
-        build_dataset("kinetics", tiny_cfg(str(tmp_path)), "val")
+        build_dataset("kinetics", tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA), "val")
 
 
 def test_custom_separator_and_prefix(tmp_path, kinetics_dir):
     (tmp_path / "train.csv").write_text("landscape_30fps.mp4,3\n")
-    cfg = tiny_cfg(str(tmp_path))
+    cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
     cfg.DATA.PATH_LABEL_SEPARATOR = ","
     cfg.DATA.PATH_PREFIX = kinetics_dir
     dataset = build_dataset("kinetics", cfg, "train")
@@ -122,7 +123,7 @@ def broken_dir(tmp_path_factory, kinetics_dir):
 
 def test_train_replaces_bad_videos_counts_and_logs_once(broken_dir, caplog):
     np.random.seed(0)
-    cfg = tiny_cfg(broken_dir)
+    cfg = tiny_cfg(broken_dir, "", *TINY_VIDEO_DATA)
     cfg.DATA.NUM_RETRIES = 20
     dataset = build_dataset("kinetics", cfg, "train")
     with caplog.at_level(logging.WARNING):
@@ -138,20 +139,20 @@ def test_train_replaces_bad_videos_counts_and_logs_once(broken_dir, caplog):
 
 def test_train_gives_up_after_num_retries(tmp_path):
     (tmp_path / "train.csv").write_text("missing_a.mp4 0\nmissing_b.mp4 1\n")
-    cfg = tiny_cfg(str(tmp_path))
+    cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
     cfg.DATA.NUM_RETRIES = 2
     with pytest.raises(RuntimeError, match=r"3 videos in a row could not be read \(DATA.NUM_RETRIES is 2\)"):
         build_dataset("kinetics", cfg, "train")[0]
 
 
 def test_test_split_bad_video_is_an_error_naming_the_file(broken_dir):
-    dataset = build_dataset("kinetics", tiny_cfg(broken_dir), "test")
+    dataset = build_dataset("kinetics", tiny_cfg(broken_dir, "", *TINY_VIDEO_DATA), "test")
     with pytest.raises(VideoReadError, match=r"missing.mp4: file not found .*DATA.SKIP_BAD_TEST_VIDEOS"):
         dataset[12]
 
 
 def test_test_split_skips_bad_videos_when_asked(broken_dir):
-    cfg = tiny_cfg(broken_dir)
+    cfg = tiny_cfg(broken_dir, "", *TINY_VIDEO_DATA)
     cfg.DATA.SKIP_BAD_TEST_VIDEOS = True
     dataset = build_dataset("kinetics", cfg, "test")
     frames, label, index, meta = dataset[13]
@@ -164,7 +165,7 @@ def test_howto100m_test_clips_spread_over_the_whole_video(tmp_path):
     write_frame_number_video(str(tmp_path / "long.mp4"), 62, 32, 48, 10, options={"g": "8"})
     for split in ("train", "test"):
         (tmp_path / f"{split}.csv").write_text("long.mp4 4\n")
-    cfg = tiny_cfg(str(tmp_path))
+    cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
     cfg.TEST.NUM_ENSEMBLE_VIEWS = 4
     cfg.DATA.SAMPLING_RATE = 3  # 4 x 3 frames at 30 fps = 4 frames at 10 fps; slack 58
     dataset = build_dataset("howto100m", cfg, "test")
@@ -215,7 +216,7 @@ SSV2_HEADER = "original_vido_id video_id frame_id path labels\n"
 
 
 def ssv2_cfg(folder, prefix):
-    cfg = tiny_cfg(str(folder))
+    cfg = tiny_cfg(str(folder), "", *TINY_VIDEO_DATA)
     cfg.DATA.PATH_PREFIX = str(prefix)
     cfg.MODEL.NUM_CLASSES = 2
     cfg.DATA.RANDOM_FLIP = True
@@ -256,7 +257,7 @@ def test_ssv2_reads_webm_directly_without_frame_lists(tmp_path):
     write_frame_number_video(str(videos / "7.webm"), 20, 48, 64, 12, codec="libvpx")
     write_frame_number_video(str(videos / "8.webm"), 16, 64, 48, 12, codec="libvpx")
     dataset = build_dataset("ssv2", ssv2_cfg(tmp_path, videos), "val")
-    assert isinstance(dataset, Ssv2) and dataset.frame_paths is None
+    assert isinstance(dataset, Ssv2) and dataset.videos.frame_paths is None
     assert frame_numbers(dataset.load_frames(0, -1)) == [2, 7, 12, 16]
     assert dataset[1][0].shape == (3, 4, 32, 32)
 

@@ -5,7 +5,7 @@ from functools import partial
 import av
 import numpy as np
 import pytest
-from tiny_videos import frame_numbers, write_frame_number_video, write_truncated_copy
+from helpers import frame_numbers, write_frame_number_video, write_truncated_copy
 
 from timesformer.datasets.decoder import decode_clip
 from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices, segment_indices

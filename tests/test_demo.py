@@ -5,9 +5,10 @@ import re
 
 import numpy as np
 
-from demo import main
-from engine_fixtures import json_stats
+from helpers import json_stats, load_tool
 from timesformer.datasets.demo_data import CLASS_NAMES, DIRECTIONS, DemoSpec, generate_demo_dataset, render_clip
+
+demo = load_tool("demo")
 
 
 def test_generator_is_deterministic_and_reuses_complete_sets(tmp_path):
@@ -41,7 +42,7 @@ def test_reduced_demo_learns_motion_with_time_attention_only(tmp_path, capsys):
     60 test clips, 15 instead of 20 epochs): the divided model tells left from right,
     the space-only twin cannot."""
     out = tmp_path / "out"
-    assert main([
+    assert demo.main([
         "--data-dir", str(tmp_path / "data"), "--output-dir", str(out),
         "--train-clips-per-class", "60", "--test-clips-per-class", "20", "--epochs", "15",
     ]) == 0

@@ -4,11 +4,12 @@ import os
 
 import pytest
 import torch
-from engine_fixtures import TINY_OVERRIDES, tiny_cfg
+from helpers import TINY_RUN, load_tool, tiny_cfg
 
-from export import main
-from timesformer.models.build import MODEL_REGISTRY
-from timesformer.utils.export import export_model, load_exported
+from timesformer.models.build import create_model
+from timesformer.models.export import export_model, load_exported
+
+main = load_tool("export").main
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,7 @@ def checkpoint(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     cfg = tiny_cfg(str(root), str(root))
     torch.manual_seed(0)
-    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+    model = create_model(cfg)
     torch.nn.init.normal_(model.model.blocks[0].temporal_fc.weight, std=0.2)
     path = str(root / "tiny.pyth")
     torch.save({"model_state": model.state_dict()}, path)
@@ -27,7 +28,7 @@ def checkpoint(tmp_path_factory):
 def _model(checkpoint: str, attention_type: str = "divided_space_time"):
     cfg = tiny_cfg("", "", "TIMESFORMER.ATTENTION_TYPE", attention_type)
     torch.manual_seed(0)
-    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg).eval()
+    model = create_model(cfg).eval()
     if checkpoint:
         model.load_state_dict(torch.load(checkpoint)["model_state"])
     return model
@@ -37,7 +38,7 @@ def _model(checkpoint: str, attention_type: str = "divided_space_time"):
 def test_cli_export_matches_pytorch(checkpoint, tmp_path, file_format, capsys):
     output = str(tmp_path / f"model.{file_format}")
     argv = ["--checkpoint", checkpoint, "--format", file_format, "--output", output, "--batch-size", "2"]
-    assert main(argv + TINY_OVERRIDES) == 0
+    assert main(argv + TINY_RUN) == 0
     assert "max |exported - PyTorch|" in capsys.readouterr().out
 
     video = torch.randn(2, 3, 2, 32, 32)
@@ -66,7 +67,7 @@ def test_onnx_matches_pytorch(checkpoint, tmp_path):
 
 
 def test_missing_checkpoint_is_an_error(tmp_path, capsys):
-    argv = ["--checkpoint", str(tmp_path / "none.pyth"), "--output", str(tmp_path / "m.pt")] + TINY_OVERRIDES
+    argv = ["--checkpoint", str(tmp_path / "none.pyth"), "--output", str(tmp_path / "m.pt")] + TINY_RUN
     assert main(argv) == 2
     assert "no such file" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "m.pt")

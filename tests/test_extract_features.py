@@ -7,12 +7,13 @@ import os
 import numpy as np
 import pytest
 import torch
-from engine_fixtures import TINY_OVERRIDES, tiny_cfg, write_color_dataset
+from helpers import TINY_RUN, load_tool, tiny_cfg, write_color_dataset
 
-from extract_features import main
-from timesformer.utils.feature_store import FeatureStore
-from timesformer.utils.inference import TestViewDataset
-from timesformer.models.build import MODEL_REGISTRY
+from timesformer.engine.feature_store import FeatureStore
+from timesformer.engine.inference import views_of_files
+from timesformer.models.build import create_model
+
+main = load_tool("extract_features").main
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +23,7 @@ def setup(tmp_path_factory):
     data_dir = write_color_dataset(os.path.join(root, "data"), videos_per_class=1)
     cfg = tiny_cfg(data_dir, os.path.join(root, "out"))
     torch.manual_seed(0)
-    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg).eval()
+    model = create_model(cfg).eval()
     checkpoint = os.path.join(root, "tiny.pyth")
     torch.save({"model_state": model.state_dict()}, checkpoint)
     return data_dir, checkpoint, model, cfg
@@ -35,7 +36,7 @@ def _index(output_dir) -> list[dict]:
 
 def _expected_views(cfg, model, video: str) -> torch.Tensor:
     """(V, D) CLS features of the test views of ``video``."""
-    dataset = TestViewDataset(cfg, [video])
+    dataset = views_of_files(cfg, [video])
     clips = torch.stack([dataset[i][0] for i in range(dataset.num_clips)])
     with torch.no_grad():
         return model.forward_features(clips)
@@ -44,7 +45,7 @@ def _expected_views(cfg, model, video: str) -> torch.Tensor:
 def test_split_per_video_npy_then_rerun_skips(setup, tmp_path, capsys):
     data_dir, checkpoint, model, cfg = setup
     out = tmp_path / "feats"
-    argv = ["--checkpoint", checkpoint, "--output-dir", str(out), "--split", "test"] + TINY_OVERRIDES
+    argv = ["--checkpoint", checkpoint, "--output-dir", str(out), "--split", "test"] + TINY_RUN
     argv += ["DATA.PATH_TO_DATA_DIR", data_dir]
     assert main(argv) == 0
     index = _index(out)
@@ -66,7 +67,7 @@ def test_files_per_clip_pt(setup, tmp_path):
     video = os.path.join(data_dir, "c1_0.mp4")
     out = tmp_path / "clips"
     argv = ["--checkpoint", checkpoint, "--output-dir", str(out), "--per-clip", "--format", "pt", video]
-    assert main(argv + TINY_OVERRIDES) == 0
+    assert main(argv + TINY_RUN) == 0
     (entry,) = _index(out)
     assert entry["video"] == video and entry["label"] is None and entry["per_clip"] is True
     stored = torch.load(out / "features" / entry["file"])

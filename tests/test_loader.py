@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from tiny_videos import tiny_cfg
+from helpers import TINY_VIDEO_DATA, tiny_cfg
 from torch.utils.data import DistributedSampler
 
 import timesformer.datasets.loader as loader_module
@@ -10,7 +10,7 @@ from timesformer.datasets import construct_loader, shuffle_dataset
 
 
 def test_train_batches_shapes_types_and_meta(kinetics_dir):
-    loader = construct_loader(tiny_cfg(kinetics_dir), "train")
+    loader = construct_loader(tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
     batches = list(loader)
     assert len(batches) == 1  # 3 videos, batch 2, drop_last
     frames, labels, index, meta = batches[0]
@@ -22,7 +22,7 @@ def test_train_batches_shapes_types_and_meta(kinetics_dir):
 
 
 def test_test_loader_keeps_order_and_all_views(kinetics_dir):
-    cfg = tiny_cfg(kinetics_dir)
+    cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
     cfg.NUM_PROCS = 3  # per-process batch = TEST.BATCH_SIZE // 3 = 1
     cfg.TEST.BATCH_SIZE = 3
     loader = construct_loader(cfg, "test")
@@ -35,7 +35,7 @@ def test_distributed_sampler_splits_and_reshuffles_per_epoch(kinetics_dir, monke
     shares = []
     for rank in (0, 1):
         monkeypatch.setattr(loader_module, "get_rank", lambda rank=rank: rank)
-        cfg = tiny_cfg(kinetics_dir)
+        cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
         cfg.TRAIN.BATCH_SIZE = 1
         loader = construct_loader(cfg, "train")
         assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.drop_last
@@ -46,7 +46,7 @@ def test_distributed_sampler_splits_and_reshuffles_per_epoch(kinetics_dir, monke
         shuffle_dataset(loader, epoch)
         orders.add(tuple(loader.sampler))
     assert len(orders) > 1
-    test_loader = construct_loader(tiny_cfg(kinetics_dir), "test")
+    test_loader = construct_loader(tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "test")
     assert not test_loader.sampler.shuffle and list(test_loader.sampler) == list(range(1, 18, 2))
 
 
@@ -60,7 +60,7 @@ def epoch_frames(loader, epochs=2):
 
 
 def test_workers_are_seeded_reproducibly_and_differ_per_epoch(kinetics_dir):
-    cfg = tiny_cfg(kinetics_dir)
+    cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
     cfg.DATA_LOADER.NUM_WORKERS = 2
     cfg.TRAIN.BATCH_SIZE = 1
     first = construct_loader(cfg, "train")

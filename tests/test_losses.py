@@ -4,7 +4,8 @@ import numpy as np
 import torch
 
 from timesformer.config import get_cfg
-from timesformer.models.losses import build_mixup, build_train_loss
+from timesformer.datasets.mixup import build_mixup
+from timesformer.models.losses import build_train_loss
 
 
 def _cfg(**mixup):

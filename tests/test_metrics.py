@@ -2,7 +2,7 @@
 
 import torch
 
-from timesformer.utils.metrics import topk_accuracies, topk_errors, topks_correct
+from timesformer.utils.metrics import topk_accuracies, topks_correct
 
 
 def test_topk_counts_and_percentages():
@@ -11,7 +11,6 @@ def test_topk_counts_and_percentages():
     top1, top2 = topks_correct(scores, labels, (1, 2))
     assert (int(top1), int(top2)) == (1, 2)
     assert topk_accuracies(scores, labels, (1, 2)) == [25.0, 50.0]
-    assert topk_errors(scores, labels, (1, 2)) == [75.0, 50.0]
 
 
 def test_k_larger_than_classes_counts_every_sample():

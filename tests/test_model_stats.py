@@ -5,12 +5,12 @@ import json
 import logging
 
 import pytest
-from engine_fixtures import TINY_OVERRIDES, tiny_cfg
+from helpers import TINY_RUN, load_tool, tiny_cfg
 
-from model_stats import main
-from timesformer.models.build import MODEL_REGISTRY
-from timesformer.utils.checkpoint import find_vision_transformer
-from timesformer.utils.model_stats import activations_per_view, count_parameters, flops_per_view, log_model_info
+from timesformer.models.build import create_model, find_vision_transformer
+from timesformer.models.flops import activations_per_view, count_parameters, flops_per_view, log_model_info
+
+main = load_tool("model_stats").main
 
 # The tiny config: D=32, 1 block of 2 heads, 2 frames of 32x32 in 16x16 patches (N=4), 2 classes, MLP 4D.
 D, H, T, N, P, K, HIDDEN = 32, 2, 2, 4, 16, 2, 128
@@ -20,7 +20,7 @@ SPATIAL, TEMPORAL, ALL = T * (1 + N), N * T, 1 + N * T  # tokens of spatial atte
 @pytest.fixture(scope="module")
 def tiny():
     cfg = tiny_cfg("", "")
-    return MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg), cfg
+    return create_model(cfg), cfg
 
 
 def test_flops_per_view_match_the_hand_count(tiny):
@@ -67,7 +67,7 @@ def test_log_model_info_reports_per_video_cost(tiny, caplog):
 
 
 def test_cli_json(capsys):
-    assert main(["--json"] + TINY_OVERRIDES) == 0
+    assert main(["--json"] + TINY_RUN) == 0
     stats = json.loads(capsys.readouterr().out)
     assert set(stats) == {
         "params_m", "gflops_per_view", "gflops_per_video", "views_per_video", "activations_m", "computed_gflops_per_view"

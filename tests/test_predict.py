@@ -6,14 +6,15 @@ import os
 
 import pytest
 import torch
-from engine_fixtures import TINY_OVERRIDES, tiny_cfg
+from helpers import TINY_RUN, load_tool, tiny_cfg
 
-from predict import main
-from test_net import run_test_views
 from timesformer.datasets import construct_loader
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
-from timesformer.models.build import MODEL_REGISTRY
+from timesformer.engine.tester import run_test_views
+from timesformer.models.build import create_model
 from timesformer.utils.meters import TestMeter
+
+main = load_tool("predict").main
 
 
 VIEWS = ["TEST.NUM_ENSEMBLE_VIEWS", "2", "TEST.NUM_SPATIAL_CROPS", "3"]  # 6 different views per video
@@ -30,7 +31,7 @@ def setup(tmp_path_factory):
             split_file.write(f"{path} {label}\n")
     cfg = tiny_cfg(str(data_dir), str(data_dir / "out"), *VIEWS)
     torch.manual_seed(0)
-    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+    model = create_model(cfg)
     torch.nn.init.normal_(model.model.blocks[0].temporal_fc.weight, std=0.2)
     checkpoint = str(data_dir / "tiny.pyth")
     torch.save({"model_state": model.state_dict()}, checkpoint)
@@ -46,10 +47,10 @@ def test_json_output_matches_the_test_path(setup, tmp_path, capsys):
     labels = tmp_path / "labels.json"
     labels.write_text(json.dumps({"first": 0, "second": 1}))
     argv = ["--checkpoint", checkpoint, "--labels", str(labels), "--top-k", "2", "--json", *_videos(data_dir)]
-    assert main(argv + TINY_OVERRIDES + VIEWS) == 0
+    assert main(argv + TINY_RUN + VIEWS) == 0
     results = json.loads(capsys.readouterr().out)
 
-    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+    model = create_model(cfg)
     model.load_state_dict(torch.load(checkpoint)["model_state"])
     meter = TestMeter(2, 6, 2, "sum")
     run_test_views(construct_loader(cfg, "test"), model, meter, cfg)
@@ -66,7 +67,7 @@ def test_json_output_matches_the_test_path(setup, tmp_path, capsys):
 
 def test_text_output_without_labels(setup, capsys):
     data_dir, checkpoint, _ = setup
-    assert main(["--checkpoint", checkpoint, "--top-k", "1", _videos(data_dir)[0]] + TINY_OVERRIDES) == 0
+    assert main(["--checkpoint", checkpoint, "--top-k", "1", _videos(data_dir)[0]] + TINY_RUN) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == _videos(data_dir)[0]
     assert len(lines) == 2 and lines[1].lstrip().startswith("1. ")
@@ -76,7 +77,7 @@ def test_unreadable_video_is_reported_and_others_predicted(setup, tmp_path, caps
     data_dir, checkpoint, _ = setup
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
-    assert main(["--checkpoint", checkpoint, "--json", str(broken), _videos(data_dir)[0]] + TINY_OVERRIDES) == 1
+    assert main(["--checkpoint", checkpoint, "--json", str(broken), _videos(data_dir)[0]] + TINY_RUN) == 1
     captured = capsys.readouterr()
     assert [r["video"] for r in json.loads(captured.out)] == [_videos(data_dir)[0]]
     assert "broken.mp4" in captured.err
@@ -84,13 +85,13 @@ def test_unreadable_video_is_reported_and_others_predicted(setup, tmp_path, caps
 
 def test_missing_checkpoint(setup, tmp_path, capsys):
     data_dir, _, _ = setup
-    assert main(["--checkpoint", str(tmp_path / "none.pyth"), _videos(data_dir)[0]] + TINY_OVERRIDES) == 2
+    assert main(["--checkpoint", str(tmp_path / "none.pyth"), _videos(data_dir)[0]] + TINY_RUN) == 2
     assert "none.pyth: no such file" in capsys.readouterr().err
 
 
 def test_class_count_mismatch(setup, capsys):
     data_dir, checkpoint, _ = setup
-    assert main(["--checkpoint", checkpoint, _videos(data_dir)[0]] + TINY_OVERRIDES + ["MODEL.NUM_CLASSES", "3"]) == 2
+    assert main(["--checkpoint", checkpoint, _videos(data_dir)[0]] + TINY_RUN + ["MODEL.NUM_CLASSES", "3"]) == 2
     assert "classifies 2 classes but MODEL.NUM_CLASSES is 3" in capsys.readouterr().err
 
 
@@ -98,5 +99,5 @@ def test_labels_file_of_another_class_count(setup, tmp_path, capsys):
     data_dir, checkpoint, _ = setup
     labels = tmp_path / "labels.txt"
     labels.write_text("a\nb\nc\n")
-    assert main(["--checkpoint", checkpoint, "--labels", str(labels), _videos(data_dir)[0]] + TINY_OVERRIDES) == 2
+    assert main(["--checkpoint", checkpoint, "--labels", str(labels), _videos(data_dir)[0]] + TINY_RUN) == 2
     assert "has 3 classes but the model has 2" in capsys.readouterr().err

@@ -4,12 +4,14 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
-from conftest import REPO_ROOT
-from engine_fixtures import json_stats, tiny_args, write_color_dataset
-from run_net import main
-from timesformer.utils.train_state import list_checkpoints
+from helpers import REPO_ROOT, json_stats, load_tool, tiny_args, write_color_dataset
+
+from timesformer.utils.checkpoint import list_checkpoints
+
+main = load_tool("run_net").main
 
 
 def test_help_lists_the_arguments():
@@ -22,13 +24,18 @@ def test_help_lists_the_arguments():
 
 
 def test_unknown_key_fails_before_any_work(tmp_path, capsys):
-    assert main(["NUM_GPUS", "0", "OUTPUT_DIR", str(tmp_path / "out"), "SOLVER.BASE_RL", "0.1"]) == 2
-    assert "Unknown config key SOLVER.BASE_RL" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["NUM_GPUS", "0", "OUTPUT_DIR", str(tmp_path / "out"), "SOLVER.BASE_RL", "0.1"])
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("error: Unknown config key SOLVER.BASE_RL in the command line. Did you mean: SOLVER.BASE_LR?")
     assert not (tmp_path / "out").exists()
 
 
 def test_missing_cfg_file_is_named(tmp_path, capsys):
-    assert main(["--cfg", str(tmp_path / "missing.yaml")]) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--cfg", str(tmp_path / "missing.yaml")])
+    assert exit_info.value.code == 2
     assert "missing.yaml does not exist" in capsys.readouterr().err
 
 

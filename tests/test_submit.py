@@ -1,8 +1,9 @@
-"""tools/submit.py and timesformer/utils/cluster.py: submitit jobs, locally and on a fake Slurm.
+"""tools/submit.py and timesformer/engine/submitit_job.py: submitit jobs, locally and on a fake Slurm.
 
-Fast tests run the job through submitit with stub ``train_net``/``test_net``
-modules (a stub tools folder) that record the config each call receives; the
-end-to-end tests at the bottom train the tiny CPU model for real.
+Fast tests run the job through submitit with a stub in place of training and testing
+that records the config each phase receives (submitit pickles it by value, so the job
+process needs no import of this module); the end-to-end tests at the bottom train the
+tiny CPU model for real.
 """
 
 import json
@@ -12,29 +13,30 @@ import sys
 import threading
 import time
 
+import cloudpickle
 import psutil
 import pytest
 import submitit
 
-import submit
-from conftest import REPO_ROOT
-from engine_fixtures import json_stats, write_color_dataset
-from timesformer.utils import cluster
-from timesformer.utils.cluster import NodeJob, job_port
+from helpers import REPO_ROOT, json_stats, load_tool, write_color_dataset
+from timesformer.engine import submitit_job
+from timesformer.engine.launch import train_then_test
+from timesformer.engine.submitit_job import NodeJob, job_port
 
+submit = load_tool("submit")
 DEMO_CFG = os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_divST_tiny.yaml")
 
-STUB_TRAIN = '''
-import json, os, time
 
-def record(cfg, name):
+def record(cfg, name: str) -> None:
     entry = {"func": name, "pid": os.getpid(), "shard_id": cfg.SHARD_ID, "num_shards": cfg.NUM_SHARDS,
              "num_gpus": cfg.NUM_GPUS, "auto_resume": cfg.TRAIN.AUTO_RESUME, "output_dir": cfg.OUTPUT_DIR,
              "checkpoint_file": cfg.TRAIN.CHECKPOINT_FILE_PATH, "batch_size": cfg.TRAIN.BATCH_SIZE}
     with open(os.path.join(cfg.OUTPUT_DIR, "calls.jsonl"), "a") as stream:
-        stream.write(json.dumps(entry) + "\\n")
+        stream.write(json.dumps(entry) + "\n")
 
-def train(cfg):
+
+def recording_train_then_test(cfg) -> None:
+    """Records "train" (then fails, or blocks once, as OUTPUT_DIR/stub_mode says) and "test"."""
     record(cfg, "train")
     mode_file = os.path.join(cfg.OUTPUT_DIR, "stub_mode")
     mode = open(mode_file).read() if os.path.exists(mode_file) else ""
@@ -44,33 +46,23 @@ def train(cfg):
     if mode == "block_once" and not os.path.exists(started):
         open(started, "w").close()
         time.sleep(120)
-'''
-STUB_TEST = '''
-from train_net import record
-
-def test(cfg):
     record(cfg, "test")
-'''
+
+
+class RecordingNodeJob(NodeJob):
+    """A NodeJob whose processes run :func:`recording_train_then_test`."""
+
+    def __init__(self, cfg_file: str, opts: list[str], run=recording_train_then_test) -> None:
+        super().__init__(cfg_file, opts, run)
 
 
 @pytest.fixture
-def stub_tools(tmp_path, monkeypatch):
-    """A tools folder whose train/test only record their config; submit.py uses it.
-
-    Jobs run in this process (debug cluster, direct calls) import the stubs as
-    ``train_net``/``test_net``: sys.path and those modules are restored afterwards,
-    so that other tests (and the processes they spawn) get the real ones.
-    """
-    tools = tmp_path / "stub_tools"
-    tools.mkdir()
-    (tools / "train_net.py").write_text(STUB_TRAIN)
-    (tools / "test_net.py").write_text(STUB_TEST)
-    monkeypatch.setattr(submit, "TOOLS_DIR", str(tools))
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    for name in ("train_net", "test_net"):
-        monkeypatch.setitem(sys.modules, name, None)  # restored (or removed) at teardown
-        monkeypatch.delitem(sys.modules, name)
-    return str(tools)
+def stub_job(monkeypatch):
+    """submit.py submits :class:`RecordingNodeJob` instead of the real job."""
+    monkeypatch.setattr(submit, "NodeJob", RecordingNodeJob)
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    yield
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
 def _calls(job_dir) -> list[dict]:
@@ -195,7 +187,7 @@ def test_slurm_submission_requests_the_flags(tmp_path, monkeypatch, capsys):
     assert f"--output={job_dir}/submitit/%j/%j_0_log.out" in sbatch
     # The pickled job is what each node runs: the config with OUTPUT_DIR = job dir.
     node_job = submitit.helpers.DelayedSubmission.load(job_dir / "submitit" / "777" / "777_submitted.pkl").function
-    assert isinstance(node_job, NodeJob) and node_job.cfg_file == DEMO_CFG
+    assert isinstance(node_job, NodeJob) and node_job.cfg_file == DEMO_CFG and node_job.run is train_then_test
     assert node_job.opts[-4:] == ["OUTPUT_DIR", str(job_dir), "NUM_GPUS", "8"]
     assert node_job.opts[:4] == ["TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "64"]
 
@@ -221,24 +213,25 @@ def slurm_node(monkeypatch):
         monkeypatch.setenv(key, value)
 
 
-def test_node_reads_its_shard_and_rendezvous_from_the_job_environment(slurm_node, stub_tools, tmp_path, monkeypatch):
+def test_node_reads_its_shard_and_rendezvous_from_the_job_environment(slurm_node, tmp_path, monkeypatch):
     launches = []
-    monkeypatch.setattr(cluster, "launch_job", lambda cfg, init, func: launches.append((cfg, init, func)))
+    monkeypatch.setattr(submitit_job, "launch_job", lambda cfg, init, func: launches.append((cfg, init, func)))
     opts = ["OUTPUT_DIR", str(tmp_path / "job"), "NUM_GPUS", "0", "TRAIN.AUTO_RESUME", "False"]
-    node_job = NodeJob(DEMO_CFG, opts, stub_tools)
+    node_job = NodeJob(DEMO_CFG, opts)
     node_job()
     url = f"tcp://gpu07:{job_port('31337')}"
-    assert [(init, func.func.__name__) for _, init, func in launches] == [(url, "train"), (url, "test")]
+    # One launch (one rendezvous) runs both phases in the same processes.
+    assert [(init, func.func) for _, init, func in launches] == [(url, train_then_test)]
     cfg = launches[0][0]
     assert (cfg.SHARD_ID, cfg.NUM_SHARDS, cfg.OUTPUT_DIR) == (1, 2, str(tmp_path / "job"))
     assert cfg.TRAIN.AUTO_RESUME is True  # forced on, so that a requeued job resumes
     assert not (tmp_path / "job" / "config.yaml").exists()  # shard 0 writes it
 
 
-def test_node_refuses_several_tasks_per_node(slurm_node, stub_tools, monkeypatch):
+def test_node_refuses_several_tasks_per_node(slurm_node, monkeypatch):
     monkeypatch.setenv("SLURM_NTASKS", "16")
     with pytest.raises(RuntimeError, match="one task per node"):
-        NodeJob(DEMO_CFG, [], stub_tools).node_args(submitit.JobEnvironment())
+        NodeJob(DEMO_CFG, []).node_args(submitit.JobEnvironment())
 
 
 def test_job_port_is_stable_and_in_range():
@@ -247,30 +240,30 @@ def test_job_port_is_stable_and_in_range():
     assert all(20000 <= job_port(str(i)) < 40000 for i in range(200))
 
 
-def test_checkpoint_requeues_the_same_job(stub_tools):
-    node_job = NodeJob(DEMO_CFG, ["NUM_GPUS", "0"], stub_tools)
+def test_checkpoint_requeues_the_same_job():
+    node_job = RecordingNodeJob(DEMO_CFG, ["NUM_GPUS", "0"])
     delayed = node_job.checkpoint()
     assert isinstance(delayed, submitit.helpers.DelayedSubmission)
     again = delayed.function
-    assert again is not node_job and type(again) is NodeJob
+    assert again is not node_job and type(again) is RecordingNodeJob
     assert vars(again) == vars(node_job)
 
 
 def test_spawned_workers_ignore_the_preemption_signal(monkeypatch):
     installed = {}
     monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.setdefault(signum, handler))
-    here = cluster.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=os.getpid())
+    here = submitit_job.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=os.getpid())
     assert here(1) == 2 and installed == {}
-    elsewhere = cluster.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=-1)
+    elsewhere = submitit_job.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=-1)
     assert elsewhere(1) == 2 and installed == {signal.SIGUSR2: signal.SIG_IGN}
 
 
 def test_forks_of_the_main_process_ignore_the_preemption_handler():
     calls = []
-    handler = cluster.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=os.getpid())
+    handler = submitit_job.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=os.getpid())
     handler(signal.SIGUSR2, None)
     assert calls == [signal.SIGUSR2]
-    forked = cluster.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=-1)
+    forked = submitit_job.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=-1)
     forked(signal.SIGUSR2, None)
     assert calls == [signal.SIGUSR2]
 
@@ -279,13 +272,13 @@ def test_guard_wraps_an_installed_handler_only(monkeypatch):
     previous = signal.getsignal(signal.SIGUSR2)
     try:
         signal.signal(signal.SIGUSR2, signal.SIG_DFL)
-        cluster.guard_preemption_handler()
+        submitit_job.guard_preemption_handler()
         assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL
         submitits = lambda signum, frame: None  # noqa: E731
         signal.signal(signal.SIGUSR2, submitits)
-        cluster.guard_preemption_handler()
+        submitit_job.guard_preemption_handler()
         guarded = signal.getsignal(signal.SIGUSR2)
-        assert isinstance(guarded, cluster.InMainProcessOnly) and guarded.handler is submitits
+        assert isinstance(guarded, submitit_job.InMainProcessOnly) and guarded.handler is submitits
     finally:
         signal.signal(signal.SIGUSR2, previous)
 
@@ -295,7 +288,7 @@ def test_guard_wraps_an_installed_handler_only(monkeypatch):
 # ---------------------------------------------------------------------------- #
 
 
-def test_local_job_trains_then_tests_and_exits_zero(stub_tools, tmp_path, capsys):
+def test_local_job_trains_then_tests_and_exits_zero(stub_job, tmp_path, capsys):
     job_dir = tmp_path / "job"
     assert _submit_local(job_dir, "TRAIN.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4") == 0
     calls = _calls(job_dir)
@@ -313,7 +306,7 @@ def test_local_job_trains_then_tests_and_exits_zero(stub_tools, tmp_path, capsys
     assert "finished" in out
 
 
-def test_failed_local_job_exits_nonzero_and_points_to_its_logs(stub_tools, tmp_path, capsys):
+def test_failed_local_job_exits_nonzero_and_points_to_its_logs(stub_job, tmp_path, capsys):
     job_dir = tmp_path / "job"
     job_dir.mkdir()
     (job_dir / "stub_mode").write_text("fail")
@@ -324,7 +317,7 @@ def test_failed_local_job_exits_nonzero_and_points_to_its_logs(stub_tools, tmp_p
     assert [c["func"] for c in _calls(job_dir)] == ["train"]
 
 
-def test_debug_cluster_runs_in_this_process(stub_tools, tmp_path):
+def test_debug_cluster_runs_in_this_process(stub_job, tmp_path):
     job_dir = tmp_path / "job"
     assert submit.main(["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "debug"]) == 0
     assert [(c["func"], c["pid"]) for c in _calls(job_dir)] == [("train", os.getpid()), ("test", os.getpid())]
@@ -358,7 +351,7 @@ def _submit_in_background(argv: list[str]) -> tuple[threading.Thread, list]:
     return thread, status
 
 
-def test_preempted_local_job_is_checkpointed_and_requeued(stub_tools, tmp_path):
+def test_preempted_local_job_is_checkpointed_and_requeued(stub_job, tmp_path):
     job_dir = tmp_path / "job"
     job_dir.mkdir()
     (job_dir / "stub_mode").write_text("block_once")
@@ -377,7 +370,7 @@ def test_preempted_local_job_is_checkpointed_and_requeued(stub_tools, tmp_path):
     assert "Requeuing" in log and f"Requeued job {job_id}" in log
 
 
-def test_resume_job_reuses_the_jobs_config_and_overrides(stub_tools, tmp_path):
+def test_resume_job_reuses_the_jobs_config_and_overrides(stub_job, tmp_path):
     job_dir = tmp_path / "job"
     assert _submit_local(job_dir, "TRAIN.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4") == 0
     (first,) = _job_ids(job_dir)

@@ -5,15 +5,14 @@ import os
 
 import pytest
 import torch
-from engine_fixtures import tiny_cfg, write_color_dataset
+from helpers import tiny_cfg, write_color_dataset
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-import test_net
+from timesformer.engine import tester, trainer
 from timesformer.visualization.class_names import ClassNamesError, read_class_names
 from timesformer.visualization.eval_figures import EvalFigureSettings, eval_figures
 from timesformer.visualization.plots import confusion_matrix
 from timesformer.visualization.tensorboard_vis import TensorboardWriter
-from train_net import train
 
 
 @pytest.mark.parametrize(
@@ -106,8 +105,8 @@ def test_training_and_testing_write_scalars_and_pictures(tmp_path):
         data_dir, str(tmp_path / "run"), "SOLVER.MAX_EPOCH", "1", "TENSORBOARD.ENABLE", "True",
         "TENSORBOARD.CONFUSION_MATRIX.ENABLE", "True", "TENSORBOARD.HISTOGRAM.ENABLE", "True",
     )
-    train(cfg)
-    test_net.test(cfg)
+    trainer.train(cfg)
+    tester.test(cfg)
     log_dir = os.path.join(cfg.OUTPUT_DIR, "runs-kinetics")
     scalars = _event_tags(log_dir)["scalars"]
     for tag in ("Train/loss", "Train/lr", "Train/Top1_err", "Train/Top5_err", "Val/Top1_err", "Val/Top5_err"):

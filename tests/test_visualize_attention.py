@@ -5,15 +5,14 @@ import os
 
 import pytest
 import torch
-from engine_fixtures import TINY_OVERRIDES, tiny_cfg
+from helpers import TINY_RUN, load_tool, tiny_cfg
 
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
-from timesformer.models.attention import Attention
+from timesformer.models.attention import ATTENTION_TYPES, Attention
 from timesformer.models.vit import VisionTransformer
 from timesformer.visualization.attention_maps import AttentionRecorder, attention_maps, attention_weights
-from visualize_attention import main
 
-ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
+main = load_tool("visualize_attention").main
 
 
 def _vit(attention_type: str, depth: int = 1) -> VisionTransformer:
@@ -91,7 +90,7 @@ def test_cli_writes_pngs_and_reports_unreadable_video(tmp_path, capsys):
     broken.write_bytes(b"nope")
     out = tmp_path / "pngs"
     argv = ["--checkpoint", checkpoint, "--output-dir", str(out), video, str(broken)]
-    assert main(argv + TINY_OVERRIDES + ["TIMESFORMER.ATTENTION_TYPE", "joint_space_time"]) == 1
+    assert main(argv + TINY_RUN + ["TIMESFORMER.ATTENTION_TYPE", "joint_space_time"]) == 1
     for name in ("clip_spatial.png", "clip_temporal.png"):
         with open(out / name, "rb") as stream:
             assert stream.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -11,8 +11,9 @@ import timesformer.models.vit as vit_module
 from timesformer.models import MODEL_REGISTRY, TimeSformer, build_model
 from timesformer.models.attention import Attention
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
-from timesformer.utils.checkpoint import load_model_weights
-from tiny_models import ATTENTION_TYPES, tiny_model_cfg as tiny_cfg
+from timesformer.models.attention import ATTENTION_TYPES
+from timesformer.models.weights import load_model_weights
+from helpers import TINY_MODEL, tiny_cfg
 
 BLOCK_MEMBERS = ("norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2")
 TEMPORAL_MEMBERS = ("temporal_norm1", "temporal_attn.qkv", "temporal_attn.proj", "temporal_fc")
@@ -40,7 +41,7 @@ def expected_names(attention_type, depth=2):
 
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
 def test_parameter_names_are_the_official_ones(attention_type):
-    model = build_model(tiny_cfg(attention_type))
+    model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type))
     assert sorted(model.state_dict()) == expected_names(attention_type)
 
 
@@ -51,7 +52,7 @@ def test_parameter_names_are_the_official_ones(attention_type):
     ids=["configured", "fewer-frames", "more-frames", "larger-crop", "smaller-nonsquare"],
 )
 def test_logits_and_features_shapes(attention_type, frames, height, width):
-    model = build_model(tiny_cfg(attention_type)).eval()
+    model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type)).eval()
     clip = torch.randn(2, 3, frames, height, width)
     with torch.no_grad():
         logits = model(clip)
@@ -65,7 +66,7 @@ def test_logits_and_features_shapes(attention_type, frames, height, width):
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
 @pytest.mark.parametrize("frames, size", [(4, 32), (6, 48)], ids=["configured", "resized-embeddings"])
 def test_gradients_reach_every_parameter(attention_type, frames, size):
-    cfg = tiny_cfg(attention_type, MODEL__DROPOUT_RATE=0.0, TIMESFORMER__DROP_PATH_RATE=0.0)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "MODEL.DROPOUT_RATE", "0.0", "TIMESFORMER.DROP_PATH_RATE", "0.0")
     model = randomize_(build_model(cfg)).train()  # stochastic depth would zero whole branches
     model(torch.randn(2, 3, frames, size, size)).logsumexp(dim=1).sum().backward()
     without_gradient = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
@@ -74,7 +75,7 @@ def test_gradients_reach_every_parameter(attention_type, frames, size):
 
 def test_batch_elements_are_independent():
     """Changing one clip of the batch leaves the other clip's logits unchanged (no mixing over B)."""
-    model = randomize_(build_model(tiny_cfg())).eval()
+    model = randomize_(build_model(tiny_cfg("", "", *TINY_MODEL))).eval()
     clips = torch.randn(2, 3, 4, 32, 32)
     changed = clips.clone()
     changed[1] = torch.randn(3, 4, 32, 32)
@@ -93,7 +94,7 @@ def test_attention_is_softmax_of_scaled_dot_products():
 
 
 def test_temporal_fc_and_time_embed_start_at_zero():
-    model = build_model(tiny_cfg()).model
+    model = build_model(tiny_cfg("", "", *TINY_MODEL)).model
     assert torch.count_nonzero(model.time_embed) == 0
     for block in model.blocks:
         assert torch.count_nonzero(block.temporal_fc.weight) == 0
@@ -103,7 +104,7 @@ def test_temporal_fc_and_time_embed_start_at_zero():
 
 def test_init_std_keys_set_linear_layers_and_time_embedding_for_training_from_scratch():
     torch.manual_seed(0)
-    cfg = tiny_cfg(TIMESFORMER__INIT_STD=0.2, TIMESFORMER__TIME_EMBED_INIT_STD=1.0, TIMESFORMER__EMBED_DIM=64)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.INIT_STD", "0.2", "TIMESFORMER.TIME_EMBED_INIT_STD", "1.0", "TIMESFORMER.EMBED_DIM", "64")
     model = build_model(cfg).model
     assert model.blocks[0].attn.qkv.weight.std().item() == pytest.approx(0.2, rel=0.1)
     assert model.head.weight.std().item() == pytest.approx(0.2, rel=0.1)
@@ -120,7 +121,7 @@ def test_init_std_keys_set_linear_layers_and_time_embedding_for_training_from_sc
 def test_shortcuts_give_the_results_of_every_token_through_every_layer(attention_type):
     """CLS-only last block with keys and values folded into its query, and the folded temporal
     projections: the same logits and gradients, with stochastic depth drawing alike."""
-    cfg = tiny_cfg(attention_type, TIMESFORMER__DEPTH=3, TIMESFORMER__DROP_PATH_RATE=0.3, MODEL__DROPOUT_RATE=0.0)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "TIMESFORMER.DEPTH", "3", "TIMESFORMER.DROP_PATH_RATE", "0.3", "MODEL.DROPOUT_RATE", "0.0")
     model = randomize_(build_model(cfg)).train()
     clip = torch.randn(3, 3, 4, 32, 32)
     results = []
@@ -145,7 +146,7 @@ def test_attention_first_token_alone_is_its_row_of_the_full_attention():
 
 
 def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
-    cfg = tiny_cfg(TIMESFORMER__DEPTH=3, TIMESFORMER__DROP_PATH_RATE=0.2, MODEL__DROPOUT_RATE=0.3)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.DEPTH", "3", "TIMESFORMER.DROP_PATH_RATE", "0.2", "MODEL.DROPOUT_RATE", "0.3")
     model = build_model(cfg).model
     rates = [getattr(block.drop_path, "drop_prob", 0.0) for block in model.blocks]
     assert rates == pytest.approx([0.0, 0.1, 0.2])
@@ -153,7 +154,7 @@ def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
 
 
 def test_head_dropout_is_active_in_training_only():
-    model = randomize_(build_model(tiny_cfg(TIMESFORMER__DROP_PATH_RATE=0.0, MODEL__DROPOUT_RATE=0.5)))
+    model = randomize_(build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.DROP_PATH_RATE", "0.0", "MODEL.DROPOUT_RATE", "0.5")))
     clip = torch.randn(2, 3, 4, 32, 32)
     model.train()
     with torch.no_grad():
@@ -165,7 +166,7 @@ def test_head_dropout_is_active_in_training_only():
 
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
 def test_activation_checkpointing_gives_the_same_gradients(attention_type, monkeypatch):
-    cfg = tiny_cfg(attention_type, TIMESFORMER__DROP_PATH_RATE=0.2, MODEL__DROPOUT_RATE=0.0)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "TIMESFORMER.DROP_PATH_RATE", "0.2", "MODEL.DROPOUT_RATE", "0.0")
     plain = randomize_(build_model(cfg)).train()
     cfg.TIMESFORMER.ACTIVATION_CHECKPOINTING = True
     checkpointed = randomize_(build_model(cfg)).train()
@@ -198,7 +199,7 @@ def test_time_embed_resize_repeats_nearest_frames():
 
 def test_model_at_another_size_uses_resized_embeddings():
     """A clip of other size equals the model whose embeddings were resized to that size beforehand."""
-    cfg = tiny_cfg()
+    cfg = tiny_cfg("", "", *TINY_MODEL)
     model = randomize_(build_model(cfg)).eval()
     cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.NUM_FRAMES = 48, 6
     resized = build_model(cfg).eval()
@@ -221,13 +222,13 @@ def test_timesformer_class_takes_the_readme_arguments():
 
 
 def test_build_model_stays_on_cpu_without_gpus_and_unwrapped_in_one_process():
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     assert type(model).__name__ == "vit_base_patch16_224"
     assert all(p.device.type == "cpu" for p in model.parameters())
 
 
 def test_build_model_unknown_name_lists_registered_models():
-    cfg = tiny_cfg()
+    cfg = tiny_cfg("", "", *TINY_MODEL)
     cfg.MODEL.MODEL_NAME = "vit_huge"
     with pytest.raises(KeyError, match="'vit_huge'.*vit_base_patch16_224"):
         build_model(cfg)
@@ -244,21 +245,21 @@ def one_process_group(tmp_path):
 
 def test_build_model_wraps_in_ddp_when_distributed(one_process_group, monkeypatch, tmp_path):
     monkeypatch.setattr(build_module, "get_world_size", lambda: 2)
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     assert isinstance(model, torch.nn.parallel.DistributedDataParallel)
     assert model.device_ids is None  # CPU / gloo
     assert model(torch.randn(1, 3, 4, 32, 32)).shape == (1, 5)
     torch.save({"model_state": model.state_dict()}, tmp_path / "ddp.pyth")  # keys: module.model.*
-    fresh = build_model(tiny_cfg())
+    fresh = build_model(tiny_cfg("", "", *TINY_MODEL))
     load_model_weights(fresh, str(tmp_path / "ddp.pyth"))
     torch.testing.assert_close(fresh.module.model.pos_embed, model.module.model.pos_embed)
 
 
 def test_build_model_compiles_when_asked(tmp_path):
-    model = build_model(tiny_cfg(MODEL__COMPILE=True))
+    model = build_model(tiny_cfg("", "", *TINY_MODEL, "MODEL.COMPILE", "True"))
     assert isinstance(model, torch._dynamo.eval_frame.OptimizedModule)
     state = model.state_dict()  # keys: _orig_mod.model.*
     torch.save(state, tmp_path / "compiled.pth")
-    plain = build_model(tiny_cfg())
+    plain = build_model(tiny_cfg("", "", *TINY_MODEL))
     load_model_weights(plain, str(tmp_path / "compiled.pth"))
     torch.testing.assert_close(plain.model.pos_embed, state["_orig_mod.model.pos_embed"])

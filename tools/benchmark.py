@@ -14,21 +14,18 @@ with the same sampling, transforms, batch size and workers.
 """
 
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from timesformer.datasets import construct_loader, shuffle_dataset  # noqa: E402
-from timesformer.datasets.kinetics import Kinetics  # noqa: E402
-from timesformer.datasets.sampling import dense_clip_indices  # noqa: E402
-from timesformer.datasets.synthetic_video import moving_texture_video, write_video  # noqa: E402
-from timesformer.datasets.video_container import VideoReadError, open_video  # noqa: E402
-from timesformer.utils.logging import get_logger, setup_logging  # noqa: E402
-from timesformer.utils.parser import build_arg_parser, load_config  # noqa: E402
+from timesformer.datasets import construct_loader, shuffle_dataset
+from timesformer.datasets.kinetics import Kinetics
+from timesformer.datasets.sampling import dense_clip_indices
+from timesformer.datasets.synthetic_video import moving_texture_video, write_video
+from timesformer.datasets.video_container import VideoReadError, open_video
+from timesformer.utils.logging import get_logger, setup_logging
+from timesformer.utils.parser import build_arg_parser, load_config_or_exit
 
 logger = get_logger("benchmark")
 
@@ -117,7 +114,7 @@ def main() -> None:
     parser.add_argument("--num-videos", type=int, default=16, help="Synthetic 10-second videos to write.")
     args = parser.parse_args()
     setup_logging(is_master=True)
-    cfg = load_config(args)
+    cfg = load_config_or_exit(parser, args)
     if args.synthetic:
         write_synthetic_dataset(args.cache_dir, args.num_videos)
         cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = os.path.join(args.cache_dir, "short")

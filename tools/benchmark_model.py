@@ -37,12 +37,9 @@ The result is a Markdown table on stdout, headed by the machine and the command.
 
 import argparse
 import contextlib
-import ctypes
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -55,14 +52,14 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from timesformer.models.vit import VisionTransformer  # noqa: E402
-from timesformer.utils.checkpoint import to_hf_state_dict  # noqa: E402
+from timesformer.models.attention import ATTENTION_TYPES
+from timesformer.models.hugging_face import to_hf_state_dict
+from timesformer.models.vit import VisionTransformer
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.peak_memory import probe_result_line, run_probe, step_peak_bytes, wait_for_device
 
 IMPLEMENTATIONS = ("ours", "reference")
 MODES = ("train", "infer")
-ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 MIB = 2**20
 
@@ -76,7 +73,7 @@ class Case:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = build_arg_parser(__doc__, config=False)
     parser.add_argument("--embed-dim", type=int, default=384)
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--heads", type=int, default=6)
@@ -196,11 +193,6 @@ def make_step(args: argparse.Namespace, case: Case, impl: str, model: nn.Module,
     return train_step
 
 
-def synchronize(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
 # ---------------------------------------------------------------------------- #
 # Throughput and FLOPs
 # ---------------------------------------------------------------------------- #
@@ -215,11 +207,11 @@ def throughput(args: argparse.Namespace, steps: dict[str, Callable[[], None]]) -
     for round_index in range(args.repeats):
         order = list(steps) if round_index % 2 == 0 else list(reversed(steps))
         for impl in order:
-            synchronize(args.device)
+            wait_for_device(args.device)
             start = time.perf_counter()
             for _ in range(args.steps):
                 steps[impl]()
-            synchronize(args.device)
+            wait_for_device(args.device)
             rates[impl].append(args.batch * args.steps / (time.perf_counter() - start))
     return {impl: statistics.median(values) for impl, values in rates.items()}
 
@@ -233,7 +225,7 @@ def profile_steps(args: argparse.Namespace, steps: dict[str, Callable[[], None]]
         step()
         with profile(activities=activities) as profiler:
             step()
-            synchronize(args.device)
+            wait_for_device(args.device)
         tables.append(f"{impl}:\n{profiler.key_averages().table(sort_by=sort_by, row_limit=row_limit)}")
     return "\n".join(tables)
 
@@ -263,10 +255,10 @@ def matmul_peak_flops(device: str, dtype: torch.dtype, repeats: int = 10) -> flo
     torch.mm(a, b)
     best = float("inf")
     for _ in range(repeats):
-        synchronize(device)
+        wait_for_device(device)
         start = time.perf_counter()
         torch.mm(a, b)
-        synchronize(device)
+        wait_for_device(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
 
@@ -274,38 +266,6 @@ def matmul_peak_flops(device: str, dtype: torch.dtype, repeats: int = 10) -> flo
 # ---------------------------------------------------------------------------- #
 # Peak memory, one fresh process per (implementation, case, mode)
 # ---------------------------------------------------------------------------- #
-
-
-def _proc_status_bytes(field: str) -> int:
-    with open("/proc/self/status") as stream:
-        for line in stream:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"/proc/self/status has no {field}; CPU peak memory needs Linux.")
-
-
-def step_peak_bytes(device: str, step: Callable[[], None]) -> tuple[int, int]:
-    """(peak memory of one call of ``step`` above the memory in use before it, the whole peak).
-
-    CPU: glibc's free memory is trimmed, the resident high-water mark reset
-    (``/proc/self/clear_refs``), and its rise over the resident set measured.
-    CUDA: ``max_memory_allocated`` above ``memory_allocated``.
-    """
-    synchronize(device)
-    if device == "cuda":
-        baseline = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
-        step()
-        synchronize(device)
-        peak = torch.cuda.max_memory_allocated()
-        return peak - baseline, peak
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    with open("/proc/self/clear_refs", "w") as stream:
-        stream.write("5")
-    baseline = _proc_status_bytes("VmRSS")
-    step()
-    peak = _proc_status_bytes("VmHWM")
-    return peak - baseline, peak
 
 
 def probe_memory(args: argparse.Namespace, impl: str, mode: str) -> tuple[int, int]:
@@ -321,12 +281,8 @@ def probe_memory(args: argparse.Namespace, impl: str, mode: str) -> tuple[int, i
 def peak_memory_in_fresh_process(argv: list[str], case: Case, impl: str, mode: str) -> tuple[float, float]:
     """Run :func:`probe_memory` for one case in a new Python process; (above the baseline, whole), MiB."""
     case_argv = ["--attention", case.attention, "--frames", str(case.frames), "--probe", impl, mode]
-    command = [sys.executable, os.path.abspath(__file__), *argv, *case_argv]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"memory probe {' '.join(case_argv)} failed:\n{result.stderr[-2000:]}")
-    probe = json.loads(result.stdout.strip().splitlines()[-1])
-    return probe["peak_bytes"] / MIB, probe["total_peak_bytes"] / MIB
+    rise, whole = run_probe([sys.executable, os.path.abspath(__file__), *argv, *case_argv])
+    return rise / MIB, whole / MIB
 
 
 def _case_free_argv(argv: list[str]) -> list[str]:
@@ -409,8 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     if args.probe:
         impl, mode = args.probe
-        rise, total = probe_memory(args, impl, mode)
-        print(json.dumps({"peak_bytes": rise, "total_peak_bytes": total}))
+        print(probe_result_line(*probe_memory(args, impl, mode)))
         return 0
     print(f"Machine: {machine_description(args.device)}")
     print(f"Command: python tools/benchmark_model.py {' '.join(argv)}")

@@ -10,20 +10,17 @@ unreadable video and a summary. Exit status: 0 all readable, 1 some unreadable,
 2 the split files themselves are wrong.
 """
 
-import os
 import sys
 
 import torch
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from timesformer.datasets import build_dataset  # noqa: E402
-from timesformer.datasets.clip_dataset import SPLITS  # noqa: E402
-from timesformer.datasets.split_file import SplitFileError  # noqa: E402
-from timesformer.datasets.video_container import VideoReadError  # noqa: E402
-from timesformer.utils.logging import setup_logging  # noqa: E402
-from timesformer.utils.parser import build_arg_parser, load_config  # noqa: E402
+from timesformer.datasets import build_dataset
+from timesformer.datasets.clip_dataset import SPLITS
+from timesformer.datasets.split_file import SplitFileError
+from timesformer.datasets.video_container import VideoReadError
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.parser import build_arg_parser, load_config_or_exit
 
 
 class VideoChecks(torch.utils.data.Dataset):
@@ -60,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser("List the unreadable videos of a dataset split.")
     parser.add_argument("--split", default="train", choices=SPLITS, help="Split to check (default: train).")
     args = parser.parse_args(argv)
-    cfg = load_config(args, check_devices=False)
+    cfg = load_config_or_exit(parser, args, check_devices=False)
     name = cfg.TEST.DATASET if args.split == "test" else cfg.TRAIN.DATASET
     try:
         dataset = build_dataset(name, cfg, args.split)

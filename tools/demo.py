@@ -13,12 +13,11 @@ import os
 import sys
 import time
 
-from test_net import test
-from train_net import train
-
 from timesformer.datasets.demo_data import CLASS_NAMES, DemoSpec, generate_demo_dataset
-from timesformer.utils.parser import load_config
-from timesformer.utils.train_state import get_path_to_checkpoint
+from timesformer.engine.tester import test
+from timesformer.engine.trainer import train
+from timesformer.utils.checkpoint import get_path_to_checkpoint
+from timesformer.utils.parser import build_arg_parser, load_config_or_exit
 from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,8 +28,8 @@ CONFIGS = {
 TRAIN_CLIPS_PER_CLASS, TEST_CLIPS_PER_CLASS = 200, 60
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> argparse.ArgumentParser:
+    parser = build_arg_parser(__doc__, config=False)
     parser.add_argument("--data-dir", default=os.path.join(REPO_ROOT, ".cache", "demo_data"),
                         help="Where the demo set is generated (once) and read from.")
     parser.add_argument("--output-dir", default=None,
@@ -43,7 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="Seed of the generated set.")
     parser.add_argument("opts", nargs=argparse.REMAINDER, metavar="KEY VALUE",
                         help="Config overrides applied to both models.")
-    return parser.parse_args(argv)
+    return parser
 
 
 def _print_progress(done: int, total: int) -> None:
@@ -51,7 +50,7 @@ def _print_progress(done: int, total: int) -> None:
         print(f"  generated {done}/{total} clips", flush=True)
 
 
-def _demo_config(attention: str, args: argparse.Namespace):
+def _demo_config(parser: argparse.ArgumentParser, attention: str, args: argparse.Namespace):
     # Every demo run trains from scratch and tests what it trained, even where an
     # earlier run left checkpoints (they are overwritten epoch by epoch, never deleted).
     overrides = ["DATA.PATH_TO_DATA_DIR", args.data_dir, "DATA.PATH_PREFIX", args.data_dir, "TRAIN.AUTO_RESUME", "False"]
@@ -59,12 +58,11 @@ def _demo_config(attention: str, args: argparse.Namespace):
         overrides += ["OUTPUT_DIR", os.path.join(args.output_dir, attention)]
     if args.epochs is not None:
         overrides += ["SOLVER.MAX_EPOCH", str(args.epochs)]
-    namespace = argparse.Namespace(cfg_file=CONFIGS[attention], opts=overrides + list(args.opts),
-                                   num_shards=None, shard_id=None)
-    return load_config(namespace)
+    namespace = argparse.Namespace(cfg_file=CONFIGS[attention], opts=overrides + list(args.opts))
+    return load_config_or_exit(parser, namespace)
 
 
-def run_demo(args: argparse.Namespace) -> dict:
+def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
     """Generate data, train and test both models; return {attention: (top1, cfg)}."""
     spec = DemoSpec(
         clips_per_class={"train": args.train_clips_per_class, "val": max(2, args.test_clips_per_class // 2),
@@ -76,7 +74,7 @@ def run_demo(args: argparse.Namespace) -> dict:
         print("  already generated; reusing it", flush=True)
     results = {}
     for attention in CONFIGS:
-        cfg = _demo_config(attention, args)
+        cfg = _demo_config(parser, attention, args)
         print(f"\n=== {attention}: training {cfg.SOLVER.MAX_EPOCH} epochs, then testing ===", flush=True)
         train(cfg)
         cfg.TEST.CHECKPOINT_FILE_PATH = get_path_to_checkpoint(cfg.OUTPUT_DIR, cfg.SOLVER.MAX_EPOCH - 1)
@@ -112,9 +110,10 @@ def _report(results: dict, seconds: float) -> None:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     start = time.perf_counter()
-    results = run_demo(args)
+    results = run_demo(parser, args)
     _report(results, time.perf_counter() - start)
     return 0
 

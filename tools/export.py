@@ -15,28 +15,24 @@ import sys
 
 import torch
 
-from timesformer.utils.checkpoint import CheckpointError
-from timesformer.utils.cli import load_tool_config, setup_tool_logging, tool_arg_parser
-from timesformer.utils.export import EXPORTERS, export_model, load_exported, max_difference
-from timesformer.utils.inference import load_inference_model
-
-
-def example_input(cfg, batch_size: int) -> torch.Tensor:
-    """A random (batch_size, 3, NUM_FRAMES, TEST_CROP_SIZE, TEST_CROP_SIZE) input."""
-    size = cfg.DATA.TEST_CROP_SIZE
-    return torch.randn(batch_size, 3, cfg.DATA.NUM_FRAMES, size, size, generator=torch.Generator().manual_seed(0))
+from timesformer.engine.inference import load_inference_model
+from timesformer.models.build import view_batch_shape
+from timesformer.models.export import EXPORTERS, export_model, load_exported, max_difference
+from timesformer.models.weight_files import CheckpointError
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.parser import build_arg_parser, load_tool_config
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = tool_arg_parser(__doc__, items_metavar=None)
+    parser = build_arg_parser(__doc__)
     parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
     parser.add_argument("--format", choices=tuple(EXPORTERS), default="torchscript", help="(default: torchscript)")
     parser.add_argument("--output", required=True, help="file to write (.pt, .pt2 or .onnx)")
     parser.add_argument("--batch-size", type=int, default=1, help="the fixed batch size (default: 1)")
     parser.add_argument("--atol", type=float, default=1e-4, help="largest output difference accepted")
     args = parser.parse_args(argv)
-    setup_tool_logging()
-    cfg, extra = load_tool_config(args)
+    setup_logging(is_master=True, stream=sys.stderr)
+    cfg, extra = load_tool_config(parser, args)
     if extra:
         parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
     cfg.NUM_GPUS = 0
@@ -45,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    example = example_input(cfg, args.batch_size)
+    example = torch.randn(view_batch_shape(cfg, args.batch_size), generator=torch.Generator().manual_seed(0))
     export_model(model, example, args.output, args.format)
     difference = max_difference(model, load_exported(args.output, args.format), example)
     shape = tuple(example.shape)

@@ -19,26 +19,28 @@ import sys
 
 from tqdm import tqdm
 
-from timesformer.utils.checkpoint import CheckpointError, find_vision_transformer
-from timesformer.utils.cli import load_tool_config, setup_tool_logging, tool_arg_parser
-from timesformer.utils.feature_store import FORMATS, FeatureStore
-from timesformer.utils.inference import (
-    TestViewDataset,
-    device_of,
+from timesformer.datasets.clip_dataset import ClipDataset
+from timesformer.engine.feature_store import FORMATS, FeatureStore
+from timesformer.engine.inference import (
     iter_video_views,
     load_inference_model,
     run_on_views,
+    views_of_files,
     views_of_split,
 )
+from timesformer.models.build import find_vision_transformer
+from timesformer.models.weight_files import CheckpointError
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.parser import build_arg_parser, load_tool_config
 
 
-def extract(cfg, model, dataset: TestViewDataset, store: FeatureStore, per_clip: bool) -> list[str]:
+def extract(cfg, model, dataset: ClipDataset, store: FeatureStore, per_clip: bool) -> list[str]:
     """Store the features of every video of ``dataset`` not yet in ``store``; return the read errors."""
     done = store.finished(per_clip)
     todo = [i for i, path in enumerate(dataset.paths) if path not in done]
     if len(todo) < dataset.num_videos:
         tqdm.write(f"{dataset.num_videos - len(todo)} of {dataset.num_videos} videos already done", file=sys.stderr)
-    vit, device = find_vision_transformer(model), device_of(cfg)
+    vit = find_vision_transformer(model)
     errors = []
     views_of_videos = iter_video_views(dataset, todo, cfg.DATA_LOADER.NUM_WORKERS)
     for views in tqdm(views_of_videos, total=len(todo), desc="extracting", unit="video", file=sys.stderr):
@@ -46,7 +48,7 @@ def extract(cfg, model, dataset: TestViewDataset, store: FeatureStore, per_clip:
             errors.append(views.error)
             tqdm.write(f"error: unreadable video {views.error}", file=sys.stderr)
             continue
-        features = run_on_views(vit.forward_features, views.clips, cfg, device)  # (V, D)
+        features = run_on_views(vit.forward_features, views.clips, cfg)  # (V, D)
         if per_clip:
             features = features.view(cfg.TEST.NUM_ENSEMBLE_VIEWS, cfg.TEST.NUM_SPATIAL_CROPS, -1)
         else:
@@ -57,7 +59,7 @@ def extract(cfg, model, dataset: TestViewDataset, store: FeatureStore, per_clip:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = tool_arg_parser(__doc__)
+    parser = build_arg_parser(__doc__, items="VIDEO")
     parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
     parser.add_argument("--output-dir", required=True, help="folder of the features and index.jsonl")
     parser.add_argument(
@@ -66,15 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-clip", action="store_true", help="one feature per view instead of their mean")
     parser.add_argument("--format", choices=FORMATS, default="npy", help="feature file format (default: npy)")
     args = parser.parse_args(argv)
-    setup_tool_logging()
-    cfg, paths = load_tool_config(args)
+    setup_logging(is_master=True, stream=sys.stderr)
+    cfg, paths = load_tool_config(parser, args)
     cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
     try:
         model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    dataset = TestViewDataset(cfg, paths) if paths else views_of_split(cfg, args.split)
+    dataset = views_of_files(cfg, paths) if paths else views_of_split(cfg, args.split)
     store = FeatureStore(args.output_dir, args.format)
     errors = extract(cfg, model, dataset, store, args.per_clip)
     print(f"Features of {dataset.num_videos - len(errors)} videos in {args.output_dir} (index: {store.index_path})")

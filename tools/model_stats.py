@@ -13,20 +13,21 @@ forward pass computes. Runs on the CPU.
 import json
 import sys
 
-from timesformer.models.build import MODEL_REGISTRY
-from timesformer.utils.cli import load_tool_config, setup_tool_logging, tool_arg_parser
-from timesformer.utils.model_stats import model_stats
+from timesformer.models.build import create_model
+from timesformer.models.flops import model_stats
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.parser import build_arg_parser, load_tool_config
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = tool_arg_parser(__doc__, items_metavar=None)
+    parser = build_arg_parser(__doc__)
     parser.add_argument("--json", action="store_true", help="print the statistics as one JSON object")
     args = parser.parse_args(argv)
-    setup_tool_logging()
-    cfg, extra = load_tool_config(args)
+    setup_logging(is_master=True, stream=sys.stderr)
+    cfg, extra = load_tool_config(parser, args)
     if extra:
         parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
-    model = MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+    model = create_model(cfg)
     stats = model_stats(model, cfg)
     if args.json:
         print(json.dumps(stats))

@@ -19,16 +19,11 @@ import sys
 
 import torch
 
-from timesformer.utils.checkpoint import CheckpointError
-from timesformer.utils.cli import load_tool_config, setup_tool_logging, tool_arg_parser
-from timesformer.utils.inference import (
-    TestViewDataset,
-    combine_views,
-    device_of,
-    iter_video_views,
-    load_inference_model,
-    run_on_views,
-)
+from timesformer.engine.inference import iter_video_views, load_inference_model, run_on_views, views_of_files
+from timesformer.models.weight_files import CheckpointError
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.meters import ensemble_views
+from timesformer.utils.parser import build_arg_parser, load_tool_config
 from timesformer.visualization.class_names import ClassNamesError, read_class_names
 
 
@@ -43,15 +38,16 @@ def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[d
 
 def predict_videos(cfg, model, paths: list[str], k: int, class_names: list[str] | None) -> tuple[list[dict], list[str]]:
     """(one ``{"video", "top_k"}`` per readable video, error messages of the unreadable ones)."""
-    dataset = TestViewDataset(cfg, paths)
-    device = device_of(cfg)
+    dataset = views_of_files(cfg, paths)
     results, errors = [], []
     for views in iter_video_views(dataset, list(range(len(paths))), cfg.DATA_LOADER.NUM_WORKERS):
         if views.error is not None:
             errors.append(views.error)
             continue
-        probabilities = run_on_views(model, views.clips, cfg, device).softmax(dim=1)
-        scores = combine_views(probabilities, cfg.TEST.ENSEMBLE_METHOD)
+        probabilities = run_on_views(model, views.clips, cfg).softmax(dim=1)
+        scores = ensemble_views(probabilities, cfg.TEST.ENSEMBLE_METHOD)
+        if cfg.TEST.ENSEMBLE_METHOD == "sum":
+            scores = scores / len(probabilities)  # shown as the mean probability; ranked the same
         results.append({"video": paths[views.video_idx], "top_k": top_k(scores, k, class_names)})
     return results, errors
 
@@ -68,14 +64,14 @@ def format_results(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = tool_arg_parser(__doc__)
+    parser = build_arg_parser(__doc__, items="VIDEO")
     parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
     parser.add_argument("--labels", default="", help="class names: one per line, or a JSON list or dict name -> id")
     parser.add_argument("--top-k", type=int, default=5, help="classes shown per video (default: 5)")
     parser.add_argument("--json", action="store_true", help="print only a JSON list on stdout")
     args = parser.parse_args(argv)
-    setup_tool_logging()
-    cfg, paths = load_tool_config(args)
+    setup_logging(is_master=True, stream=sys.stderr)
+    cfg, paths = load_tool_config(parser, args)
     if not paths:
         parser.error("no VIDEO given")
     if args.top_k < 1:

@@ -6,7 +6,7 @@
         --partition learnfair --timeout 4320 DATA.PATH_TO_DATA_DIR /data/k400
 
 Each of the ``--num_shards`` nodes runs one task, which starts one training process
-per GPU (``timesformer.utils.cluster.NodeJob``). OUTPUT_DIR is the job dir; submitit's
+per GPU (``timesformer.engine.submitit_job.NodeJob``). OUTPUT_DIR is the job dir; submitit's
 own files go to JOB_DIR/submitit/JOB_ID/. A preempted or timed-out job is requeued by
 submitit and resumes from the last checkpoint in JOB_DIR/checkpoints.
 
@@ -23,10 +23,9 @@ import submitit
 from submitit.core.utils import FailedJobError, JobPaths
 
 from timesformer.config import ConfigError
-from timesformer.utils.cluster import NodeJob
-from timesformer.utils.parser import load_config
+from timesformer.engine.submitit_job import NodeJob
+from timesformer.utils.parser import build_arg_parser, load_config
 
-TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 CPUS_PER_GPU = 10
 MEM_GB_PER_GPU = 60
 SIGNAL_DELAY_S = 120
@@ -39,13 +38,9 @@ class SubmitError(Exception):
     """A submission that cannot go ahead (bad argument, file or folder)."""
 
 
-def build_arg_parser() -> argparse.ArgumentParser:
+def build_submit_parser() -> argparse.ArgumentParser:
     """The flags of the original TimeSformer ``submit.py``, plus ``--cluster``."""
-    parser = argparse.ArgumentParser(
-        description="Submit TimeSformer training and testing with submitit.",
-        epilog="Trailing KEY VALUE pairs override the config, as for tools/run_net.py.",
-    )
-    parser.add_argument("--cfg", dest="cfg_file", default=None, help="YAML config file.")
+    parser = build_arg_parser("Submit TimeSformer training and testing with submitit.")
     parser.add_argument("--job_dir", required=True, help="Folder of the job: OUTPUT_DIR, checkpoints and logs.")
     parser.add_argument("--num_shards", type=int, default=1, help="Number of nodes.")
     parser.add_argument("--num_gpus", type=int, default=8, help="GPUs per node (sets NUM_GPUS; 0: CPU).")
@@ -71,13 +66,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
         "--cluster", choices=("slurm", "local", "debug"), default="slurm",
         help="slurm: submit and return; local: run on this machine and wait; debug: run in this process.",
     )
-    parser.add_argument("opts", nargs=argparse.REMAINDER, default=[], metavar="KEY VALUE", help="Config overrides.")
     return parser
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line (``sys.argv[1:]`` when ``argv`` is None)."""
-    return build_arg_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return build_submit_parser().parse_args(sys.argv[1:] if argv is None else argv)
 
 
 def prepare_job_dir(job_dir: str) -> None:
@@ -132,7 +126,7 @@ def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
     if args.resume_from:
         opts += ["TRAIN.CHECKPOINT_FILE_PATH", resolve_resume_from(args.resume_from)]
     opts += ["OUTPUT_DIR", job_dir, "NUM_GPUS", str(args.num_gpus)]
-    return NodeJob(os.path.abspath(cfg_file), opts, TOOLS_DIR)
+    return NodeJob(os.path.abspath(cfg_file), opts)
 
 
 def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:

@@ -1,193 +1,20 @@
-"""Training loop: train, validate and checkpoint a TimeSformer model from a config."""
+#!/usr/bin/env python3
+"""Train a TimeSformer model (without the test that run_net.py runs after training).
 
-import math
-from contextlib import nullcontext
+    python tools/train_net.py --cfg CONFIG.yaml [KEY VALUE ...]
 
-import torch
-from fvcore.common.config import CfgNode
+The same command line as tools/run_net.py; the loop is timesformer.engine.trainer.train.
+"""
 
-from timesformer.datasets import construct_loader, shuffle_dataset
-from timesformer.models import build_model
-from timesformer.models.losses import build_mixup, build_train_loss
-from timesformer.models.optimizer import construct_optimizer, set_lr
-from timesformer.utils import train_state as cu
-from timesformer.utils import distributed as du
-from timesformer.utils.logging import get_logger, setup_logging
-from timesformer.utils.lr_policy import get_lr_at_epoch
-from timesformer.utils.meters import TrainMeter, ValMeter
-from timesformer.utils.metrics import topks_correct
-from timesformer.utils.misc import set_seed
-from timesformer.utils.model_stats import log_model_info
-from timesformer.utils.precision import autocast_context, build_grad_scaler
-from timesformer.utils.rng import preserved_rng_state
-from timesformer.visualization.eval_figures import PredictionCollector
-from timesformer.visualization.tensorboard_vis import TensorboardWriter
+import sys
 
-logger = get_logger(__name__)
+from timesformer.engine.launch import run_command_line
+from timesformer.engine.trainer import train
 
 
-class NonFiniteLossError(FloatingPointError):
-    """The training loss became NaN or infinite."""
+def main(argv: list[str] | None = None) -> int:
+    return run_command_line(argv, train, __doc__)
 
 
-def accumulation_steps(cfg: CfgNode) -> int:
-    """Iterations per optimizer step so that one step sees GLOBAL_BATCH_SIZE samples."""
-    job_batch = cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE
-    return max(1, cfg.GLOBAL_BATCH_SIZE // job_batch)
-
-
-def _check_finite(loss: torch.Tensor, epoch: int, cur_iter: int) -> None:
-    if not math.isfinite(loss.item()):
-        raise NonFiniteLossError(
-            f"Loss is {loss.item()} at epoch {epoch + 1}, iteration {cur_iter + 1}. Try a lower "
-            "SOLVER.BASE_LR or a longer SOLVER.WARMUP_EPOCHS, set SOLVER.CLIP_GRAD_L2NORM, "
-            "use TRAIN.MIXED_PRECISION_DTYPE bf16 instead of fp16, or check the input data."
-        )
-
-
-def _sum_over_processes(*values: float) -> list[float]:
-    tensor = torch.tensor(values, dtype=torch.float64)
-    if du.is_distributed() and torch.distributed.get_backend() == "nccl":
-        tensor = tensor.cuda()
-    du.all_reduce([tensor], average=False)
-    return tensor.cpu().tolist()
-
-
-def _optimizer_step(model, optimizer, scaler, cfg: CfgNode) -> None:
-    if scaler is not None:
-        scaler.unscale_(optimizer)
-    if cfg.SOLVER.CLIP_GRAD_L2NORM:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.SOLVER.CLIP_GRAD_L2NORM)
-    if scaler is not None:
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-
-
-def train_epoch(loader, model, optimizer, scaler, meter: TrainMeter, epoch: int, cfg: CfgNode, writer=None) -> dict:
-    """Train for one epoch with per-iteration LR and gradient accumulation; return epoch stats.
-
-    Each optimizer step averages the gradients of ``accumulation_steps(cfg)``
-    iterations (fewer for the last group of an epoch).
-    """
-    model.train()
-    meter.reset()
-    loss_fn = build_train_loss(cfg)
-    mixup = build_mixup(cfg)
-    device = next(model.parameters()).device
-    steps = accumulation_steps(cfg)
-    epoch_iters = len(loader)
-    optimizer.zero_grad(set_to_none=True)
-    for cur_iter, (clips, labels, _, meta) in enumerate(loader):
-        meter.data_loaded()
-        clips = clips.to(device, non_blocking=True)
-        labels = labels.to(device, non_blocking=True)
-        meter.decode_failures += int(meta["num_decode_failures"].sum())
-        lr = get_lr_at_epoch(cfg, epoch + cur_iter / epoch_iters)
-        set_lr(optimizer, lr)
-        group_start = cur_iter - cur_iter % steps
-        group_size = min(steps, epoch_iters - group_start)
-        is_step = cur_iter + 1 == group_start + group_size
-        targets = labels
-        if mixup is not None:
-            clips, targets = mixup(clips, labels)
-        sync = nullcontext() if is_step or not hasattr(model, "no_sync") else model.no_sync()
-        with sync:
-            with autocast_context(cfg):
-                scores = model(clips)
-                loss = loss_fn(scores, targets)
-            _check_finite(loss, epoch, cur_iter)
-            backward_loss = loss / group_size
-            (scaler.scale(backward_loss) if scaler is not None else backward_loss).backward()
-        if is_step:
-            _optimizer_step(model, optimizer, scaler, cfg)
-        top1, top5 = topks_correct(scores.detach(), labels, (1, 5))
-        loss_sum, top1_sum, top5_sum, count = _sum_over_processes(
-            loss.item() * labels.numel(), top1.item(), top5.item(), labels.numel()
-        )
-        meter.update(loss_sum / count, 100 * (1 - top1_sum / count), 100 * (1 - top5_sum / count), lr, int(count))
-        meter.log_iter(epoch, cur_iter)
-        if writer is not None:
-            step = epoch * epoch_iters + cur_iter
-            writer.add_scalars(
-                {"Train/loss": loss_sum / count, "Train/lr": lr, "Train/Top1_err": 100 * (1 - top1_sum / count),
-                 "Train/Top5_err": 100 * (1 - top5_sum / count)},
-                step,
-            )
-    meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
-    return meter.log_epoch(epoch)
-
-
-@torch.inference_mode()
-def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=None) -> dict:
-    """Validate on one view per video; return the epoch stats."""
-    model.eval()
-    meter.reset()
-    device = next(model.parameters()).device
-    predictions = PredictionCollector(cfg)
-    for clips, labels, _, meta in loader:
-        clips = clips.to(device, non_blocking=True)
-        labels = labels.to(device, non_blocking=True)
-        meter.decode_failures += int(meta["num_decode_failures"].sum())
-        with autocast_context(cfg):
-            scores = model(clips)
-        top1, top5 = topks_correct(scores.float(), labels, (1, 5))
-        top1_sum, top5_sum, count = _sum_over_processes(top1.item(), top5.item(), labels.numel())
-        meter.update(int(top1_sum), int(top5_sum), int(count))
-        predictions.add(scores, labels)
-    meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
-    stats = meter.log_epoch(epoch)
-    all_predictions = predictions.gather()
-    if writer is not None:
-        writer.add_scalars({"Val/Top1_err": stats["top1_err"], "Val/Top5_err": stats["top5_err"]}, epoch)
-        if all_predictions is not None:
-            writer.plot_eval(*all_predictions, global_step=epoch, split="Val")
-    return stats
-
-
-def _is_period_epoch(epoch: int, period: int, max_epoch: int) -> bool:
-    return (epoch + 1) % period == 0 or epoch + 1 == max_epoch
-
-
-def train(cfg: CfgNode) -> torch.nn.Module:
-    """Train ``cfg``'s model for SOLVER.MAX_EPOCH epochs, resuming where a previous run stopped.
-
-    Returns the trained model (wrapped as built: DistributedDataParallel when distributed).
-    """
-    setup_logging(cfg.OUTPUT_DIR)
-    set_seed(cfg.RNG_SEED)
-    logger.info("Training with config:\n%s", cfg.dump())
-    model = build_model(cfg)
-    if cfg.LOG_MODEL_INFO and du.is_master_proc():
-        log_model_info(model, cfg)
-    optimizer = construct_optimizer(model, cfg)
-    scaler = build_grad_scaler(cfg)
-    start_epoch = cu.load_train_checkpoint(cfg, model, optimizer, scaler)
-    train_loader = construct_loader(cfg, "train")
-    val_loader = construct_loader(cfg, "val")
-    steps = accumulation_steps(cfg)
-    logger.info(
-        "Effective batch: %d samples per optimizer step (%d per iteration x %d accumulated iterations).",
-        cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE * steps, cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE, steps,
-    )
-    train_meter = TrainMeter(len(train_loader), cfg)
-    val_meter = ValMeter(cfg)
-    writer = TensorboardWriter(cfg) if cfg.TENSORBOARD.ENABLE and du.is_master_proc() else None
-    logger.info("Start epoch: %d", start_epoch + 1)
-    try:
-        for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
-            shuffle_dataset(train_loader, epoch)
-            train_epoch(train_loader, model, optimizer, scaler, train_meter, epoch, cfg, writer)
-            if _is_period_epoch(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, cfg.SOLVER.MAX_EPOCH):
-                cu.save_checkpoint(cfg, model, optimizer, epoch, scaler)
-            if _is_period_epoch(epoch, cfg.TRAIN.EVAL_PERIOD, cfg.SOLVER.MAX_EPOCH):
-                # Validation draws random numbers too; it must not change training's stream,
-                # so that a resumed run continues exactly as an uninterrupted one.
-                with preserved_rng_state():
-                    eval_epoch(val_loader, model, val_meter, epoch, cfg, writer)
-    finally:
-        if writer is not None:
-            writer.close()
-    return model
+if __name__ == "__main__":
+    sys.exit(main())

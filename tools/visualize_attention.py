@@ -17,10 +17,13 @@ none across frames). Unreadable videos are reported and make the exit status 1.
 import os
 import sys
 
+from timesformer.datasets.clip_dataset import ClipDataset
 from timesformer.datasets.video_container import VideoReadError
-from timesformer.utils.checkpoint import CheckpointError, find_vision_transformer
-from timesformer.utils.cli import load_tool_config, setup_tool_logging, tool_arg_parser
-from timesformer.utils.inference import TestViewDataset, load_inference_model
+from timesformer.engine.inference import load_inference_model, views_of_files
+from timesformer.models.build import find_vision_transformer
+from timesformer.models.weight_files import CheckpointError
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.parser import build_arg_parser, load_tool_config
 from timesformer.visualization.attention_maps import attention_maps
 from timesformer.visualization.attention_plots import (
     displayable_frames,
@@ -36,7 +39,7 @@ def default_view(cfg) -> int:
     return (cfg.TEST.NUM_ENSEMBLE_VIEWS // 2) * crops + crops // 2
 
 
-def visualize_video(cfg, vit, dataset: TestViewDataset, video_idx: int, view: int, output_dir: str) -> list[str]:
+def visualize_video(cfg, vit, dataset: ClipDataset, video_idx: int, view: int, output_dir: str) -> list[str]:
     """Write the two PNGs of one video; return their paths. Raises VideoReadError."""
     clip = dataset[video_idx * dataset.num_clips + view][0]  # (3, T, H, W)
     maps = attention_maps(vit, clip)
@@ -53,13 +56,13 @@ def visualize_video(cfg, vit, dataset: TestViewDataset, video_idx: int, view: in
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = tool_arg_parser(__doc__)
+    parser = build_arg_parser(__doc__, items="VIDEO")
     parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
     parser.add_argument("--output-dir", required=True, help="folder of the PNG files")
     parser.add_argument("--view", type=int, default=None, help="test view to draw (default: middle clip, center crop)")
     args = parser.parse_args(argv)
-    setup_tool_logging()
-    cfg, paths = load_tool_config(args)
+    setup_logging(is_master=True, stream=sys.stderr)
+    cfg, paths = load_tool_config(parser, args)
     if not paths:
         parser.error("no VIDEO given")
     cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
@@ -68,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    dataset = TestViewDataset(cfg, paths)
+    dataset = views_of_files(cfg, paths)
     view = default_view(cfg) if args.view is None else args.view
     if not 0 <= view < dataset.num_clips:
         parser.error(f"--view is {view}; a video has views 0..{dataset.num_clips - 1}")

@@ -4,9 +4,12 @@ Every check names the key(s) at fault, the value found and what is expected, so
 that a wrong YAML file or override fails before any work starts.
 """
 
+from collections.abc import Callable, Iterable
+
 from fvcore.common.config import CfgNode
 
-ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
+from timesformer.config.batch import iteration_batch_size, processes_per_machine
+
 LR_POLICIES = ("steps_with_relative_lrs", "cosine")
 OPTIMIZERS = ("sgd", "adamw")
 LOSSES = ("cross_entropy",)
@@ -16,6 +19,19 @@ MIXED_PRECISION_DTYPES = ("bf16", "fp16")
 
 class ConfigError(ValueError):
     """A config value, or a combination of values, that no run can use."""
+
+
+_REGISTERED_VALUES: dict[str, Callable[[], Iterable[str]]] = {}
+
+
+def register_allowed_values(key: str, values: Callable[[], Iterable[str]]) -> None:
+    """Check ``key`` against ``values()`` (the names an implementation registered), from then on.
+
+    Keys that name an implementation (TIMESFORMER.ATTENTION_TYPE, MODEL.MODEL_NAME,
+    TRAIN.DATASET...) are checked against what the package implementing them registers
+    when it is imported; config, the bottom layer, imports none of them.
+    """
+    _REGISTERED_VALUES[key] = values
 
 
 def _require(condition: bool, message: str) -> None:
@@ -28,11 +44,6 @@ def _one_of(key: str, value, allowed) -> None:
         value in allowed,
         f"{key} is {value!r}; expected one of {', '.join(map(repr, allowed))}.",
     )
-
-
-def processes_per_machine(cfg: CfgNode) -> int:
-    """Training processes on one machine: one per GPU, or NUM_PROCS on the CPU."""
-    return cfg.NUM_GPUS if cfg.NUM_GPUS > 0 else cfg.NUM_PROCS
 
 
 def _check_run(cfg: CfgNode, check_devices: bool) -> None:
@@ -72,22 +83,21 @@ def _check_batches(cfg: CfgNode) -> None:
             f"{split}.BATCH_SIZE ({size}) must be divisible by the number of processes "
             f"per machine ({procs_key} = {procs}).",
         )
-    machine_batch = cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE
+    iteration_batch = iteration_batch_size(cfg)
     _require(
         cfg.GLOBAL_BATCH_SIZE >= 1,
         f"GLOBAL_BATCH_SIZE is {cfg.GLOBAL_BATCH_SIZE}; expected 1 or more.",
     )
     _require(
-        machine_batch >= cfg.GLOBAL_BATCH_SIZE or cfg.GLOBAL_BATCH_SIZE % machine_batch == 0,
+        iteration_batch >= cfg.GLOBAL_BATCH_SIZE or cfg.GLOBAL_BATCH_SIZE % iteration_batch == 0,
         f"GLOBAL_BATCH_SIZE ({cfg.GLOBAL_BATCH_SIZE}) must be a multiple of NUM_SHARDS x "
-        f"TRAIN.BATCH_SIZE ({cfg.NUM_SHARDS} x {cfg.TRAIN.BATCH_SIZE} = {machine_batch}) "
+        f"TRAIN.BATCH_SIZE ({cfg.NUM_SHARDS} x {cfg.TRAIN.BATCH_SIZE} = {iteration_batch}) "
         "for gradient accumulation, or at most that product.",
     )
 
 
 def _check_model(cfg: CfgNode) -> None:
     tf = cfg.TIMESFORMER
-    _one_of("TIMESFORMER.ATTENTION_TYPE", tf.ATTENTION_TYPE, ATTENTION_TYPES)
     for key in ("EMBED_DIM", "DEPTH", "NUM_HEADS", "PATCH_SIZE"):
         _require(tf[key] >= 1, f"TIMESFORMER.{key} is {tf[key]}; expected 1 or more.")
     _require(
@@ -217,6 +227,12 @@ def _check_mixup(cfg: CfgNode) -> None:
     )
 
 
+def _check_registered_values(cfg: CfgNode) -> None:
+    for key, values in _REGISTERED_VALUES.items():
+        section, name = key.split(".")
+        _one_of(key, cfg[section][name], tuple(values()))
+
+
 def _infer(cfg: CfgNode) -> None:
     legacy = cfg.DATA.ENSEMBLE_METHOD
     if legacy is not None:
@@ -248,5 +264,6 @@ def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
     _check_data(cfg)
     _check_solver(cfg)
     _check_mixup(cfg)
+    _check_registered_values(cfg)
     _infer(cfg)
     return cfg

@@ -11,8 +11,8 @@ def registered_dataset_names() -> list[str]:
     return sorted(name.lower() for name, _ in DATASET_REGISTRY)
 
 
-def build_dataset(name: str, cfg, split: str):
-    """Build dataset ``name`` (case-insensitive, e.g. "kinetics") for ``split`` ("train", "val", "test").
+def dataset_class(name: str) -> type:
+    """The registered dataset class of ``name`` (case-insensitive, e.g. "kinetics").
 
     Raises:
         KeyError: ``name`` is not registered; the message lists the registered names.
@@ -24,4 +24,9 @@ def build_dataset(name: str, cfg, split: str):
             f"Dataset {name!r} is not registered; expected one of: {', '.join(registered_dataset_names())} "
             "(TRAIN.DATASET / TEST.DATASET)."
         )
-    return dataset(cfg, split)
+    return dataset
+
+
+def build_dataset(name: str, cfg, split: str):
+    """Build dataset ``name`` (case-insensitive) for ``split`` ("train", "val", "test")."""
+    return dataset_class(name)(cfg, split)

@@ -6,6 +6,8 @@ view, spatial crop), applies the train or test transform, replaces unreadable
 videos in train/val and reports them in test.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -17,6 +19,16 @@ from timesformer.utils.logging import get_logger
 logger = get_logger(__name__)
 
 SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class VideoList:
+    """The videos of a dataset: one path and one label (-1: unknown) per video, and, for a
+    dataset read from frame images (SSv2's JPEG folders), each video's frame files in order."""
+
+    paths: list[str]
+    labels: list[int]
+    frame_paths: list[list[str]] | None = None
 
 
 class ClipDataset(torch.utils.data.Dataset):
@@ -31,17 +43,21 @@ class ClipDataset(torch.utils.data.Dataset):
     video; item ``i`` is video ``i // num_clips``, temporal view
     ``(i % num_clips) // NUM_SPATIAL_CROPS``, spatial crop ``i % NUM_SPATIAL_CROPS``.
     Train/val: one item per video.
+
+    ``videos``: the videos to read, with the split's sampling (e.g. given files read as
+    test views); by default those of the split's files (:meth:`read_split`).
     """
 
     random_flip_allowed = True
     """Subclasses whose labels depend on left/right (SSv2) set this to False."""
 
-    def __init__(self, cfg, split: str):
+    def __init__(self, cfg, split: str, videos: VideoList | None = None):
         if split not in SPLITS:
             raise ValueError(f"split is {split!r}; expected one of {', '.join(SPLITS)}")
         self.cfg = cfg
         self.split = split
-        self.paths, self.labels = self.read_split()
+        self.videos = videos if videos is not None else self.read_split()
+        self.paths, self.labels = self.videos.paths, self.videos.labels
         self.num_videos = len(self.paths)
         test = cfg.TEST
         self.num_clips = test.NUM_ENSEMBLE_VIEWS * test.NUM_SPATIAL_CROPS if split == "test" else 1
@@ -50,8 +66,8 @@ class ClipDataset(torch.utils.data.Dataset):
             "%s %s: %d videos, %d views each", type(self).__name__, split, self.num_videos, self.num_clips
         )
 
-    def read_split(self) -> tuple[list[str], list[int]]:
-        """(one path per video, one label per video) of ``self.split``."""
+    def read_split(self) -> VideoList:
+        """The videos of ``self.split``, from the dataset's split files."""
         raise NotImplementedError
 
     def load_frames(self, video_idx: int, temporal_idx: int) -> np.ndarray:

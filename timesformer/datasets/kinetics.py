@@ -6,7 +6,7 @@ from functools import partial
 import numpy as np
 
 from timesformer.datasets.build import DATASET_REGISTRY
-from timesformer.datasets.clip_dataset import ClipDataset
+from timesformer.datasets.clip_dataset import ClipDataset, VideoList
 from timesformer.datasets.decoder import decode_clip
 from timesformer.datasets.sampling import dense_clip_indices
 from timesformer.datasets.split_file import read_path_label_file
@@ -24,14 +24,15 @@ class Kinetics(ClipDataset):
     TEST.NUM_ENSEMBLE_VIEWS evenly spaced positions in test.
     """
 
-    def read_split(self) -> tuple[list[str], list[int]]:
+    def read_split(self) -> VideoList:
         data = self.cfg.DATA
-        return read_path_label_file(
+        paths, labels = read_path_label_file(
             os.path.join(data.PATH_TO_DATA_DIR, f"{self.split}.csv"),
             data.PATH_LABEL_SEPARATOR,
             data.PATH_PREFIX,
             self.cfg.MODEL.NUM_CLASSES,
         )
+        return VideoList(paths, labels)
 
     def load_frames(self, video_idx: int, temporal_idx: int) -> np.ndarray:
         """(NUM_FRAMES, H, W, 3) uint8 frames of one dense clip; temporal_idx -1: random position."""

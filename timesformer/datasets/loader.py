@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from timesformer.config.checks import processes_per_machine
+from timesformer.config.batch import process_batch_size
 from timesformer.datasets.build import build_dataset
 from timesformer.utils.distributed import get_rank, get_world_size
 
@@ -43,7 +43,6 @@ def construct_loader(cfg, split: str) -> DataLoader:
     is_train = split == "train"
     dataset_name = cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET
     dataset = build_dataset(dataset_name, cfg, split)
-    machine_batch = cfg.TEST.BATCH_SIZE if split == "test" else cfg.TRAIN.BATCH_SIZE
     sampler = None
     if get_world_size() > 1:
         sampler = DistributedSampler(
@@ -57,7 +56,7 @@ def construct_loader(cfg, split: str) -> DataLoader:
     num_workers = cfg.DATA_LOADER.NUM_WORKERS
     return DataLoader(
         dataset,
-        batch_size=max(machine_batch // processes_per_machine(cfg), 1),
+        batch_size=process_batch_size(cfg, split),
         shuffle=is_train and sampler is None,
         sampler=sampler,
         drop_last=is_train,

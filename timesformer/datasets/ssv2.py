@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from timesformer.datasets.build import DATASET_REGISTRY
-from timesformer.datasets.clip_dataset import ClipDataset
+from timesformer.datasets.clip_dataset import ClipDataset, VideoList
 from timesformer.datasets.decoder import decode_clip
 from timesformer.datasets.sampling import segment_indices
 from timesformer.datasets.ssv2_files import read_frame_lists, read_label_names, read_video_labels
@@ -36,7 +36,7 @@ class Ssv2(ClipDataset):
 
     random_flip_allowed = False
 
-    def read_split(self) -> tuple[list[str], list[int]]:
+    def read_split(self) -> VideoList:
         data_dir = self.cfg.DATA.PATH_TO_DATA_DIR
         label_names = read_label_names(os.path.join(data_dir, LABEL_NAMES_FILE), self.cfg.MODEL.NUM_CLASSES)
         annotation = "train" if self.split == "train" else "validation"
@@ -45,11 +45,10 @@ class Ssv2(ClipDataset):
         if os.path.exists(frame_list):
             return self._videos_with_frames(videos, frame_list)
         logger.info("SSv2 %s: no frame list %s; decoding .webm videos directly", self.split, frame_list)
-        self.frame_paths = None
         paths = [os.path.join(self.cfg.DATA.PATH_PREFIX, f"{video_id}.webm") for video_id, _ in videos]
-        return paths, [label for _, label in videos]
+        return VideoList(paths, [label for _, label in videos])
 
-    def _videos_with_frames(self, videos, frame_list: str) -> tuple[list[str], list[int]]:
+    def _videos_with_frames(self, videos, frame_list: str) -> VideoList:
         frames_by_id = read_frame_lists(frame_list, self.cfg.DATA.PATH_PREFIX)
         listed = [(video_id, label) for video_id, label in videos if video_id in frames_by_id]
         if len(listed) < len(videos):
@@ -57,18 +56,19 @@ class Ssv2(ClipDataset):
                 "SSv2 %s: %d of %d annotated videos have no frames in %s; they are left out",
                 self.split, len(videos) - len(listed), len(videos), frame_list,
             )
-        self.frame_paths = [frames_by_id[video_id] for video_id, _ in listed]
-        return [os.path.dirname(paths[0]) for paths in self.frame_paths], [label for _, label in listed]
+        frame_paths = [frames_by_id[video_id] for video_id, _ in listed]
+        folders = [os.path.dirname(paths[0]) for paths in frame_paths]
+        return VideoList(folders, [label for _, label in listed], frame_paths)
 
     def load_frames(self, video_idx: int, temporal_idx: int) -> np.ndarray:
         """(NUM_FRAMES, H, W, 3) uint8 frames, one per segment (temporal_idx is not used:
         SSv2 views of one video differ only by their spatial crop)."""
         random_offset = self.split == "train"
         num_frames = self.cfg.DATA.NUM_FRAMES
-        if self.frame_paths is None:
+        if self.videos.frame_paths is None:
             with open_video(self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE) as container:
                 return decode_clip(container, lambda count, _fps: segment_indices(count, num_frames, random_offset))
-        frame_paths = self.frame_paths[video_idx]
+        frame_paths = self.videos.frame_paths[video_idx]
         chosen = segment_indices(len(frame_paths), num_frames, random_offset)
         return np.stack([_read_rgb_image(frame_paths[index]) for index in chosen])
 

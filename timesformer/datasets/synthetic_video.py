@@ -51,16 +51,6 @@ def _add_stream(container, codec: str, fps: float, height: int, width: int):
     return stream
 
 
-def frame_number_video(num_frames: int, height: int, width: int, step: int = 4) -> np.ndarray:
-    """(T, H, W, 3) uint8 frames whose gray level ``step * t`` tells the frame number ``t``.
-
-    Flat frames survive lossy coding almost exactly, so a decoded frame's mean
-    divided by ``step`` recovers which frame it was (T up to 256 / step).
-    """
-    levels = (np.arange(num_frames) * step).clip(0, 255).astype(np.uint8)
-    return np.broadcast_to(levels[:, None, None, None], (num_frames, height, width, 3)).copy()
-
-
 def moving_texture_video(num_frames: int, height: int, width: int, seed: int = 0) -> Iterable[np.ndarray]:
     """(H, W, 3) uint8 frames of a smooth random texture panning across the frame.
 

@@ -22,6 +22,8 @@ from einops import rearrange
 from timm.layers import DropPath, Mlp
 from torch import nn
 
+from timesformer.config.checks import register_allowed_values
+
 
 class Attention(nn.Module):
     """Multi-head self-attention over the second-to-last dimension, through SDPA.
@@ -203,3 +205,8 @@ BLOCKS = {
     "joint_space_time": Block,
     "space_only": Block,
 }
+"""The block class of each attention type (TIMESFORMER.ATTENTION_TYPE)."""
+
+ATTENTION_TYPES = tuple(BLOCKS)
+
+register_allowed_values("TIMESFORMER.ATTENTION_TYPE", lambda: ATTENTION_TYPES)

@@ -1,29 +1,42 @@
-"""MODEL_REGISTRY and ``build_model(cfg)``."""
+"""MODEL_REGISTRY, ``create_model(cfg)`` (the bare model) and ``build_model(cfg)`` (ready to train
+in this process), and the input a config's model takes."""
 
 import torch
 from fvcore.common.config import CfgNode
 from fvcore.common.registry import Registry
 from torch import nn
 
-from timesformer.utils.distributed import get_world_size
+from timesformer.config.checks import register_allowed_values
+from timesformer.utils.distributed import get_world_size, process_device, unwrap_model
 
 MODEL_REGISTRY = Registry("MODEL")
 MODEL_REGISTRY.__doc__ = """Models by MODEL.MODEL_NAME; each is called as ``Model(cfg)``."""
 
+register_allowed_values("MODEL.MODEL_NAME", lambda: sorted(name for name, _ in MODEL_REGISTRY))
 
-def build_model(cfg: CfgNode, gpu_id: int | None = None) -> nn.Module:
-    """Build MODEL.MODEL_NAME from the registry, ready to train in this process.
 
-    The model goes to the GPU ``gpu_id`` (default: the current CUDA device) when
-    NUM_GPUS > 0, else stays on the CPU; it is wrapped in DistributedDataParallel
-    when the process group has more than one process, and compiled with
-    ``torch.compile`` when MODEL.COMPILE is set.
+def create_model(cfg: CfgNode) -> nn.Module:
+    """MODEL.MODEL_NAME from the registry, built from ``cfg``, on the CPU.
 
     Raises:
         KeyError: MODEL.MODEL_NAME is not registered (the message lists the names that are).
     """
-    model = _model_class(cfg.MODEL.MODEL_NAME)(cfg)
-    device = _device(cfg, gpu_id)
+    registered = sorted(name for name, _ in MODEL_REGISTRY)
+    if cfg.MODEL.MODEL_NAME not in registered:
+        raise KeyError(f"MODEL.MODEL_NAME is {cfg.MODEL.MODEL_NAME!r}; registered models: {', '.join(registered)}.")
+    return MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
+
+
+def build_model(cfg: CfgNode, gpu_id: int | None = None) -> nn.Module:
+    """:func:`create_model`, ready to train in this process.
+
+    The model goes to the GPU ``gpu_id`` (default: this process's device,
+    :func:`~timesformer.utils.distributed.process_device`) when NUM_GPUS > 0, else stays
+    on the CPU; it is wrapped in DistributedDataParallel when the process group has more
+    than one process, and compiled with ``torch.compile`` when MODEL.COMPILE is set.
+    """
+    model = create_model(cfg)
+    device = process_device(cfg) if gpu_id is None or cfg.NUM_GPUS == 0 else torch.device("cuda", gpu_id)
     model = model.to(device)
     if get_world_size() > 1:
         model = _distributed(model, device)
@@ -32,11 +45,14 @@ def build_model(cfg: CfgNode, gpu_id: int | None = None) -> nn.Module:
     return model
 
 
-def _model_class(name: str) -> type:
-    registered = sorted(registered_name for registered_name, _ in MODEL_REGISTRY)
-    if name not in registered:
-        raise KeyError(f"MODEL.MODEL_NAME is {name!r}; registered models: {', '.join(registered)}.")
-    return MODEL_REGISTRY.get(name)
+def find_vision_transformer(model: nn.Module) -> nn.Module:
+    """The VisionTransformer network inside ``model``: a registered model (which holds it as
+    ``.model``), possibly in DistributedDataParallel / ``torch.compile``, or the network itself."""
+    model = unwrap_model(model)
+    network = getattr(model, "model", model)
+    if not hasattr(network, "pos_embed"):
+        raise TypeError(f"{type(model).__name__} holds no TimeSformer VisionTransformer.")
+    return network
 
 
 def _distributed(model: nn.Module, device: torch.device) -> nn.Module:
@@ -46,7 +62,8 @@ def _distributed(model: nn.Module, device: torch.device) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model)
 
 
-def _device(cfg: CfgNode, gpu_id: int | None) -> torch.device:
-    if cfg.NUM_GPUS == 0:
-        return torch.device("cpu")
-    return torch.device("cuda", torch.cuda.current_device() if gpu_id is None else gpu_id)
+def view_batch_shape(cfg: CfgNode, batch_size: int = 1) -> tuple[int, int, int, int, int]:
+    """Shape of a batch of preprocessed test views: (batch_size, 3, NUM_FRAMES, TEST_CROP_SIZE,
+    TEST_CROP_SIZE)."""
+    size = cfg.DATA.TEST_CROP_SIZE
+    return (batch_size, 3, cfg.DATA.NUM_FRAMES, size, size)

@@ -19,6 +19,7 @@ from torch.utils.checkpoint import checkpoint
 from timesformer.models.attention import BLOCKS
 from timesformer.models.build import MODEL_REGISTRY
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+from timesformer.models.weights import load_model_weights, load_pretrained_imagenet
 
 
 class VisionTransformer(nn.Module):
@@ -216,16 +217,13 @@ class vit_base_patch16_224(_VideoClassifier):  # noqa: N801 -- the official MODE
     """TimeSformer built from a config; sizes from TIMESFORMER.*, not from the name.
 
     The ImageNet weights of TIMESFORMER.PRETRAINED_MODEL, when set, initialize it
-    (:func:`timesformer.utils.checkpoint.load_pretrained_imagenet`).
+    (:func:`timesformer.models.weights.load_pretrained_imagenet`).
     """
 
     def __init__(self, cfg: CfgNode):
         super().__init__()
         self.model = VisionTransformer(**vit_kwargs_from_cfg(cfg))
         if cfg.TIMESFORMER.PRETRAINED_MODEL:
-            # Imported here: timesformer.utils.checkpoint imports this package.
-            from timesformer.utils.checkpoint import load_pretrained_imagenet
-
             load_pretrained_imagenet(self.model, cfg.TIMESFORMER.PRETRAINED_MODEL)
 
 
@@ -262,6 +260,4 @@ class TimeSformer(_VideoClassifier):
             **kwargs,
         )
         if pretrained_model:
-            from timesformer.utils.checkpoint import load_model_weights
-
             load_model_weights(self, pretrained_model, reset_head_if_mismatch=True)

@@ -1,511 +1,159 @@
-"""Checkpoints: model weights in every format users hold.
+"""Training checkpoints (the original's ``cu``): atomic saving, finding the last complete one,
+exact resume, and which weights a test uses.
 
-Weight loading (validated in full before anything is copied into the model):
-
-* :func:`load_pretrained_imagenet` — ImageNet initialization from an image ViT
-  in timm's naming (local file or timm model name), as the paper does.
-* :func:`load_model_weights` — weights of this model: the official release's
-  ``.pyth`` (a dict with ``model_state``), bare state dicts (``module.`` prefixes
-  allowed) and Hugging Face checkpoints (``save_pretrained`` directory or its
-  weights file).
-* :func:`read_state_dict`, :func:`convert_hf_state_dict`, :func:`to_hf_state_dict` —
-  reading files and renaming between the official and Hugging Face names.
-
-Names inside this module are those of :class:`~timesformer.models.vit.VisionTransformer`
-(``pos_embed``, ``blocks.0.attn.qkv.weight``); checkpoints of the official release
-and of this project store them under the wrapper, with a ``model.`` prefix.
+A checkpoint ``OUTPUT_DIR/checkpoints/checkpoint_epoch_NNNNN.pyth`` (NNNNN = the
+1-based number of the epoch it ends) holds ``epoch`` (0-based, completed),
+``model_state``, ``optimizer_state``, ``scaler_state``, ``cfg`` (YAML text) and
+``rng_states`` (one per process), which is all an exact resume needs.
 """
 
-import json
-import math
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
 
-import safetensors.torch
 import torch
-from timm.layers import resample_patch_embed
-from torch import nn
+from fvcore.common.config import CfgNode
 
-from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+from timesformer.utils import distributed as du
+from timesformer.utils.file_io import atomic_write
 from timesformer.utils.logging import get_logger
+from timesformer.utils.rng import get_rng_state, set_rng_state
 
 logger = get_logger(__name__)
 
-WRAPPER_PREFIX = "model."
-# Prefixes that DistributedDataParallel ("module.") and torch.compile ("_orig_mod.") add.
-RUNTIME_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
-CONTAINER_KEYS = ("model_state", "state_dict", "model")
-HF_CONFIG_FILE = "config.json"
-HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-HF_INDEX_FILES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
-_FILE_SUFFIXES = (".pyth", ".pth", ".pt", ".bin", ".ckpt", ".safetensors", ".npz")
+CHECKPOINT_SUBDIR = "checkpoints"
+_CHECKPOINT_NAME = re.compile(r"^checkpoint_epoch_(\d{5})\.pyth$")
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read, or whose weights do not fit the model."""
+def get_checkpoint_dir(output_dir: str) -> str:
+    """``output_dir/checkpoints``."""
+    return os.path.join(output_dir, CHECKPOINT_SUBDIR)
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    """What a load did, in the model's (VisionTransformer) names."""
+def get_path_to_checkpoint(output_dir: str, epoch: int) -> str:
+    """Path of the checkpoint written after 0-based ``epoch``."""
+    return os.path.join(get_checkpoint_dir(output_dir), f"checkpoint_epoch_{epoch + 1:05d}.pyth")
 
-    loaded: list[str]
-    missing: list[str]
-    unexpected: list[str]
 
-
-# ---------------------------------------------------------------------------- #
-# Reading files
-# ---------------------------------------------------------------------------- #
-
-
-def read_state_dict(path: str) -> dict[str, torch.Tensor]:
-    """The tensors of a checkpoint, names as stored.
-
-    Args:
-        path: a ``.pyth``/``.pth``/``.pt``/``.bin`` file (a state dict, or a dict holding
-            one under ``model_state``, ``state_dict`` or ``model``), a ``.safetensors``
-            file, or a Hugging Face ``save_pretrained`` directory.
-
-    Raises:
-        CheckpointError: the path does not exist or holds no state dict.
-    """
-    if os.path.isdir(path):
-        return _read_hf_directory(path)
-    if not os.path.isfile(path):
-        raise CheckpointError(f"Checkpoint {path}: no such file or directory.")
-    if path.endswith(".safetensors"):
-        return _read_safetensors(path)
-    return _unwrap_state_dict(read_checkpoint_file(path), path)
-
-
-def read_checkpoint_file(path: str) -> object:
-    """The object a PyTorch checkpoint file holds (tensors on the CPU; no code is run)."""
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for files that are not checkpoints
-        raise CheckpointError(
-            f"{path} is not a PyTorch checkpoint that can be loaded safely (tensors, dicts, "
-            f"lists, numbers and strings): {type(err).__name__}: {err}"
-        ) from err
-
-
-def read_hf_config(path: str) -> dict | None:
-    """The ``config.json`` of a Hugging Face checkpoint directory (or next to its weights file)."""
-    folder = path if os.path.isdir(path) else os.path.dirname(path)
-    config_path = os.path.join(folder, HF_CONFIG_FILE)
-    if not os.path.isfile(config_path):
-        return None
-    with open(config_path) as f:
-        return json.load(f)
-
-
-def _read_safetensors(path: str) -> dict[str, torch.Tensor]:
-    try:
-        return safetensors.torch.load_file(path, device="cpu")
-    except Exception as err:  # safetensors raises its own error types
-        raise CheckpointError(f"{path} is not a safetensors file: {err}") from err
-
-
-def _read_hf_directory(folder: str) -> dict[str, torch.Tensor]:
-    for name in HF_WEIGHT_FILES:
-        if os.path.isfile(os.path.join(folder, name)):
-            return read_state_dict(os.path.join(folder, name))
-    for name in HF_INDEX_FILES:
-        index_path = os.path.join(folder, name)
-        if os.path.isfile(index_path):
-            with open(index_path) as f:
-                shards = sorted(set(json.load(f)["weight_map"].values()))
-            return {k: v for shard in shards for k, v in read_state_dict(os.path.join(folder, shard)).items()}
-    raise CheckpointError(
-        f"{folder} is a directory without Hugging Face weights; expected one of "
-        f"{', '.join(HF_WEIGHT_FILES + HF_INDEX_FILES)}."
-    )
-
-
-def _unwrap_state_dict(obj: object, path: str) -> dict[str, torch.Tensor]:
-    if isinstance(obj, Mapping):
-        container = next((key for key in CONTAINER_KEYS if isinstance(obj.get(key), Mapping)), None)
-        if container is not None:
-            obj = obj[container]
-    if not isinstance(obj, Mapping) or not obj or not all(torch.is_tensor(v) for v in obj.values()):
-        found = f"a dict with keys {sorted(obj)[:8]}" if isinstance(obj, Mapping) else type(obj).__name__
-        raise CheckpointError(
-            f"{path} is not a model checkpoint: expected a state dict (parameter name -> tensor) "
-            f"or a dict holding one under {' / '.join(map(repr, CONTAINER_KEYS))}; found {found}."
-        )
-    return dict(obj)
-
-
-# ---------------------------------------------------------------------------- #
-# Names: official (ours) <-> Hugging Face transformers
-# ---------------------------------------------------------------------------- #
-
-_HF_TOP_LEVEL = {
-    "timesformer.embeddings.cls_token": "model.cls_token",
-    "timesformer.embeddings.position_embeddings": "model.pos_embed",
-    "timesformer.embeddings.time_embeddings": "model.time_embed",
-    "timesformer.embeddings.patch_embeddings.projection": "model.patch_embed.proj",
-    "timesformer.layernorm": "model.norm",
-    "classifier": "model.head",
-}
-_HF_BLOCKS = ("timesformer.encoder.layer.", "model.blocks.")
-_HF_BLOCK_MODULES = {
-    "layernorm_before": "norm1",
-    "attention.attention.qkv": "attn.qkv",
-    "attention.output.dense": "attn.proj",
-    "temporal_layernorm": "temporal_norm1",
-    "temporal_attention.attention.qkv": "temporal_attn.qkv",
-    "temporal_attention.output.dense": "temporal_attn.proj",
-    "temporal_dense": "temporal_fc",
-    "layernorm_after": "norm2",
-    "intermediate.dense": "mlp.fc1",
-    "output.dense": "mlp.fc2",
-}
-_HF_BASE_MODEL_PREFIXES = ("embeddings.", "encoder.", "layernorm.")
-# Hugging Face config values this model has fixed (the official architecture).
-HF_FIXED_SETTINGS = {"hidden_act": "gelu", "qkv_bias": True, "layer_norm_eps": 1e-6, "num_channels": 3}
-
-
-def check_hf_config(hf_config: Mapping | None, source: str) -> None:
-    """Raise CheckpointError when a Hugging Face config differs from the architecture of this model."""
-    for key, expected in HF_FIXED_SETTINGS.items():
-        value = (hf_config or {}).get(key, expected)
-        if value != expected:
-            raise CheckpointError(f"{source}: config.json has {key} = {value!r}; this TimeSformer has {expected!r}.")
-
-
-def is_hf_state_dict(state_dict: Mapping[str, torch.Tensor]) -> bool:
-    """Whether the names are those of Hugging Face's TimeSformer."""
-    return any("embeddings.patch_embeddings." in key for key in state_dict)
-
-
-def convert_hf_state_dict(hf_state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Hugging Face TimeSformer names -> official names (``model.`` prefix).
-
-    Accepts ``TimesformerForVideoClassification`` and ``TimesformerModel`` (no head)
-    state dicts. Raises CheckpointError on a name it does not know.
-    """
-    converted = {}
-    for key, value in hf_state_dict.items():
-        if key.startswith(_HF_BASE_MODEL_PREFIXES):
-            key = "timesformer." + key
-        converted[_rename(key, _HF_TOP_LEVEL, _HF_BLOCKS, _HF_BLOCK_MODULES)] = value
-    return converted
-
-
-def to_hf_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Official names (with or without ``model.``/``module.`` prefixes) -> Hugging Face names."""
-    top_level = {ours: hf for hf, ours in _HF_TOP_LEVEL.items()}
-    block_modules = {ours: hf for hf, ours in _HF_BLOCK_MODULES.items()}
-    blocks = tuple(reversed(_HF_BLOCKS))
-    return {
-        _rename(WRAPPER_PREFIX + key, top_level, blocks, block_modules): value
-        for key, value in to_model_names(state_dict).items()
-    }
-
-
-def _rename(key: str, top_level: dict, blocks: tuple[str, str], block_modules: dict) -> str:
-    """Rename ``key`` with the tables of one direction: top-level names, then block members."""
-    module, _, leaf = key.rpartition(".")
-    if key in top_level:
-        return top_level[key]
-    if module in top_level:
-        return f"{top_level[module]}.{leaf}"
-    source_blocks, target_blocks = blocks
-    if key.startswith(source_blocks):
-        index, _, member = key[len(source_blocks) :].partition(".")
-        member_module, _, leaf = member.rpartition(".")
-        if member_module in block_modules:
-            return f"{target_blocks}{index}.{block_modules[member_module]}.{leaf}"
-    raise CheckpointError(f"Unknown TimeSformer parameter {key!r}; cannot rename it.")
-
-
-def to_model_names(
-    state_dict: Mapping[str, torch.Tensor], clear_prefixes: tuple[str, ...] = ()
-) -> dict[str, torch.Tensor]:
-    """Names of any supported checkpoint -> VisionTransformer names.
-
-    Strips ``module.`` / ``_orig_mod.`` (DistributedDataParallel, torch.compile),
-    then each of ``clear_prefixes`` (e.g. TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN),
-    converts Hugging Face names, and strips the wrapper's ``model.``.
-    """
-    state_dict = _strip_runtime_wrappers(state_dict)
-    for prefix in clear_prefixes:
-        state_dict = _strip_prefix(state_dict, prefix)
-    if is_hf_state_dict(state_dict):
-        state_dict = convert_hf_state_dict(state_dict)
-    return _strip_prefix(state_dict, WRAPPER_PREFIX)
-
-
-def _strip_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {key.removeprefix(prefix): value for key, value in state_dict.items()}
-
-
-def _strip_runtime_wrappers(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Remove leading ``module.`` / ``_orig_mod.`` prefixes, in any order and number."""
-    stripped = {}
-    for key, value in state_dict.items():
-        while key.startswith(RUNTIME_WRAPPER_PREFIXES):
-            key = key.split(".", 1)[1]
-        stripped[key] = value
-    return stripped
-
-
-# ---------------------------------------------------------------------------- #
-# Loading into a model
-# ---------------------------------------------------------------------------- #
-
-
-def find_vision_transformer(model: nn.Module) -> nn.Module:
-    """The VisionTransformer inside ``model`` (a wrapper, DistributedDataParallel or compiled model)."""
-    while not hasattr(model, "pos_embed"):
-        children = (getattr(model, name, None) for name in ("_orig_mod", "module", "model"))
-        inner = next((child for child in children if isinstance(child, nn.Module)), None)
-        if inner is None:
-            raise TypeError(f"{type(model).__name__} holds no TimeSformer VisionTransformer.")
-        model = inner
-    return model
-
-
-def load_model_weights(
-    model: nn.Module,
-    path: str,
-    strict: bool = True,
-    reset_head_if_mismatch: bool = False,
-    clear_prefixes: tuple[str, ...] = (),
-) -> LoadResult:
-    """Load the weights of a TimeSformer checkpoint into ``model``.
-
-    Position / time embeddings of another patch grid / frame count are resized
-    to the model's (:mod:`timesformer.models.embeddings`).
-
-    Args:
-        model: a registered model, :class:`TimeSformer`, VisionTransformer, or
-            one of them in DistributedDataParallel / ``torch.compile``.
-        path: official ``.pyth`` or ours, a bare state dict (``.pth``, ``.pt``,
-            ``.bin``, ``.safetensors``), or a Hugging Face checkpoint (directory or
-            weights file).
-        strict: fail when the checkpoint lacks a parameter of the model or has
-            one the model lacks (otherwise they are logged and skipped).
-        reset_head_if_mismatch: when the head's number of classes differs, keep the
-            model's freshly initialized head instead of failing (fine-tuning).
-        clear_prefixes: name prefixes to strip first (TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN).
-
-    Raises:
-        CheckpointError: unreadable file, a shape mismatch (names the parameter
-            and both shapes), or with ``strict`` missing / unexpected parameters.
-            Nothing is copied into the model then.
-    """
-    vit = find_vision_transformer(model)
-    state_dict = read_state_dict(path)
-    if is_hf_state_dict(state_dict):
-        check_hf_config(read_hf_config(path), path)
-    state_dict = to_model_names(state_dict, tuple(clear_prefixes))
-    state_dict = _fit_embeddings(state_dict, vit, path)
-    dropped_head = _drop_mismatched_head(state_dict, vit, path) if reset_head_if_mismatch else []
-    return _apply_state_dict(vit, state_dict, path, strict=strict, allowed_missing=dropped_head)
-
-
-def load_pretrained_imagenet(model: nn.Module, path_or_name: str) -> LoadResult:
-    """Initialize ``model`` from an image ViT in timm's naming, as the paper does.
-
-    The patch embedding is reshaped (or resampled) to the model's patch size, the
-    position embedding resampled to its patch grid, the head dropped when the
-    classes differ, and for divided attention ``temporal_attn`` / ``temporal_norm1``
-    start as copies of ``attn`` / ``norm1`` with ``temporal_fc`` zero, so every block
-    starts as the image block. ``time_embed`` keeps its initialization (zero).
-
-    Args:
-        path_or_name: a local state dict (``.pth``, ``.pt``, ``.bin``, ``.safetensors``;
-            the original JAX ``.npz`` through timm), or a timm model name whose
-            weights timm downloads (or finds in its cache).
-
-    Raises:
-        CheckpointError: no such file, a timm name whose weights cannot be had
-            (offline), an unreadable file, or a shape that does not fit.
-    """
-    vit = find_vision_transformer(model)
-    state_dict = _strip_runtime_wrappers(_imagenet_state_dict(path_or_name, vit))
-    state_dict = _image_to_video_state_dict(state_dict, vit, path_or_name)
-    return _apply_state_dict(vit, state_dict, path_or_name, strict=False)
-
-
-def _apply_state_dict(
-    vit: nn.Module,
-    state_dict: dict[str, torch.Tensor],
-    source: str,
-    strict: bool,
-    allowed_missing: Sequence[str] = (),
-) -> LoadResult:
-    """Check every name and shape against ``vit``, then copy; log loaded / missing / unexpected."""
-    target = vit.state_dict()
-    mismatched = [
-        f"{key}: checkpoint {tuple(value.shape)} vs model {tuple(target[key].shape)}"
-        for key, value in state_dict.items()
-        if key in target and value.shape != target[key].shape
-    ]
-    if mismatched:
-        raise CheckpointError(f"{source}: shapes do not fit the model: {'; '.join(mismatched)}.")
-    result = LoadResult(
-        loaded=[key for key in target if key in state_dict],
-        missing=[key for key in target if key not in state_dict],
-        unexpected=[key for key in state_dict if key not in target],
-    )
-    unexplained_missing = [key for key in result.missing if key not in allowed_missing]
-    if strict and (unexplained_missing or result.unexpected):
-        raise CheckpointError(
-            f"{source} does not match the model: missing {_names(unexplained_missing)}; "
-            f"unexpected {_names(result.unexpected)}. Check TIMESFORMER.ATTENTION_TYPE and the model size."
-        )
-    vit.load_state_dict({key: state_dict[key] for key in result.loaded}, strict=False)
-    logger.info("Loaded %d tensors from %s.", len(result.loaded), source)
-    logger.info("Missing in %s (left as initialized): %s.", source, _names(result.missing))
-    logger.info("Unexpected in %s (ignored): %s.", source, _names(result.unexpected))
-    return result
-
-
-def _names(keys: list[str], limit: int = 20) -> str:
-    if not keys:
-        return "none"
-    more = f" ... ({len(keys) - limit} more)" if len(keys) > limit else ""
-    return ", ".join(keys[:limit]) + more
-
-
-def _fit_embeddings(state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str) -> dict[str, torch.Tensor]:
-    """Resize ``pos_embed`` / ``time_embed`` of another grid / clip length to the model's."""
-    state_dict = dict(state_dict)
-    pos_embed = state_dict.get("pos_embed")
-    if pos_embed is not None and pos_embed.shape[1:] != vit.pos_embed.shape[1:]:
-        if pos_embed.shape[-1] == vit.pos_embed.shape[-1]:
-            state_dict["pos_embed"] = resize_pos_embed(pos_embed, vit.patch_embed.grid_size)
-            logger.info(
-                "Resized pos_embed of %s from %s to %s.", source, tuple(pos_embed.shape), tuple(vit.pos_embed.shape)
-            )
-    time_embed = state_dict.get("time_embed")
-    if time_embed is not None and hasattr(vit, "time_embed") and time_embed.shape[-1] == vit.time_embed.shape[-1]:
-        num_frames = vit.time_embed.shape[1]
-        if time_embed.shape[1] != num_frames:
-            state_dict["time_embed"] = resize_time_embed(time_embed, num_frames)
-            logger.info("Resized time_embed of %s from %d to %d frames.", source, time_embed.shape[1], num_frames)
-    return state_dict
-
-
-def _drop_mismatched_head(state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str) -> list[str]:
-    """Remove ``head.*`` from ``state_dict`` when its shape differs from the model's; return the names removed."""
-    model_head = {f"head.{name}": p for name, p in vit.head.named_parameters()}
-    checkpoint_head = [key for key in state_dict if key.startswith("head.")]
-    if all(key in model_head and state_dict[key].shape == model_head[key].shape for key in checkpoint_head):
+def list_checkpoints(output_dir: str) -> list[str]:
+    """Checkpoint paths in ``output_dir/checkpoints``, oldest epoch first (temporary files ignored)."""
+    folder = get_checkpoint_dir(output_dir)
+    if not os.path.isdir(folder):
         return []
-    for key in checkpoint_head:
-        del state_dict[key]
-    logger.info("Head of %s does not fit the model's %d classes; it is re-initialized.", source, vit.num_classes)
-    return list(model_head)
+    names = sorted(name for name in os.listdir(folder) if _CHECKPOINT_NAME.match(name))
+    return [os.path.join(folder, name) for name in names]
 
 
-# ---------------------------------------------------------------------------- #
-# ImageNet initialization
-# ---------------------------------------------------------------------------- #
+def _read(path: str) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def _imagenet_state_dict(path_or_name: str, vit: nn.Module) -> dict[str, torch.Tensor]:
-    """The timm-named state dict of a local file or a timm model name."""
-    if os.path.isfile(path_or_name):
-        if path_or_name.endswith(".npz"):
-            return _read_jax_npz(path_or_name, vit)
-        return read_state_dict(path_or_name)
-    if os.sep in path_or_name or path_or_name.endswith(_FILE_SUFFIXES):
-        raise CheckpointError(f"TIMESFORMER.PRETRAINED_MODEL {path_or_name}: no such file.")
-    return _timm_pretrained_state_dict(path_or_name)
+def get_last_checkpoint(output_dir: str) -> str | None:
+    """The newest checkpoint that loads, skipping (with a warning) any that does not."""
+    for path in reversed(list_checkpoints(output_dir)):
+        try:
+            state = _read(path)
+        except Exception as error:  # a damaged file: fall back to the previous one
+            logger.warning("Skipping unreadable checkpoint %s: %s", path, error)
+            continue
+        if isinstance(state, dict) and "model_state" in state and "epoch" in state:
+            return path
+        logger.warning("Skipping %s: not a training checkpoint (no model_state/epoch).", path)
+    return None
 
 
-def _timm_pretrained_state_dict(name: str) -> dict[str, torch.Tensor]:
-    import timm
+def _all_rng_states() -> list[dict]:
+    states = [None] * du.get_world_size()
+    if du.is_distributed():
+        torch.distributed.all_gather_object(states, get_rng_state())
+    else:
+        states[0] = get_rng_state()
+    return states
 
-    if not timm.is_model(name):
-        raise CheckpointError(
-            f"TIMESFORMER.PRETRAINED_MODEL {name!r} is neither a file nor a timm model name "
-            "(e.g. 'vit_base_patch16_224.augreg_in21k'); set it to a ViT state dict file, or '' for random init."
+
+def save_checkpoint(cfg: CfgNode, model, optimizer, epoch: int, scaler=None) -> str | None:
+    """Save the training state after 0-based ``epoch``; every process must call it.
+
+    Only the master process writes; returns the path there, None elsewhere.
+    """
+    rng_states = _all_rng_states()
+    if not du.is_master_proc():
+        return None
+    path = get_path_to_checkpoint(cfg.OUTPUT_DIR, epoch)
+    state = {
+        "epoch": epoch,
+        "model_state": du.unwrap_model(model).state_dict(),
+        "optimizer_state": optimizer.state_dict(),
+        "scaler_state": scaler.state_dict() if scaler is not None else None,
+        "cfg": cfg.dump(),
+        "rng_states": rng_states,
+    }
+    with atomic_write(path) as stream:
+        torch.save(state, stream)
+    logger.info("Saved checkpoint %s", path)
+    return path
+
+
+def _restore_rng(state: dict) -> None:
+    states = state.get("rng_states") or []
+    if len(states) == du.get_world_size():
+        set_rng_state(states[du.get_rank()])
+    else:
+        logger.warning(
+            "Checkpoint holds random states of %d process(es), this run has %d: "
+            "random streams restart from the seed.", len(states), du.get_world_size(),
         )
+
+
+def _load_own_model_state(model, model_state: dict, path: str) -> None:
     try:
-        return timm.create_model(name, pretrained=True).state_dict()
-    except Exception as err:  # network and hub errors come in many types
-        raise CheckpointError(
-            f"Could not get the pretrained weights of timm model {name!r} ({type(err).__name__}: {err}). "
-            "This machine may be offline and the weights not cached. On a machine with internet access run\n"
-            f"  python -c \"import timm, torch; torch.save(timm.create_model('{name}', pretrained=True)"
-            f".state_dict(), '{name}.pth')\"\n"
-            "and set TIMESFORMER.PRETRAINED_MODEL to the path of that file."
-        ) from err
+        du.unwrap_model(model).load_state_dict(model_state, strict=True)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"Cannot resume from {path}: its weights do not fit the configured model (was the "
+            f"config changed since it was written?).\n{error}"
+        ) from error
 
 
-def _read_jax_npz(path: str, vit: nn.Module) -> dict[str, torch.Tensor]:
-    """A JAX ``.npz`` ViT checkpoint read by timm into a timm ViT of the model's size."""
-    from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
-
-    patch_h, patch_w = vit.patch_embed.patch_size
-    grid_h, grid_w = vit.patch_embed.grid_size
-    first_block = vit.blocks[0]
-    image_vit = TimmVisionTransformer(
-        img_size=(grid_h * patch_h, grid_w * patch_w),
-        patch_size=patch_h,
-        embed_dim=vit.embed_dim,
-        depth=len(vit.blocks),
-        num_heads=first_block.attn.num_heads,
-        mlp_ratio=first_block.mlp.fc1.out_features / vit.embed_dim,
-        qkv_bias=True,
-        num_classes=0,
-    )
-    try:
-        image_vit.load_pretrained(path)
-    except Exception as err:  # numpy / key errors from timm's reader
-        raise CheckpointError(f"{path} is not a JAX ViT checkpoint timm can read for this model size: {err}") from err
-    return image_vit.state_dict()
+def resume_training_state(path: str, model, optimizer, scaler=None) -> int:
+    """Restore model, optimizer, scaler and random state from ``path``; return the next epoch."""
+    state = _read(path)
+    _load_own_model_state(model, state["model_state"], path)
+    if optimizer is not None and state.get("optimizer_state"):
+        optimizer.load_state_dict(state["optimizer_state"])
+    if scaler is not None and state.get("scaler_state"):
+        scaler.load_state_dict(state["scaler_state"])
+    _restore_rng(state)
+    logger.info("Resumed from %s (epoch %d done).", path, state["epoch"] + 1)
+    return state["epoch"] + 1
 
 
-def _image_to_video_state_dict(
-    state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str
-) -> dict[str, torch.Tensor]:
-    """An image ViT's weights fitted to the video model ``vit`` (see load_pretrained_imagenet)."""
-    state_dict = dict(state_dict)
-    if "patch_embed.proj.weight" in state_dict:
-        state_dict["patch_embed.proj.weight"] = _fit_patch_embed(state_dict["patch_embed.proj.weight"], vit)
-    if "pos_embed" in state_dict:
-        state_dict["pos_embed"] = _fit_image_pos_embed(state_dict["pos_embed"], vit)
-    _drop_mismatched_head(state_dict, vit, source)
-    if vit.attention_type == "divided_space_time":
-        state_dict.update(_temporal_init(state_dict, vit))
-    return state_dict
+def load_optimizer_state(path: str, optimizer) -> int:
+    """Restore the optimizer state a training checkpoint ``path`` holds (when it fits this
+    optimizer; otherwise it starts afresh, with a warning); return the epoch after the one
+    the checkpoint ends (0 for a file without an epoch, such as released weights)."""
+    state = _read(path)
+    if not isinstance(state, dict) or "epoch" not in state:
+        return 0
+    if state.get("optimizer_state"):
+        try:
+            optimizer.load_state_dict(state["optimizer_state"])
+        except ValueError as error:
+            logger.warning("Optimizer state of %s does not fit this optimizer (%s); starting it afresh.", path, error)
+    return state["epoch"] + 1
 
 
-def _fit_patch_embed(weight: torch.Tensor, vit: nn.Module) -> torch.Tensor:
-    """Patch filter: a linear patchify (D, C*p*p) -> conv (D, C, p, p); resample to the model's patch size."""
-    out_channels, in_channels = vit.patch_embed.proj.weight.shape[:2]
-    if weight.ndim == 2:
-        side = math.isqrt(weight.shape[1] // in_channels)
-        weight = weight.reshape(weight.shape[0], in_channels, side, side)
-    patch_size = list(vit.patch_embed.patch_size)
-    if list(weight.shape[-2:]) != patch_size:
-        weight = resample_patch_embed(weight, patch_size)
-    return weight
+def weights_to_test(cfg: CfgNode) -> str:
+    """The weights to test: TEST.CHECKPOINT_FILE_PATH, else OUTPUT_DIR's last checkpoint, else
+    TRAIN.CHECKPOINT_FILE_PATH.
 
-
-def _fit_image_pos_embed(pos_embed: torch.Tensor, vit: nn.Module) -> torch.Tensor:
-    """(1, [1 +] h*w, D) -> the model's (1, 1 + H*W, D); a missing CLS position becomes zero."""
-    tokens = pos_embed.shape[1]
-    if math.isqrt(tokens) ** 2 == tokens:  # no CLS position (timm's no_embed_class)
-        pos_embed = torch.cat((pos_embed.new_zeros(1, 1, pos_embed.shape[-1]), pos_embed), dim=1)
-    return resize_pos_embed(pos_embed, vit.patch_embed.grid_size)
-
-
-def _temporal_init(state_dict: dict[str, torch.Tensor], vit: nn.Module) -> dict[str, torch.Tensor]:
-    """``temporal_attn`` / ``temporal_norm1`` copied from ``attn`` / ``norm1``, ``temporal_fc`` zero."""
-    temporal = {}
-    for key, value in state_dict.items():
-        if key.startswith("blocks.") and (".attn." in key or ".norm1." in key):
-            temporal[key.replace(".attn.", ".temporal_attn.").replace(".norm1.", ".temporal_norm1.")] = value.clone()
-    for index, block in enumerate(vit.blocks):
-        for name, parameter in block.temporal_fc.named_parameters():
-            temporal[f"blocks.{index}.temporal_fc.{name}"] = torch.zeros_like(parameter)
-    return temporal
+    Raises:
+        FileNotFoundError: none of them, naming the keys and the folder looked in.
+    """
+    path = cfg.TEST.CHECKPOINT_FILE_PATH or get_last_checkpoint(cfg.OUTPUT_DIR) or cfg.TRAIN.CHECKPOINT_FILE_PATH
+    if not path:
+        raise FileNotFoundError(
+            f"No weights to test: TEST.CHECKPOINT_FILE_PATH is empty, {get_checkpoint_dir(cfg.OUTPUT_DIR)} "
+            "holds no checkpoint and TRAIN.CHECKPOINT_FILE_PATH is empty. Set TEST.CHECKPOINT_FILE_PATH "
+            "to a checkpoint (.pyth) or train first."
+        )
+    return path

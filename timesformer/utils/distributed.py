@@ -1,7 +1,15 @@
-"""torch.distributed helpers that also work when no process group exists (one process)."""
+"""This process's place in a job: process group helpers that also work without a process
+group (one process), its device, and the model inside the wrappers a run adds."""
+
+from collections.abc import Mapping
 
 import torch
 import torch.distributed as dist
+from fvcore.common.config import CfgNode
+
+WRAPPER_ATTRIBUTES = ("module", "_orig_mod")
+"""Where DistributedDataParallel ("module") and torch.compile ("_orig_mod") keep the wrapped model;
+the same names prefix the wrapped model's parameter names in the wrapper's state dict."""
 
 
 def is_distributed() -> bool:
@@ -28,6 +36,35 @@ def synchronize() -> None:
     """Barrier across all processes; no-op with one process."""
     if is_distributed() and get_world_size() > 1:
         dist.barrier()
+
+
+def process_device(cfg: CfgNode) -> torch.device:
+    """The device of this process: its current CUDA device when NUM_GPUS > 0 (the GPU a launched
+    process was given; GPU 0 in a single process), else the CPU."""
+    if cfg.NUM_GPUS == 0:
+        return torch.device("cpu")
+    return torch.device("cuda", torch.cuda.current_device())
+
+
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside DistributedDataParallel and/or torch.compile wrappers (any nesting)."""
+    while True:
+        inner = next((getattr(model, name) for name in WRAPPER_ATTRIBUTES if hasattr(model, name)), None)
+        if not isinstance(inner, torch.nn.Module):
+            return model
+        model = inner
+
+
+def strip_wrapper_prefixes(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A wrapper's state dict in the names of the wrapped model: leading ``module.`` /
+    ``_orig_mod.`` removed, in any order and number."""
+    prefixes = tuple(name + "." for name in WRAPPER_ATTRIBUTES)
+    stripped = {}
+    for key, value in state_dict.items():
+        while key.startswith(prefixes):
+            key = key.split(".", 1)[1]
+        stripped[key] = value
+    return stripped
 
 
 def all_reduce(tensors: list[torch.Tensor], average: bool = True) -> list[torch.Tensor]:

@@ -11,22 +11,24 @@ import sys
 
 import simplejson
 
+from timesformer.utils.distributed import is_master_proc
+
 _FORMAT = "[%(asctime)s][%(levelname)s] %(name)s:%(lineno)d: %(message)s"
 _DATE_FORMAT = "%m/%d %H:%M:%S"
 LOG_FILE_NAME = "stdout.log"
 
 
-def setup_logging(output_dir: str | None = None, is_master: bool | None = None) -> None:
+def setup_logging(output_dir: str | None = None, is_master: bool | None = None, stream=None) -> None:
     """Configure the root logger for this process.
 
     Args:
         output_dir: when given (master only), lines are also appended to
             ``output_dir/stdout.log``; earlier lines are kept.
         is_master: whether this process writes logs; default: global rank 0.
+        stream: the console stream, stdout by default; the tools that print their
+            results on stdout log to stderr.
     """
     if is_master is None:
-        from timesformer.utils.distributed import is_master_proc
-
         is_master = is_master_proc()
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -40,7 +42,7 @@ def setup_logging(output_dir: str | None = None, is_master: bool | None = None) 
         root.addHandler(errors)
         return
     root.setLevel(logging.INFO)
-    console = logging.StreamHandler(sys.stdout)
+    console = logging.StreamHandler(stream or sys.stdout)
     console.setFormatter(formatter)
     root.addHandler(console)
     if output_dir:

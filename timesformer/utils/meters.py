@@ -167,6 +167,27 @@ class ValMeter:
         return stats
 
 
+ENSEMBLE_START = {"sum": 0.0, "max": -float("inf")}
+"""Combined scores of a video before its first view, per TEST.ENSEMBLE_METHOD."""
+
+
+def combine_view(combined: torch.Tensor, view_scores: torch.Tensor, ensemble_method: str) -> torch.Tensor:
+    """A video's combined scores (K,) with one more view's scores (K,): their sum ("sum") or
+    element-wise maximum ("max"). Start from :data:`ENSEMBLE_START`."""
+    if ensemble_method == "sum":
+        return combined + view_scores
+    return torch.maximum(combined, view_scores)
+
+
+def ensemble_views(view_scores: torch.Tensor, ensemble_method: str) -> torch.Tensor:
+    """(V, K) scores of all views of one video -> its combined scores (K,), as :class:`TestMeter`
+    combines them."""
+    combined = torch.full(view_scores.shape[1:], ENSEMBLE_START[ensemble_method])
+    for scores in view_scores:
+        combined = combine_view(combined, scores, ensemble_method)
+    return combined
+
+
 class IncompleteViewsError(RuntimeError):
     """Some videos did not receive all their test views."""
 
@@ -186,8 +207,7 @@ class TestMeter:
         self.num_videos = num_videos
         self.num_clips = num_clips
         self.ensemble_method = ensemble_method
-        fill = 0.0 if ensemble_method == "sum" else -float("inf")
-        self.video_scores = torch.full((num_videos, num_classes), fill)
+        self.video_scores = torch.full((num_videos, num_classes), ENSEMBLE_START[ensemble_method])
         self.video_labels = torch.full((num_videos,), -1, dtype=torch.long)
         self.seen = torch.zeros((num_videos, num_clips), dtype=torch.bool)
         self.skipped = torch.zeros((num_videos,), dtype=torch.bool)
@@ -204,10 +224,7 @@ class TestMeter:
                 continue
             self.seen[video, clip] = True
             self.video_labels[video] = label
-            if self.ensemble_method == "sum":
-                self.video_scores[video] += score
-            else:
-                self.video_scores[video] = torch.maximum(self.video_scores[video], score)
+            self.video_scores[video] = combine_view(self.video_scores[video], score, self.ensemble_method)
 
     def incomplete_videos(self) -> list[int]:
         """Indices of videos (not skipped) missing at least one view."""

@@ -1,4 +1,4 @@
-"""Top-k correctness, errors and accuracies."""
+"""Top-k correctness and accuracies."""
 
 import torch
 
@@ -16,12 +16,6 @@ def topks_correct(scores: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...
     top = scores.topk(max_k, dim=1, largest=True, sorted=True).indices  # (N, max_k)
     hits = top.eq(labels.view(-1, 1))  # (N, max_k)
     return [hits[:, : min(k, max_k)].any(dim=1).sum() for k in ks]
-
-
-def topk_errors(scores: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]) -> list[float]:
-    """Top-k error in percent, for each k."""
-    total = max(labels.numel(), 1)
-    return [100.0 * (1.0 - float(correct) / total) for correct in topks_correct(scores, labels, ks)]
 
 
 def topk_accuracies(scores: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]) -> list[float]:

@@ -1,56 +1,81 @@
-"""Command line of ``tools/run_net.py`` and the tools: arguments and config loading."""
+"""Command lines: the arguments of ``tools/run_net.py`` and of every other tool, and loading
+the config they describe.
+
+Every command line is built by :func:`build_arg_parser`: ``--cfg FILE``, the tool's own
+options, then (for tools that take files) ``VIDEO...``, then ``KEY VALUE`` overrides.
+A mistake in the config stops the tool with one line ``TOOL: error: ...`` naming the file
+or key, exit status 2, as argparse does for a bad option.
+"""
 
 import argparse
 import os
+import re
 import sys
 
+import torch
 from fvcore.common.config import CfgNode
 
-from timesformer.config.checks import assert_and_infer_cfg
+from timesformer.config.checks import ConfigError, assert_and_infer_cfg
 from timesformer.config.defaults import get_cfg
 from timesformer.config.merge import merge_overrides, merge_yaml_file
+from timesformer.utils.file_io import atomic_write
+from timesformer.utils.logging import get_logger
+
+logger = get_logger(__name__)
 
 EPILOG = """\
 Trailing KEY VALUE pairs override the config, e.g.:
   python tools/run_net.py --cfg configs/Kinetics/TimeSformer_divST_8x32_224.yaml \\
       DATA.PATH_TO_DATA_DIR /data/kinetics NUM_GPUS 8 TRAIN.BATCH_SIZE 8
 """
+_CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z][A-Z0-9_]*)*$")
 
 
-def build_arg_parser(description: str = "Train and test TimeSformer models.") -> argparse.ArgumentParser:
-    """The arguments every entry point shares; tools may add their own."""
+def build_arg_parser(
+    description: str = "Train and test TimeSformer models.",
+    *,
+    config: bool = True,
+    launch: bool = False,
+    items: str | None = None,
+) -> argparse.ArgumentParser:
+    """The parser of a command line; tools add their own options to it.
+
+    Args:
+        config: ``--cfg FILE`` and trailing ``KEY VALUE`` overrides (``args.opts``).
+        launch: ``--init_method``, ``--shard_id``, ``--num_shards``: where this machine's
+            processes meet the job's others (run_net.py and the scripts like it).
+        items: the tool also takes paths (e.g. ``"VIDEO"``) after its options and before
+            the overrides; :func:`load_tool_config` separates them.
+    """
     parser = argparse.ArgumentParser(
         description=description,
-        epilog=EPILOG,
+        epilog=EPILOG if config else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--cfg", dest="cfg_file", default=None, help="YAML config file (keys of timesformer/config/defaults.py)."
-    )
-    parser.add_argument(
-        "--init_method",
-        default="tcp://localhost:9999",
-        help="Rendezvous of the process group, tcp://HOST:PORT of the first machine.",
-    )
-    parser.add_argument(
-        "--shard_id", type=int, default=None, help="Index of this machine (sets SHARD_ID)."
-    )
-    parser.add_argument(
-        "--num_shards", type=int, default=None, help="Number of machines (sets NUM_SHARDS)."
-    )
-    parser.add_argument(
-        "opts",
-        default=[],
-        nargs=argparse.REMAINDER,
-        metavar="KEY VALUE",
-        help="Config overrides, applied after the YAML file.",
-    )
+    if config:
+        parser.add_argument(
+            "--cfg", dest="cfg_file", default=None, help="YAML config file (keys of timesformer/config/defaults.py)."
+        )
+    if launch:
+        parser.add_argument(
+            "--init_method",
+            default="tcp://localhost:9999",
+            help="Rendezvous of the process group, tcp://HOST:PORT of the first machine.",
+        )
+        parser.add_argument("--shard_id", type=int, default=None, help="Index of this machine (sets SHARD_ID).")
+        parser.add_argument("--num_shards", type=int, default=None, help="Number of machines (sets NUM_SHARDS).")
+    if config:
+        metavar = f"{items}... [KEY VALUE...]" if items else "KEY VALUE"
+        what = f"{items} paths, then config overrides" if items else "Config overrides, applied after the YAML file"
+        parser.add_argument(
+            "opts", default=[], nargs=argparse.REMAINDER, metavar=metavar, help=f"{what} (after all options)."
+        )
     return parser
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse ``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``."""
-    return build_arg_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return build_arg_parser(launch=True).parse_args(sys.argv[1:] if argv is None else argv)
 
 
 def load_config(args: argparse.Namespace, check_devices: bool = True) -> CfgNode:
@@ -70,12 +95,49 @@ def load_config(args: argparse.Namespace, check_devices: bool = True) -> CfgNode
     return assert_and_infer_cfg(cfg, check_devices=check_devices)
 
 
+def exit_with_error(parser: argparse.ArgumentParser, message: object) -> None:
+    """Print ``TOOL: error: message`` on stderr and exit with status 2 (argparse's way, without
+    the usage lines: the message says what to change)."""
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+
+def load_config_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespace, check_devices: bool = True) -> CfgNode:
+    """:func:`load_config`, or :func:`exit_with_error` with the ConfigError's message."""
+    try:
+        return load_config(args, check_devices=check_devices)
+    except ConfigError as error:
+        exit_with_error(parser, error)
+
+
+def split_items(items: list[str]) -> tuple[list[str], list[str]]:
+    """(paths, overrides): overrides start at the first item spelled like a config key that is no file."""
+    for position, item in enumerate(items):
+        if _CONFIG_KEY.match(item) and not os.path.exists(item):
+            return items[:position], items[position:]
+    return list(items), []
+
+
+def load_tool_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[CfgNode, list[str]]:
+    """(config from ``--cfg`` and the trailing overrides, the paths before the overrides), for the
+    single-process tools (predict, extract_features, export...).
+
+    They run on one device: the first GPU when NUM_GPUS > 0 and CUDA is there, else
+    the CPU (NUM_GPUS becomes 0). TIMESFORMER.PRETRAINED_MODEL is cleared, since the
+    tools load a full checkpoint. A config mistake exits as :func:`load_config_or_exit`.
+    """
+    paths, overrides = split_items(args.opts)
+    namespace = argparse.Namespace(cfg_file=args.cfg_file, opts=overrides)
+    cfg = load_config_or_exit(parser, namespace, check_devices=False)
+    cfg.TIMESFORMER.PRETRAINED_MODEL = ""
+    if cfg.NUM_GPUS > 0 and not torch.cuda.is_available():
+        logger.warning("NUM_GPUS is %d but CUDA is not available; running on the CPU.", cfg.NUM_GPUS)
+        cfg.NUM_GPUS = 0
+    return cfg, paths
+
+
 def save_config(cfg: CfgNode, filename: str = "config.yaml") -> str:
     """Write ``cfg`` as YAML to ``OUTPUT_DIR/filename`` (atomically) and return the path."""
-    os.makedirs(cfg.OUTPUT_DIR, exist_ok=True)
     path = os.path.join(cfg.OUTPUT_DIR, filename)
-    partial = path + ".tmp"
-    with open(partial, "w") as stream:
+    with atomic_write(path, binary=False) as stream:
         stream.write(cfg.dump())
-    os.replace(partial, path)
     return path

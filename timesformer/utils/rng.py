@@ -1,10 +1,18 @@
-"""Capturing and restoring the random generators' state (exact resume, side-effect-free eval)."""
+"""The random generators of a process: seeding, and capturing and restoring their state
+(exact resume, side-effect-free evaluation)."""
 
 import random
 from contextlib import contextmanager
 
 import numpy as np
 import torch
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) random generators."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def _numpy_state() -> dict:

@@ -19,7 +19,9 @@ from math import prod
 import torch
 from fvcore.common.config import CfgNode
 
-from timesformer.utils.checkpoint import find_vision_transformer
+from timesformer.config.batch import views_per_video
+from timesformer.models.build import find_vision_transformer, view_batch_shape
+from timesformer.utils.distributed import unwrap_model
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -37,11 +39,6 @@ SDPA_OPS = (
 def count_parameters(model: torch.nn.Module) -> int:
     """Number of parameters."""
     return sum(p.numel() for p in model.parameters())
-
-
-def views_per_video(cfg: CfgNode) -> int:
-    """Test views of one video: TEST.NUM_ENSEMBLE_VIEWS temporal clips x TEST.NUM_SPATIAL_CROPS crops."""
-    return cfg.TEST.NUM_ENSEMBLE_VIEWS * cfg.TEST.NUM_SPATIAL_CROPS
 
 
 def sdpa_flop_jit(inputs: list, outputs: list) -> int:
@@ -66,14 +63,12 @@ def sdpa_activation_jit(inputs: list, outputs: list) -> int:
 
 def _test_clip(module: torch.nn.Module, cfg: CfgNode) -> torch.Tensor:
     """A zero test view (1, 3, NUM_FRAMES, TEST_CROP_SIZE, TEST_CROP_SIZE) on the model's device."""
-    device = next(module.parameters()).device
-    size = cfg.DATA.TEST_CROP_SIZE
-    return torch.zeros(1, 3, cfg.DATA.NUM_FRAMES, size, size, device=device)
+    return torch.zeros(view_batch_shape(cfg), device=next(module.parameters()).device)
 
 
 def _count_per_view(model: torch.nn.Module, cfg: CfgNode, analysis_class: Callable, sdpa_handle: Callable) -> float:
     """Total of an fvcore JIT analysis over one test view, the model in eval mode."""
-    module = model.module if hasattr(model, "module") else model
+    module = unwrap_model(model)
     was_training = module.training
     module.eval()
     with torch.no_grad():

@@ -38,7 +38,6 @@ def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: str) -> No
 
 
 EXPORTERS = {"torchscript": _export_torchscript, "exported": _export_program, "onnx": _export_onnx}
-SUFFIXES = {"torchscript": ".pt", "exported": ".pt2", "onnx": ".onnx"}
 
 
 @torch.no_grad()

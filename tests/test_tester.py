@@ -1,13 +1,14 @@
-"""tools/test_net.py: multi-view testing across processes, and choosing the weights."""
+"""timesformer.engine.tester: multi-view testing across processes, and choosing the weights."""
 
 import socket
 
 import pytest
 
-from engine_fixtures import json_stats, tiny_cfg, write_color_dataset
-import test_net
-from timesformer.utils.misc import launch_job
-from train_net import train
+from helpers import json_stats, tiny_cfg, write_color_dataset
+
+from timesformer.engine import tester
+from timesformer.engine.launch import launch_job
+from timesformer.engine.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def _free_port() -> int:
 def test_two_processes_gather_every_view_of_every_video(trained):
     data, out = trained
     cfg = tiny_cfg(data, out, "NUM_PROCS", "2", "TEST.BATCH_SIZE", "6", "TEST.NUM_ENSEMBLE_VIEWS", "3")
-    launch_job(cfg, f"tcp://127.0.0.1:{_free_port()}", test_net.test)
+    launch_job(cfg, f"tcp://127.0.0.1:{_free_port()}", tester.test)
     final = json_stats(out)[-1]
     # 8 videos x 3 views over 2 processes of 3 views per batch: each process sees half.
     assert final["split"] == "test_final"
@@ -38,7 +39,7 @@ def test_two_processes_gather_every_view_of_every_video(trained):
 def test_explicit_weights_are_tested_and_missing_ones_are_named(trained, tmp_path):
     data, out = trained
     with pytest.raises(FileNotFoundError, match="No weights to test"):
-        test_net.test(tiny_cfg(data, str(tmp_path / "empty")))
+        tester.test(tiny_cfg(data, str(tmp_path / "empty")))
     missing = str(tmp_path / "nope.pyth")
     with pytest.raises(Exception, match="nope.pyth"):
-        test_net.test(tiny_cfg(data, str(tmp_path / "other"), "TEST.CHECKPOINT_FILE_PATH", missing))
+        tester.test(tiny_cfg(data, str(tmp_path / "other"), "TEST.CHECKPOINT_FILE_PATH", missing))

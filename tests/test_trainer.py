@@ -6,12 +6,14 @@ import shutil
 import pytest
 import torch
 
-from engine_fixtures import json_stats, tiny_cfg, train_and_save_rank_weights, write_color_dataset
+from helpers import json_stats, tiny_cfg, train_and_save_rank_weights, write_color_dataset
+
+from timesformer.config.batch import accumulation_steps
+from timesformer.engine.launch import launch_job
+from timesformer.engine.trainer import NonFiniteLossError, train, train_epoch
 from timesformer.models import build_model
 from timesformer.models.optimizer import construct_optimizer
-from timesformer.utils.misc import launch_job
-from timesformer.utils.train_state import get_path_to_checkpoint, list_checkpoints
-from train_net import NonFiniteLossError, accumulation_steps, train, train_epoch
+from timesformer.utils.checkpoint import get_path_to_checkpoint, list_checkpoints
 from timesformer.utils.meters import TrainMeter
 
 

@@ -4,7 +4,7 @@
 the job runs it once; it reads its place in the job from
 ``submitit.JobEnvironment()`` (node index, number of nodes, host names), joins the
 other nodes through ``tcp://FIRST_HOST:PORT`` and trains then tests as
-``tools/run_net.py`` does. When Slurm preempts the job or its time runs out,
+``tools/run_net.py`` does (:func:`~timesformer.engine.launch.train_then_test`). When Slurm preempts the job or its time runs out,
 submitit calls :meth:`NodeJob.checkpoint`, which hands back the same job to
 requeue; the requeued job finds the last checkpoint in OUTPUT_DIR and continues
 from there (TRAIN.AUTO_RESUME).
@@ -14,15 +14,14 @@ import argparse
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import submitit
 from fvcore.common.config import CfgNode
 
-from timesformer.utils.misc import launch_job
+from timesformer.engine.launch import launch_job, train_then_test
 from timesformer.utils.parser import load_config, save_config
 
 PORT_BASE = 20000
@@ -113,13 +112,14 @@ class NodeJob:
         opts: ``KEY VALUE`` overrides, applied after the YAML file. ``tools/submit.py``
             puts OUTPUT_DIR (the job dir) and NUM_GPUS there. TRAIN.AUTO_RESUME True
             is always added last, so that a requeued job continues where it stopped.
-        tools_dir: the folder of ``train_net.py`` and ``test_net.py``.
+        run: what every training process of the node runs with the config;
+            :func:`~timesformer.engine.launch.train_then_test` by default.
     """
 
-    def __init__(self, cfg_file: str, opts: list[str], tools_dir: str) -> None:
+    def __init__(self, cfg_file: str, opts: list[str], run: Callable[[CfgNode], object] = train_then_test) -> None:
         self.cfg_file = cfg_file
         self.opts = list(opts)
-        self.tools_dir = tools_dir
+        self.run = run
 
     def node_args(self, job_env: submitit.JobEnvironment) -> argparse.Namespace:
         """The ``run_net.py`` arguments of this node: its shard id, the shard count and the rendezvous."""
@@ -136,15 +136,6 @@ class NodeJob:
             init_method=rendezvous_url(job_env),
         )
 
-    def entry_functions(self) -> tuple[Callable, Callable]:
-        """``train`` and ``test`` of ``tools/train_net.py`` and ``tools/test_net.py``."""
-        if self.tools_dir not in sys.path:
-            sys.path.insert(0, self.tools_dir)
-        from test_net import test
-        from train_net import train
-
-        return train, test
-
     def __call__(self) -> None:
         """Train (TRAIN.ENABLE), then test (TEST.ENABLE) on this node's share of the job."""
         job_env = submitit.JobEnvironment()
@@ -153,13 +144,9 @@ class NodeJob:
         cfg = load_config(args)
         if cfg.SHARD_ID == 0:
             save_config(cfg)
-        train, test = self.entry_functions()
         guard_preemption_handler()
         try:
-            if cfg.TRAIN.ENABLE:
-                launch_job(cfg, args.init_method, MainProcessHandlesPreemption(train, os.getpid()))
-            if cfg.TEST.ENABLE:
-                launch_job(cfg, args.init_method, MainProcessHandlesPreemption(test, os.getpid()))
+            launch_job(cfg, args.init_method, MainProcessHandlesPreemption(self.run, os.getpid()))
         except BaseException:
             _stop_spawned_workers()
             raise
@@ -171,4 +158,4 @@ class NodeJob:
         is forced on); work done since that checkpoint is done again.
         """
         print(f"Requeuing {self.cfg_file}; it resumes from the last checkpoint of its OUTPUT_DIR.", flush=True)
-        return submitit.helpers.DelayedSubmission(self.__class__(self.cfg_file, self.opts, self.tools_dir))
+        return submitit.helpers.DelayedSubmission(self.__class__(self.cfg_file, self.opts, self.run))

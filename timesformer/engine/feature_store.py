@@ -19,6 +19,7 @@ import os
 import numpy as np
 import torch
 
+from timesformer.utils.file_io import atomic_write
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -76,13 +77,11 @@ class FeatureStore:
         """Store ``features`` of ``video`` atomically, then record it in the index; returns the file name."""
         name = self.file_name(video, per_clip)
         path = os.path.join(self.root, FEATURES_DIR, name)
-        partial = f"{path}.partial"
-        with open(partial, "wb") as stream:
+        with atomic_write(path) as stream:
             if self.file_format == "npy":
                 np.save(stream, features.numpy())
             else:
                 torch.save(features, stream)
-        os.replace(partial, path)
         entry = {"video": video, "label": label, "file": name, "shape": list(features.shape), "per_clip": per_clip}
         with open(self.index_path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry) + "\n")

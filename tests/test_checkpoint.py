@@ -5,12 +5,13 @@ import os
 import pytest
 import torch
 
-from timesformer.utils import train_state
-from timesformer.utils.train_state import atomic_torch_save, get_last_checkpoint, get_path_to_checkpoint
+from timesformer.utils.checkpoint import get_last_checkpoint, get_path_to_checkpoint
+from timesformer.utils.file_io import atomic_write
 
 
 def _write(output_dir, epoch, value):
-    atomic_torch_save({"epoch": epoch, "model_state": {"w": torch.tensor([value])}}, get_path_to_checkpoint(output_dir, epoch))
+    with atomic_write(get_path_to_checkpoint(output_dir, epoch)) as stream:
+        torch.save({"epoch": epoch, "model_state": {"w": torch.tensor([value])}}, stream)
 
 
 def test_names_and_last_checkpoint(tmp_path):
@@ -27,7 +28,7 @@ def test_interrupted_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
         stream.write(b"half a checkpoint")
         raise KeyboardInterrupt("killed while writing")
 
-    monkeypatch.setattr(train_state.torch, "save", crash_midway)
+    monkeypatch.setattr(torch, "save", crash_midway)
     with pytest.raises(KeyboardInterrupt):
         _write(str(tmp_path), 1, 2.0)
     monkeypatch.undo()

@@ -10,8 +10,10 @@ import torch
 from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
 
 from timesformer.models import TimeSformer, build_model
-from timesformer.utils.checkpoint import CheckpointError, load_model_weights, load_pretrained_imagenet
-from tiny_models import ATTENTION_TYPES, tiny_model_cfg as tiny_cfg
+from timesformer.models.attention import ATTENTION_TYPES
+from timesformer.models.weight_files import CheckpointError
+from timesformer.models.weights import load_model_weights, load_pretrained_imagenet
+from helpers import TINY_MODEL, tiny_cfg
 
 
 
@@ -27,7 +29,7 @@ def assert_weights_equal(model, state):
 
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
 def test_official_pyth_loads_with_no_missing_or_unexpected_keys(attention_type, tmp_path, caplog):
-    cfg = tiny_cfg(attention_type)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type)
     state = random_state(build_model(cfg))
     path = tmp_path / "TimeSformer_official.pyth"
     torch.save({"epoch": 15, "model_state": state, "optimizer_state": {}, "cfg": cfg.dump()}, path)
@@ -44,7 +46,7 @@ def test_official_pyth_loads_with_no_missing_or_unexpected_keys(attention_type, 
 
 
 def test_bare_state_dict_with_ddp_prefix_loads(tmp_path):
-    cfg = tiny_cfg()
+    cfg = tiny_cfg("", "", *TINY_MODEL)
     state = random_state(build_model(cfg))
     path = tmp_path / "weights.pth"
     torch.save({f"module.{name}": tensor for name, tensor in state.items()}, path)
@@ -54,7 +56,7 @@ def test_bare_state_dict_with_ddp_prefix_loads(tmp_path):
 
 
 def test_vision_transformer_names_and_safetensors_load(tmp_path):
-    cfg = tiny_cfg()
+    cfg = tiny_cfg("", "", *TINY_MODEL)
     state = random_state(build_model(cfg))
     path = tmp_path / "weights.safetensors"
     safetensors.torch.save_file({name.removeprefix("model."): t for name, t in state.items()}, str(path))
@@ -64,7 +66,7 @@ def test_vision_transformer_names_and_safetensors_load(tmp_path):
 
 
 def test_clear_name_patterns_are_stripped(tmp_path):
-    cfg = tiny_cfg()
+    cfg = tiny_cfg("", "", *TINY_MODEL)
     state = random_state(build_model(cfg))
     path = tmp_path / "ema.pth"
     torch.save({"state_dict": {f"ema.{name}": t for name, t in state.items()}}, path)
@@ -88,10 +90,10 @@ def test_timesformer_pretrained_model_loads_official_pyth_and_resets_a_different
 
 
 def test_checkpoint_of_another_size_is_resized_to_the_model(tmp_path):
-    state = random_state(build_model(tiny_cfg(crop=32, frames=2)))
+    state = random_state(build_model(tiny_cfg("", "", *TINY_MODEL, "DATA.TRAIN_CROP_SIZE", "32", "DATA.NUM_FRAMES", "2")))
     path = tmp_path / "small.pyth"
     torch.save({"model_state": state}, path)
-    model = build_model(tiny_cfg(crop=48, frames=4))
+    model = build_model(tiny_cfg("", "", *TINY_MODEL, "DATA.TRAIN_CROP_SIZE", "48", "DATA.TRAIN_JITTER_SCALES", "[48, 56]", "DATA.NUM_FRAMES", "4"))
     load_model_weights(model, str(path))
     time_embed = model.model.time_embed[0]
     old_time_embed = state["model.time_embed"][0]
@@ -102,7 +104,7 @@ def test_checkpoint_of_another_size_is_resized_to_the_model(tmp_path):
 
 
 def test_shape_mismatch_names_the_parameter_and_shapes_and_changes_nothing(tmp_path):
-    cfg = tiny_cfg()
+    cfg = tiny_cfg("", "", *TINY_MODEL)
     state = random_state(build_model(cfg))
     state["model.blocks.1.mlp.fc1.weight"] = torch.zeros(64, 32)
     path = tmp_path / "bad.pyth"
@@ -116,10 +118,10 @@ def test_shape_mismatch_names_the_parameter_and_shapes_and_changes_nothing(tmp_p
 
 
 def test_different_head_fails_unless_reset_is_asked(tmp_path):
-    state = random_state(build_model(tiny_cfg(classes=5)))
+    state = random_state(build_model(tiny_cfg("", "", *TINY_MODEL, "MODEL.NUM_CLASSES", "5")))
     path = tmp_path / "k400.pyth"
     torch.save({"model_state": state}, path)
-    model = build_model(tiny_cfg(classes=3))
+    model = build_model(tiny_cfg("", "", *TINY_MODEL, "MODEL.NUM_CLASSES", "3"))
     with pytest.raises(CheckpointError, match=r"head\.weight: checkpoint \(5, 32\) vs model \(3, 32\)"):
         load_model_weights(model, str(path))
     result = load_model_weights(model, str(path), reset_head_if_mismatch=True)
@@ -127,10 +129,10 @@ def test_different_head_fails_unless_reset_is_asked(tmp_path):
 
 
 def test_other_attention_type_is_refused_when_strict_and_reported_otherwise(tmp_path):
-    state = random_state(build_model(tiny_cfg("divided_space_time")))
+    state = random_state(build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", "divided_space_time")))
     path = tmp_path / "divided.pyth"
     torch.save({"model_state": state}, path)
-    model = build_model(tiny_cfg("joint_space_time"))
+    model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", "joint_space_time"))
     with pytest.raises(CheckpointError, match=r"unexpected blocks\.0\.temporal_norm1\.weight.*ATTENTION_TYPE"):
         load_model_weights(model, str(path))
     result = load_model_weights(model, str(path), strict=False)
@@ -139,7 +141,7 @@ def test_other_attention_type_is_refused_when_strict_and_reported_otherwise(tmp_
 
 
 def test_files_that_are_not_checkpoints_say_so(tmp_path):
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     text = tmp_path / "notes.pyth"
     text.write_text("not a checkpoint")
     with pytest.raises(CheckpointError, match="notes.pyth is not a PyTorch checkpoint"):
@@ -177,7 +179,7 @@ def test_imagenet_init_copies_spatial_weights_into_temporal_ones(suffix, tmp_pat
         safetensors.torch.save_file(image_state, path)
     else:
         torch.save(image_state, path)
-    cfg = tiny_cfg(crop=48, classes=5)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "DATA.TRAIN_CROP_SIZE", "48", "DATA.TRAIN_JITTER_SCALES", "[48, 56]", "MODEL.NUM_CLASSES", "5")
     cfg.TIMESFORMER.PRETRAINED_MODEL = path
     with caplog.at_level(logging.INFO):
         vit = build_model(cfg).model
@@ -204,7 +206,7 @@ def test_imagenet_initialized_model_sees_a_still_clip_as_the_image(attention_typ
     image_model = image_vit(img_size=32)
     path = tmp_path / "vit.pth"
     torch.save(image_model.state_dict(), path)
-    model = build_model(tiny_cfg(attention_type, crop=32)).eval()
+    model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "DATA.TRAIN_CROP_SIZE", "32")).eval()
     load_pretrained_imagenet(model, str(path))
     image = torch.randn(2, 3, 32, 32)
     clip = image.unsqueeze(2).expand(2, 3, 4, 32, 32)
@@ -219,7 +221,7 @@ def test_imagenet_linear_patch_embedding_is_reshaped_to_a_convolution(tmp_path):
     image_state["patch_embed.proj.weight"] = conv_weight.flatten(1)  # (D, 3*p*p), as old JAX ports
     path = tmp_path / "vit_linear_patch.pth"
     torch.save({"model": image_state}, path)
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     load_pretrained_imagenet(model, str(path))
     torch.testing.assert_close(model.model.patch_embed.proj.weight, conv_weight)
 
@@ -228,7 +230,7 @@ def test_imagenet_init_of_another_width_names_the_shapes(tmp_path):
     image_state = TimmVisionTransformer(img_size=32, patch_size=8, embed_dim=16, depth=2, num_heads=4).state_dict()
     path = tmp_path / "vit_narrow.pth"
     torch.save(image_state, path)
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     with pytest.raises(CheckpointError, match=r"cls_token: checkpoint \(1, 1, 16\) vs model \(1, 1, 32\)"):
         load_pretrained_imagenet(model, str(path))
 
@@ -238,14 +240,14 @@ def test_timm_name_offline_says_how_to_supply_weights(monkeypatch):
         raise OSError("We couldn't connect to 'https://huggingface.co'")
 
     monkeypatch.setattr(timm, "create_model", offline)
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     expected = r"(?s)offline.*torch\.save\(timm\.create_model\('vit_base_patch16_224'.*PRETRAINED_MODEL"
     with pytest.raises(CheckpointError, match=expected):
         load_pretrained_imagenet(model, "vit_base_patch16_224")
 
 
 def test_unknown_pretrained_model_names_and_missing_files_are_explained():
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     with pytest.raises(CheckpointError, match="neither a file nor a timm model name"):
         load_pretrained_imagenet(model, "not_a_model_anywhere")
     with pytest.raises(CheckpointError, match="no such file"):
@@ -253,7 +255,7 @@ def test_unknown_pretrained_model_names_and_missing_files_are_explained():
 
 
 def test_empty_pretrained_model_means_random_init():
-    cfg = tiny_cfg()
+    cfg = tiny_cfg("", "", *TINY_MODEL)
     torch.manual_seed(0)
     first = build_model(cfg)
     torch.manual_seed(1)
@@ -301,7 +303,7 @@ def test_imagenet_init_reads_jax_npz_through_timm(tmp_path):
     image_state = image_vit().state_dict()
     path = tmp_path / "ViT-Ti_8.npz"
     save_as_jax_npz(image_state, path)
-    model = build_model(tiny_cfg())
+    model = build_model(tiny_cfg("", "", *TINY_MODEL))
     load_pretrained_imagenet(model, str(path))
     vit = model.model
     torch.testing.assert_close(vit.patch_embed.proj.weight, image_state["patch_embed.proj.weight"])

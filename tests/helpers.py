@@ -1,0 +1,178 @@
+"""What the tests share: the tiny config builder, the videos and datasets they write, and
+loading a tool script as a module.
+
+Every config comes from :func:`tiny_cfg`: :data:`TINY_RUN` (a complete tiny CPU run),
+then the overrides a test adds; :data:`TINY_MODEL` and :data:`TINY_VIDEO_DATA` are the
+override sets of the model and the data-pipeline tests.
+"""
+
+import importlib.util
+import json
+import os
+from types import ModuleType
+
+import numpy as np
+import torch
+
+from timesformer.config import assert_and_infer_cfg, get_cfg
+from timesformer.config.merge import merge_overrides
+from timesformer.datasets.synthetic_video import write_video
+from timesformer.engine.trainer import train
+from timesformer.utils.distributed import get_rank, unwrap_model
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# ---------------------------------------------------------------------------- #
+# Configs
+# ---------------------------------------------------------------------------- #
+
+TINY_RUN = [
+    "NUM_GPUS", "0",
+    "TRAIN.BATCH_SIZE", "4", "TEST.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4",
+    "DATA_LOADER.NUM_WORKERS", "0",
+    "TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "1", "TIMESFORMER.NUM_HEADS", "2",
+    "TIMESFORMER.DROP_PATH_RATE", "0.0", "MODEL.DROPOUT_RATE", "0.0",
+    "DATA.NUM_FRAMES", "2", "DATA.SAMPLING_RATE", "2",
+    "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32", "DATA.TRAIN_JITTER_SCALES", "[32, 40]",
+    "MODEL.NUM_CLASSES", "2",
+    "SOLVER.OPTIMIZING_METHOD", "sgd", "SOLVER.BASE_LR", "0.05", "SOLVER.LR_POLICY", "cosine",
+    "SOLVER.MAX_EPOCH", "2", "SOLVER.WEIGHT_DECAY", "0.0",
+    "TRAIN.EVAL_PERIOD", "1", "TRAIN.CHECKPOINT_PERIOD", "1",
+    "TEST.NUM_ENSEMBLE_VIEWS", "2", "TEST.NUM_SPATIAL_CROPS", "1",
+    "LOG_PERIOD", "1", "RNG_SEED", "0",
+]
+"""A complete tiny CPU run: 1 block of width 32, 2 frames of 32 px, 2 classes, 2 epochs."""
+
+TINY_MODEL = [
+    "TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "2", "TIMESFORMER.NUM_HEADS", "4",
+    "TIMESFORMER.PATCH_SIZE", "8", "DATA.NUM_FRAMES", "4", "MODEL.NUM_CLASSES", "5",
+    "TIMESFORMER.DROP_PATH_RATE", "0.1", "MODEL.DROPOUT_RATE", "0.5",
+]
+"""The model tests' TimeSformer: 2 blocks of width 32, 4 heads, patches of 8, 4 frames of
+32 px, 5 classes, the default drop rates."""
+
+TINY_VIDEO_DATA = [
+    "DATA.NUM_FRAMES", "4", "DATA.NUM_RETRIES", "3", "MODEL.NUM_CLASSES", "5",
+    "TRAIN.BATCH_SIZE", "2", "TEST.BATCH_SIZE", "3", "TEST.NUM_ENSEMBLE_VIEWS", "2", "TEST.NUM_SPATIAL_CROPS", "3",
+]
+"""The data-pipeline tests' clips of :data:`VIDEOS`: 4 frames 2 apart, 2 x 3 test views, 5 classes."""
+
+
+def tiny_cfg(data_dir: str = "", output_dir: str = "", *overrides: str):
+    """:data:`TINY_RUN` reading ``data_dir`` (split files and relative video paths) and writing to
+    ``output_dir``, then ``overrides`` (``KEY VALUE`` strings, as on a command line); checked."""
+    cfg = get_cfg()
+    paths = ["DATA.PATH_TO_DATA_DIR", data_dir, "DATA.PATH_PREFIX", data_dir, "OUTPUT_DIR", output_dir]
+    merge_overrides(cfg, TINY_RUN + paths + list(overrides))
+    return assert_and_infer_cfg(cfg)
+
+
+def tiny_args(data_dir: str, output_dir: str, *overrides: str) -> list[str]:
+    """The ``KEY VALUE`` arguments of a tool for the :func:`tiny_cfg` run."""
+    return TINY_RUN + ["DATA.PATH_TO_DATA_DIR", data_dir, "OUTPUT_DIR", output_dir, *overrides]
+
+
+# ---------------------------------------------------------------------------- #
+# Runs
+# ---------------------------------------------------------------------------- #
+
+
+def json_stats(output_dir: str) -> list[dict]:
+    """The json_stats records of ``output_dir/stdout.log``, in order."""
+    records = []
+    with open(os.path.join(output_dir, "stdout.log")) as stream:
+        for line in stream:
+            if "json_stats: " in line:
+                records.append(json.loads(line.split("json_stats: ", 1)[1]))
+    return records
+
+
+def train_and_save_rank_weights(cfg) -> None:
+    """Train, then save this process's final weights to ``OUTPUT_DIR/rank{R}.pt`` (spawn target)."""
+    model = train(cfg)
+    torch.save(unwrap_model(model).state_dict(), os.path.join(cfg.OUTPUT_DIR, f"rank{get_rank()}.pt"))
+
+
+def load_tool(name: str) -> ModuleType:
+    """``tools/<name>.py`` as a module (the tools are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", os.path.join(REPO_ROOT, "tools", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------------- #
+# Videos and datasets
+# ---------------------------------------------------------------------------- #
+
+FRAME_STEP = 4
+"""Gray level step per frame of the frame-number videos: frame t has level 4 * t."""
+
+# name: (frames, height, width, fps); portrait and landscape, 24-60 fps, one shorter than a clip.
+VIDEOS = {
+    "landscape_30fps.mp4": (60, 48, 64, 30),
+    "portrait_24fps.mp4": (40, 64, 48, 24),
+    "short_60fps.mp4": (8, 48, 64, 60),
+}
+
+
+def write_frame_number_video(
+    path: str, num_frames: int, height: int, width: int, fps: float, red_ramp: bool = False, **kwargs
+) -> str:
+    """A video whose frame t is flat gray level 4 * t (flat frames survive lossy coding almost
+    exactly, see :func:`frame_numbers`); with ``red_ramp`` red rises to the right and down, so
+    that crops at different places differ (H.264 only: VP8/VP9 then shift green too much to
+    read frame numbers)."""
+    levels = (np.arange(num_frames) * FRAME_STEP).clip(0, 255).astype(np.uint8)
+    frames = np.broadcast_to(levels[:, None, None, None], (num_frames, height, width, 3)).copy()
+    if red_ramp:
+        frames[..., 0] = 2 * (np.arange(height)[:, None] + np.arange(width)[None, :])
+    return write_video(path, frames, fps, **kwargs)
+
+
+def frame_numbers(frames_thwc) -> list[int]:
+    """Recover the frame number of each decoded (T, H, W, 3) frame of a frame-number video
+    (from the green channel, so that red and blue may carry other marks)."""
+    return [int(round(float(frame[..., 1].mean()) / FRAME_STEP)) for frame in frames_thwc]
+
+
+def write_truncated_copy(source: str, path: str) -> str:
+    """The first third of ``source``: an mp4 whose index (moov atom) is missing."""
+    with open(source, "rb") as stream:
+        data = stream.read()
+    with open(path, "wb") as stream:
+        stream.write(data[: len(data) // 3])
+    return path
+
+
+def write_kinetics_dir(folder: str, extra_lines: tuple[str, ...] = (), splits=("train", "val", "test")) -> list[str]:
+    """Write VIDEOS into ``folder`` plus ``{split}.csv`` files (label = position); returns the names."""
+    names = list(VIDEOS)
+    for name, (frames, height, width, fps) in VIDEOS.items():
+        write_frame_number_video(os.path.join(folder, name), frames, height, width, fps, red_ramp=True)
+    for split in splits:
+        with open(os.path.join(folder, f"{split}.csv"), "w") as stream:
+            stream.writelines(f"{name} {label}\n" for label, name in enumerate(names))
+            stream.writelines(line + "\n" for line in extra_lines)
+    return names
+
+
+def write_color_dataset(root: str, videos_per_class: int = 4, size: int = 32, frames: int = 8) -> str:
+    """Videos whose label is their color (dark: 0, bright: 1), flat over space and time.
+
+    Every crop, scale, flip or clip position of a video gives the same tensor, so
+    runs are deterministic whatever the sampler order or augmentation draws.
+    Writes ``root/{train,val,test}.csv``; returns ``root``.
+    """
+    os.makedirs(root, exist_ok=True)
+    lines = []
+    for label, level in ((0, 40), (1, 210)):
+        for i in range(videos_per_class):
+            clip = np.full((frames, size, size, 3), level + 6 * i, dtype=np.uint8)
+            path = os.path.join(root, f"c{label}_{i}.mp4")
+            write_video(path, clip, fps=30)
+            lines.append(f"{path} {label}\n")
+    for split in ("train", "val", "test"):
+        with open(os.path.join(root, f"{split}.csv"), "w") as stream:
+            stream.writelines(lines)
+    return root

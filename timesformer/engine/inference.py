@@ -1,0 +1,129 @@
+"""Whole-video inference for the single-process tools, exactly as the test loop sees a video.
+
+A video is decoded, sampled and preprocessed into its test views (TEST.NUM_ENSEMBLE_VIEWS
+temporal clips x TEST.NUM_SPATIAL_CROPS crops) by the dataset class of TEST.DATASET, as
+:func:`timesformer.engine.tester.test` does; the model runs on every view, and the tools
+combine the views' outputs per video as the test meter does
+(:func:`timesformer.utils.meters.ensemble_views`).
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from fvcore.common.config import CfgNode
+from torch.utils.data import DataLoader, Dataset
+
+from timesformer.datasets.build import build_dataset, dataset_class
+from timesformer.datasets.clip_dataset import ClipDataset, VideoList
+from timesformer.datasets.video_container import VideoReadError
+from timesformer.models.build import create_model, find_vision_transformer
+from timesformer.models.weight_files import CheckpointError, read_state_dict
+from timesformer.models.weights import load_model_weights, to_model_names
+from timesformer.utils.distributed import process_device
+from timesformer.utils.precision import autocast_context
+
+
+def views_of_files(cfg: CfgNode, paths: list[str]) -> ClipDataset:
+    """The test views of video files, sampled as TEST.DATASET samples its test split (labels -1).
+
+    Item ``i`` is view ``i % num_clips`` of video ``i // num_clips`` (see :class:`ClipDataset`).
+    """
+    videos = VideoList(list(paths), [-1] * len(paths))
+    return dataset_class(cfg.TEST.DATASET)(cfg, "test", videos)
+
+
+def views_of_split(cfg: CfgNode, split: str) -> ClipDataset:
+    """The test views of the videos of TEST.DATASET's ``split`` ("train", "val" or "test"), with
+    their labels."""
+    source = build_dataset(cfg.TEST.DATASET, cfg, split)
+    return dataset_class(cfg.TEST.DATASET)(cfg, "test", source.videos)
+
+
+@dataclass
+class VideoViews:
+    """All test views of one video, or why it could not be read.
+
+    ``clips``: (V, 3, T, H, W) float, V = num_clips, temporal-major (view ``t * crops + s``).
+    """
+
+    video_idx: int
+    clips: torch.Tensor | None
+    error: str | None = None
+
+
+class _ViewsByVideo(Dataset):
+    """Item ``i``: the :class:`VideoViews` of video ``video_indices[i]`` of ``dataset``."""
+
+    def __init__(self, dataset: ClipDataset, video_indices: list[int]):
+        if dataset.cfg.DATA.SKIP_BAD_TEST_VIDEOS:
+            raise ValueError(
+                "Whole-video inference reports unreadable videos itself; set DATA.SKIP_BAD_TEST_VIDEOS False."
+            )
+        self.dataset = dataset
+        self.video_indices = video_indices
+
+    def __len__(self) -> int:
+        return len(self.video_indices)
+
+    def __getitem__(self, position: int) -> VideoViews:
+        video_idx = self.video_indices[position]
+        first = video_idx * self.dataset.num_clips
+        try:
+            clips = torch.stack([self.dataset[first + view][0] for view in range(self.dataset.num_clips)])
+        except VideoReadError as err:
+            return VideoViews(video_idx, None, str(err))
+        return VideoViews(video_idx, clips)
+
+
+def iter_video_views(dataset: ClipDataset, video_indices: list[int], num_workers: int = 0) -> Iterator[VideoViews]:
+    """The views of each video of ``video_indices``, in order, decoded by up to ``num_workers`` loader workers."""
+    loader = DataLoader(
+        _ViewsByVideo(dataset, list(video_indices)),
+        batch_size=None,
+        num_workers=min(num_workers, len(video_indices)),
+        collate_fn=_unchanged,
+    )
+    yield from loader
+
+
+def _unchanged(item: VideoViews) -> VideoViews:
+    return item
+
+
+@torch.inference_mode()
+def run_on_views(fn: Callable, clips: torch.Tensor, cfg: CfgNode) -> torch.Tensor:
+    """``fn`` over views ``clips`` (V, 3, T, H, W) in batches of TEST.BATCH_SIZE, on this process's
+    device -> (V, ...) float on the CPU."""
+    device = process_device(cfg)
+    outputs = []
+    for batch in clips.split(max(cfg.TEST.BATCH_SIZE, 1)):
+        with autocast_context(cfg):
+            outputs.append(fn(batch.to(device)).float().cpu())
+    return torch.cat(outputs)
+
+
+def load_inference_model(cfg: CfgNode, checkpoint: str) -> torch.nn.Module:
+    """MODEL.MODEL_NAME with the weights of ``checkpoint``, in eval mode on this process's device
+    (:func:`~timesformer.utils.distributed.process_device`: the first GPU, or the CPU).
+
+    Raises:
+        CheckpointError: no checkpoint given, missing or unreadable file, a head
+            for another number of classes than MODEL.NUM_CLASSES, or weights that
+            do not fit the model.
+    """
+    if not checkpoint:
+        raise CheckpointError("No checkpoint: pass --checkpoint or set TEST.CHECKPOINT_FILE_PATH.")
+    model = create_model(cfg)
+    _check_num_classes(checkpoint, find_vision_transformer(model).num_classes)
+    load_model_weights(model, checkpoint)
+    return model.eval().to(process_device(cfg))
+
+
+def _check_num_classes(checkpoint: str, num_classes: int) -> None:
+    head = to_model_names(read_state_dict(checkpoint)).get("head.weight")
+    if head is not None and head.shape[0] != num_classes:
+        raise CheckpointError(
+            f"{checkpoint} classifies {head.shape[0]} classes but MODEL.NUM_CLASSES is {num_classes}; "
+            f"pass MODEL.NUM_CLASSES {head.shape[0]} (or the config the checkpoint was trained with)."
+        )

@@ -1,0 +1,88 @@
+"""The test loop (the original's ``tools/test_net.py``): every view of every test video,
+combined per video, and the results file."""
+
+import os
+
+import torch
+from fvcore.common.config import CfgNode
+
+from timesformer.datasets import construct_loader
+from timesformer.models import build_model
+from timesformer.models.weights import load_model_weights
+from timesformer.utils import checkpoint as cu
+from timesformer.utils import distributed as du
+from timesformer.utils.file_io import atomic_write
+from timesformer.utils.logging import get_logger, setup_logging
+from timesformer.utils.meters import TestMeter
+from timesformer.utils.precision import autocast_context
+from timesformer.utils.rng import set_seed
+from timesformer.visualization.tensorboard_vis import write_test_figures
+
+logger = get_logger(__name__)
+
+
+def _gather(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Concatenate tensors of all processes (on the model's device: the GPU for NCCL), returned on the CPU."""
+    return [tensor.cpu() for tensor in du.all_gather(list(tensors))]
+
+
+@torch.inference_mode()
+def run_test_views(loader, model, meter: TestMeter, cfg: CfgNode) -> None:
+    """Feed every view through ``model`` and hand the class probabilities to ``meter``."""
+    model.eval()
+    device = next(model.parameters()).device
+    for cur_iter, (clips, labels, item_indices, _) in enumerate(loader):
+        clips = clips.to(device, non_blocking=True)
+        with autocast_context(cfg):
+            scores = model(clips)
+        probabilities = scores.float().softmax(dim=1)
+        probabilities, labels, item_indices = _gather(probabilities, labels.to(device), item_indices.to(device))
+        meter.update(probabilities, labels, item_indices)
+        if (cur_iter + 1) % cfg.LOG_PERIOD == 0:
+            logger.info("Test iteration %d/%d", cur_iter + 1, len(loader))
+
+
+def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
+    """Write per-video scores (N, K), labels (N,) and paths to TEST.SAVE_RESULTS_PATH."""
+    path = cfg.TEST.SAVE_RESULTS_PATH
+    if not os.path.isabs(path):
+        path = os.path.join(cfg.OUTPUT_DIR, path)
+    results = {
+        "scores": meter.video_scores,
+        "labels": meter.video_labels,
+        "skipped": meter.skipped,
+        "video_paths": list(video_paths),
+        "ensemble_method": meter.ensemble_method,
+    }
+    with atomic_write(path) as stream:
+        torch.save(results, stream)
+    logger.info("Saved per-video scores and labels to %s", path)
+    return path
+
+
+def test(cfg: CfgNode) -> dict | None:
+    """Test the weights chosen by TEST.CHECKPOINT_FILE_PATH (else OUTPUT_DIR's last checkpoint).
+
+    Returns the ``test_final`` stats on the master process, None on the others.
+    """
+    setup_logging(cfg.OUTPUT_DIR)
+    set_seed(cfg.RNG_SEED)
+    model = build_model(cfg)
+    weights = cu.weights_to_test(cfg)
+    load_model_weights(model, weights)
+    logger.info("Testing weights from %s", weights)
+    loader = construct_loader(cfg, "test")
+    dataset = loader.dataset
+    logger.info(
+        "Testing %d videos x %d views (%d temporal x %d spatial)",
+        dataset.num_videos, dataset.num_clips, cfg.TEST.NUM_ENSEMBLE_VIEWS, cfg.TEST.NUM_SPATIAL_CROPS,
+    )
+    meter = TestMeter(dataset.num_videos, dataset.num_clips, cfg.MODEL.NUM_CLASSES, cfg.TEST.ENSEMBLE_METHOD)
+    run_test_views(loader, model, meter, cfg)
+    if not du.is_master_proc():
+        return None
+    stats = meter.finalize(video_names=list(dataset.paths))
+    write_test_figures(cfg, meter.video_scores, meter.video_labels)
+    if cfg.TEST.SAVE_RESULTS_PATH:
+        save_results(meter, cfg, dataset.paths)
+    return stats

@@ -1,0 +1,213 @@
+"""The training loop (the original's ``tools/train_net.py``): train, validate and checkpoint a
+TimeSformer model from a config, resuming where an earlier run stopped."""
+
+import math
+from contextlib import nullcontext
+
+import torch
+from fvcore.common.config import CfgNode
+
+from timesformer.config.batch import accumulation_steps, iteration_batch_size, optimizer_step_batch_size
+from timesformer.datasets import construct_loader, shuffle_dataset
+from timesformer.datasets.mixup import build_mixup
+from timesformer.models import build_model
+from timesformer.models.flops import log_model_info
+from timesformer.models.losses import build_train_loss
+from timesformer.models.optimizer import construct_optimizer, set_lr
+from timesformer.models.weights import load_model_weights
+from timesformer.utils import checkpoint as cu
+from timesformer.utils import distributed as du
+from timesformer.utils.logging import get_logger, setup_logging
+from timesformer.utils.lr_policy import get_lr_at_epoch
+from timesformer.utils.meters import TrainMeter, ValMeter
+from timesformer.utils.metrics import topks_correct
+from timesformer.utils.precision import autocast_context, build_grad_scaler
+from timesformer.utils.rng import preserved_rng_state, set_seed
+from timesformer.visualization.eval_figures import PredictionCollector
+from timesformer.visualization.tensorboard_vis import TensorboardWriter
+
+logger = get_logger(__name__)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def _check_finite(loss: torch.Tensor, epoch: int, cur_iter: int) -> None:
+    if not math.isfinite(loss.item()):
+        raise NonFiniteLossError(
+            f"Loss is {loss.item()} at epoch {epoch + 1}, iteration {cur_iter + 1}. Try a lower "
+            "SOLVER.BASE_LR or a longer SOLVER.WARMUP_EPOCHS, set SOLVER.CLIP_GRAD_L2NORM, "
+            "use TRAIN.MIXED_PRECISION_DTYPE bf16 instead of fp16, or check the input data."
+        )
+
+
+def _sum_over_processes(*values: float) -> list[float]:
+    tensor = torch.tensor(values, dtype=torch.float64)
+    if du.is_distributed() and torch.distributed.get_backend() == "nccl":
+        tensor = tensor.cuda()
+    du.all_reduce([tensor], average=False)
+    return tensor.cpu().tolist()
+
+
+def _optimizer_step(model, optimizer, scaler, cfg: CfgNode) -> None:
+    if scaler is not None:
+        scaler.unscale_(optimizer)
+    if cfg.SOLVER.CLIP_GRAD_L2NORM:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.SOLVER.CLIP_GRAD_L2NORM)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def train_epoch(loader, model, optimizer, scaler, meter: TrainMeter, epoch: int, cfg: CfgNode, writer=None) -> dict:
+    """Train for one epoch with per-iteration LR and gradient accumulation; return epoch stats.
+
+    Each optimizer step averages the gradients of ``accumulation_steps(cfg)``
+    iterations (fewer for the last group of an epoch).
+    """
+    model.train()
+    meter.reset()
+    loss_fn = build_train_loss(cfg)
+    mixup = build_mixup(cfg)
+    device = next(model.parameters()).device
+    steps = accumulation_steps(cfg)
+    epoch_iters = len(loader)
+    optimizer.zero_grad(set_to_none=True)
+    for cur_iter, (clips, labels, _, meta) in enumerate(loader):
+        meter.data_loaded()
+        clips = clips.to(device, non_blocking=True)
+        labels = labels.to(device, non_blocking=True)
+        meter.decode_failures += int(meta["num_decode_failures"].sum())
+        lr = get_lr_at_epoch(cfg, epoch + cur_iter / epoch_iters)
+        set_lr(optimizer, lr)
+        group_start = cur_iter - cur_iter % steps
+        group_size = min(steps, epoch_iters - group_start)
+        is_step = cur_iter + 1 == group_start + group_size
+        targets = labels
+        if mixup is not None:
+            clips, targets = mixup(clips, labels)
+        sync = nullcontext() if is_step or not hasattr(model, "no_sync") else model.no_sync()
+        with sync:
+            with autocast_context(cfg):
+                scores = model(clips)
+                loss = loss_fn(scores, targets)
+            _check_finite(loss, epoch, cur_iter)
+            backward_loss = loss / group_size
+            (scaler.scale(backward_loss) if scaler is not None else backward_loss).backward()
+        if is_step:
+            _optimizer_step(model, optimizer, scaler, cfg)
+        top1, top5 = topks_correct(scores.detach(), labels, (1, 5))
+        loss_sum, top1_sum, top5_sum, count = _sum_over_processes(
+            loss.item() * labels.numel(), top1.item(), top5.item(), labels.numel()
+        )
+        meter.update(loss_sum / count, 100 * (1 - top1_sum / count), 100 * (1 - top5_sum / count), lr, int(count))
+        meter.log_iter(epoch, cur_iter)
+        if writer is not None:
+            step = epoch * epoch_iters + cur_iter
+            writer.add_scalars(
+                {"Train/loss": loss_sum / count, "Train/lr": lr, "Train/Top1_err": 100 * (1 - top1_sum / count),
+                 "Train/Top5_err": 100 * (1 - top5_sum / count)},
+                step,
+            )
+    meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
+    return meter.log_epoch(epoch)
+
+
+@torch.inference_mode()
+def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=None) -> dict:
+    """Validate on one view per video; return the epoch stats."""
+    model.eval()
+    meter.reset()
+    device = next(model.parameters()).device
+    predictions = PredictionCollector(cfg)
+    for clips, labels, _, meta in loader:
+        clips = clips.to(device, non_blocking=True)
+        labels = labels.to(device, non_blocking=True)
+        meter.decode_failures += int(meta["num_decode_failures"].sum())
+        with autocast_context(cfg):
+            scores = model(clips)
+        top1, top5 = topks_correct(scores.float(), labels, (1, 5))
+        top1_sum, top5_sum, count = _sum_over_processes(top1.item(), top5.item(), labels.numel())
+        meter.update(int(top1_sum), int(top5_sum), int(count))
+        predictions.add(scores, labels)
+    meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
+    stats = meter.log_epoch(epoch)
+    all_predictions = predictions.gather()
+    if writer is not None:
+        writer.add_scalars({"Val/Top1_err": stats["top1_err"], "Val/Top5_err": stats["top5_err"]}, epoch)
+        if all_predictions is not None:
+            writer.plot_eval(*all_predictions, global_step=epoch, split="Val")
+    return stats
+
+
+def load_start_state(cfg: CfgNode, model, optimizer, scaler=None) -> int:
+    """Initialize training from a checkpoint when there is one; return the epoch to start at.
+
+    1. TRAIN.AUTO_RESUME and a checkpoint in OUTPUT_DIR: exact resume from the last one.
+    2. TRAIN.CHECKPOINT_FILE_PATH with TRAIN.FINETUNE: weights only (the head is
+       re-initialized when MODEL.NUM_CLASSES differs), from epoch 0.
+    3. TRAIN.CHECKPOINT_FILE_PATH without it: weights, and the optimizer state and
+       epoch when the file has them (epoch 0 with TRAIN.CHECKPOINT_EPOCH_RESET).
+    4. Otherwise: epoch 0 with the model as built.
+    """
+    if cfg.TRAIN.AUTO_RESUME:
+        last = cu.get_last_checkpoint(cfg.OUTPUT_DIR)
+        if last is not None:
+            return cu.resume_training_state(last, model, optimizer, scaler)
+    path = cfg.TRAIN.CHECKPOINT_FILE_PATH
+    if not path:
+        return 0
+    prefixes = tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN)
+    load_model_weights(model, path, reset_head_if_mismatch=cfg.TRAIN.FINETUNE, clear_prefixes=prefixes)
+    if cfg.TRAIN.FINETUNE or cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
+        return 0
+    return cu.load_optimizer_state(path, optimizer)
+
+
+def _is_period_epoch(epoch: int, period: int, max_epoch: int) -> bool:
+    return (epoch + 1) % period == 0 or epoch + 1 == max_epoch
+
+
+def train(cfg: CfgNode) -> torch.nn.Module:
+    """Train ``cfg``'s model for SOLVER.MAX_EPOCH epochs, resuming where a previous run stopped.
+
+    Returns the trained model (wrapped as built: DistributedDataParallel when distributed).
+    """
+    setup_logging(cfg.OUTPUT_DIR)
+    set_seed(cfg.RNG_SEED)
+    logger.info("Training with config:\n%s", cfg.dump())
+    model = build_model(cfg)
+    if cfg.LOG_MODEL_INFO and du.is_master_proc():
+        log_model_info(model, cfg)
+    optimizer = construct_optimizer(model, cfg)
+    scaler = build_grad_scaler(cfg)
+    start_epoch = load_start_state(cfg, model, optimizer, scaler)
+    train_loader = construct_loader(cfg, "train")
+    val_loader = construct_loader(cfg, "val")
+    logger.info(
+        "Effective batch: %d samples per optimizer step (%d per iteration x %d accumulated iterations).",
+        optimizer_step_batch_size(cfg), iteration_batch_size(cfg), accumulation_steps(cfg),
+    )
+    train_meter = TrainMeter(len(train_loader), cfg)
+    val_meter = ValMeter(cfg)
+    writer = TensorboardWriter(cfg) if cfg.TENSORBOARD.ENABLE and du.is_master_proc() else None
+    logger.info("Start epoch: %d", start_epoch + 1)
+    try:
+        for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
+            shuffle_dataset(train_loader, epoch)
+            train_epoch(train_loader, model, optimizer, scaler, train_meter, epoch, cfg, writer)
+            if _is_period_epoch(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, cfg.SOLVER.MAX_EPOCH):
+                cu.save_checkpoint(cfg, model, optimizer, epoch, scaler)
+            if _is_period_epoch(epoch, cfg.TRAIN.EVAL_PERIOD, cfg.SOLVER.MAX_EPOCH):
+                # Validation draws random numbers too; it must not change training's stream,
+                # so that a resumed run continues exactly as an uninterrupted one.
+                with preserved_rng_state():
+                    eval_epoch(val_loader, model, val_meter, epoch, cfg, writer)
+    finally:
+        if writer is not None:
+            writer.close()
+    return model

@@ -1,0 +1,310 @@
+"""Loading weights into a TimeSformer: its own checkpoints in every format, and ImageNet
+initialization.
+
+* :func:`load_model_weights` — weights of this model: the official release's ``.pyth``
+  (a dict with ``model_state``), bare state dicts (``module.`` prefixes allowed) and
+  Hugging Face checkpoints (``save_pretrained`` directory or its weights file).
+* :func:`load_pretrained_imagenet` — ImageNet initialization from an image ViT in timm's
+  naming (local file or timm model name), as the paper does.
+
+Both validate every name and shape before anything is copied into the model. Names
+inside this module are those of :class:`~timesformer.models.vit.VisionTransformer`
+(``pos_embed``, ``blocks.0.attn.qkv.weight``); checkpoints of the official release and
+of this project store them under the wrapper, with a ``model.`` prefix.
+"""
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import timm
+import torch
+from timm.layers import resample_patch_embed
+from torch import nn
+
+from timesformer.models.build import find_vision_transformer
+from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+from timesformer.models.hugging_face import (
+    WRAPPER_PREFIX,
+    check_hf_config,
+    convert_hf_state_dict,
+    is_hf_state_dict,
+)
+from timesformer.models.weight_files import CheckpointError, read_hf_config, read_state_dict
+from timesformer.utils.distributed import strip_wrapper_prefixes
+from timesformer.utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+IMAGE_WEIGHT_FILE_SUFFIXES = (".pyth", ".pth", ".pt", ".bin", ".ckpt", ".safetensors", ".npz")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did, in the model's (VisionTransformer) names."""
+
+    loaded: list[str]
+    missing: list[str]
+    unexpected: list[str]
+
+
+def to_model_names(
+    state_dict: Mapping[str, torch.Tensor], clear_prefixes: tuple[str, ...] = ()
+) -> dict[str, torch.Tensor]:
+    """Names of any supported checkpoint -> VisionTransformer names.
+
+    Strips ``module.`` / ``_orig_mod.`` (DistributedDataParallel, torch.compile),
+    then each of ``clear_prefixes`` (e.g. TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN),
+    converts Hugging Face names, and strips the wrapper's ``model.``.
+    """
+    state_dict = strip_wrapper_prefixes(state_dict)
+    for prefix in clear_prefixes:
+        state_dict = _strip_prefix(state_dict, prefix)
+    if is_hf_state_dict(state_dict):
+        state_dict = convert_hf_state_dict(state_dict)
+    return _strip_prefix(state_dict, WRAPPER_PREFIX)
+
+
+def _strip_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {key.removeprefix(prefix): value for key, value in state_dict.items()}
+
+
+def load_model_weights(
+    model: nn.Module,
+    path: str,
+    strict: bool = True,
+    reset_head_if_mismatch: bool = False,
+    clear_prefixes: tuple[str, ...] = (),
+) -> LoadResult:
+    """Load the weights of a TimeSformer checkpoint into ``model``.
+
+    Position / time embeddings of another patch grid / frame count are resized
+    to the model's (:mod:`timesformer.models.embeddings`).
+
+    Args:
+        model: a registered model, :class:`TimeSformer`, VisionTransformer, or
+            one of them in DistributedDataParallel / ``torch.compile``.
+        path: official ``.pyth`` or ours, a bare state dict (``.pth``, ``.pt``,
+            ``.bin``, ``.safetensors``), or a Hugging Face checkpoint (directory or
+            weights file).
+        strict: fail when the checkpoint lacks a parameter of the model or has
+            one the model lacks (otherwise they are logged and skipped).
+        reset_head_if_mismatch: when the head's number of classes differs, keep the
+            model's freshly initialized head instead of failing (fine-tuning).
+        clear_prefixes: name prefixes to strip first (TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN).
+
+    Raises:
+        CheckpointError: unreadable file, a shape mismatch (names the parameter
+            and both shapes), or with ``strict`` missing / unexpected parameters.
+            Nothing is copied into the model then.
+    """
+    vit = find_vision_transformer(model)
+    state_dict = read_state_dict(path)
+    if is_hf_state_dict(state_dict):
+        check_hf_config(read_hf_config(path), path)
+    state_dict = to_model_names(state_dict, tuple(clear_prefixes))
+    state_dict = _fit_embeddings(state_dict, vit, path)
+    dropped_head = _drop_mismatched_head(state_dict, vit, path) if reset_head_if_mismatch else []
+    return _apply_state_dict(vit, state_dict, path, strict=strict, allowed_missing=dropped_head)
+
+
+def load_pretrained_imagenet(model: nn.Module, path_or_name: str) -> LoadResult:
+    """Initialize ``model`` from an image ViT in timm's naming, as the paper does.
+
+    The patch embedding is reshaped (or resampled) to the model's patch size, the
+    position embedding resampled to its patch grid, the head dropped when the
+    classes differ, and for divided attention ``temporal_attn`` / ``temporal_norm1``
+    start as copies of ``attn`` / ``norm1`` with ``temporal_fc`` zero, so every block
+    starts as the image block. ``time_embed`` keeps its initialization (zero).
+
+    Args:
+        path_or_name: a local state dict (``.pth``, ``.pt``, ``.bin``, ``.safetensors``;
+            the original JAX ``.npz`` through timm), or a timm model name whose
+            weights timm downloads (or finds in its cache).
+
+    Raises:
+        CheckpointError: no such file, a timm name whose weights cannot be had
+            (offline), an unreadable file, or a shape that does not fit.
+    """
+    vit = find_vision_transformer(model)
+    state_dict = strip_wrapper_prefixes(_imagenet_state_dict(path_or_name, vit))
+    state_dict = _image_to_video_state_dict(state_dict, vit, path_or_name)
+    return _apply_state_dict(vit, state_dict, path_or_name, strict=False)
+
+
+def _apply_state_dict(
+    vit: nn.Module,
+    state_dict: dict[str, torch.Tensor],
+    source: str,
+    strict: bool,
+    allowed_missing: Sequence[str] = (),
+) -> LoadResult:
+    """Check every name and shape against ``vit``, then copy; log loaded / missing / unexpected."""
+    target = vit.state_dict()
+    mismatched = [
+        f"{key}: checkpoint {tuple(value.shape)} vs model {tuple(target[key].shape)}"
+        for key, value in state_dict.items()
+        if key in target and value.shape != target[key].shape
+    ]
+    if mismatched:
+        raise CheckpointError(f"{source}: shapes do not fit the model: {'; '.join(mismatched)}.")
+    result = LoadResult(
+        loaded=[key for key in target if key in state_dict],
+        missing=[key for key in target if key not in state_dict],
+        unexpected=[key for key in state_dict if key not in target],
+    )
+    unexplained_missing = [key for key in result.missing if key not in allowed_missing]
+    if strict and (unexplained_missing or result.unexpected):
+        raise CheckpointError(
+            f"{source} does not match the model: missing {_names(unexplained_missing)}; "
+            f"unexpected {_names(result.unexpected)}. Check TIMESFORMER.ATTENTION_TYPE and the model size."
+        )
+    vit.load_state_dict({key: state_dict[key] for key in result.loaded}, strict=False)
+    logger.info("Loaded %d tensors from %s.", len(result.loaded), source)
+    logger.info("Missing in %s (left as initialized): %s.", source, _names(result.missing))
+    logger.info("Unexpected in %s (ignored): %s.", source, _names(result.unexpected))
+    return result
+
+
+def _names(keys: list[str], limit: int = 20) -> str:
+    if not keys:
+        return "none"
+    more = f" ... ({len(keys) - limit} more)" if len(keys) > limit else ""
+    return ", ".join(keys[:limit]) + more
+
+
+def _fit_embeddings(state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str) -> dict[str, torch.Tensor]:
+    """Resize ``pos_embed`` / ``time_embed`` of another grid / clip length to the model's."""
+    state_dict = dict(state_dict)
+    pos_embed = state_dict.get("pos_embed")
+    if pos_embed is not None and pos_embed.shape[1:] != vit.pos_embed.shape[1:]:
+        if pos_embed.shape[-1] == vit.pos_embed.shape[-1]:
+            state_dict["pos_embed"] = resize_pos_embed(pos_embed, vit.patch_embed.grid_size)
+            logger.info(
+                "Resized pos_embed of %s from %s to %s.", source, tuple(pos_embed.shape), tuple(vit.pos_embed.shape)
+            )
+    time_embed = state_dict.get("time_embed")
+    if time_embed is not None and hasattr(vit, "time_embed") and time_embed.shape[-1] == vit.time_embed.shape[-1]:
+        num_frames = vit.time_embed.shape[1]
+        if time_embed.shape[1] != num_frames:
+            state_dict["time_embed"] = resize_time_embed(time_embed, num_frames)
+            logger.info("Resized time_embed of %s from %d to %d frames.", source, time_embed.shape[1], num_frames)
+    return state_dict
+
+
+def _drop_mismatched_head(state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str) -> list[str]:
+    """Remove ``head.*`` from ``state_dict`` when its shape differs from the model's; return the names removed."""
+    model_head = {f"head.{name}": p for name, p in vit.head.named_parameters()}
+    checkpoint_head = [key for key in state_dict if key.startswith("head.")]
+    if all(key in model_head and state_dict[key].shape == model_head[key].shape for key in checkpoint_head):
+        return []
+    for key in checkpoint_head:
+        del state_dict[key]
+    logger.info("Head of %s does not fit the model's %d classes; it is re-initialized.", source, vit.num_classes)
+    return list(model_head)
+
+
+# ---------------------------------------------------------------------------- #
+# ImageNet initialization
+# ---------------------------------------------------------------------------- #
+
+
+def _imagenet_state_dict(path_or_name: str, vit: nn.Module) -> dict[str, torch.Tensor]:
+    """The timm-named state dict of a local file or a timm model name."""
+    if os.path.isfile(path_or_name):
+        if path_or_name.endswith(".npz"):
+            return _read_jax_npz(path_or_name, vit)
+        return read_state_dict(path_or_name)
+    if os.sep in path_or_name or path_or_name.endswith(IMAGE_WEIGHT_FILE_SUFFIXES):
+        raise CheckpointError(f"TIMESFORMER.PRETRAINED_MODEL {path_or_name}: no such file.")
+    return _timm_pretrained_state_dict(path_or_name)
+
+
+def _timm_pretrained_state_dict(name: str) -> dict[str, torch.Tensor]:
+    if not timm.is_model(name):
+        raise CheckpointError(
+            f"TIMESFORMER.PRETRAINED_MODEL {name!r} is neither a file nor a timm model name "
+            "(e.g. 'vit_base_patch16_224.augreg_in21k'); set it to a ViT state dict file, or '' for random init."
+        )
+    try:
+        return timm.create_model(name, pretrained=True).state_dict()
+    except Exception as err:  # network and hub errors come in many types
+        raise CheckpointError(
+            f"Could not get the pretrained weights of timm model {name!r} ({type(err).__name__}: {err}). "
+            "This machine may be offline and the weights not cached. On a machine with internet access run\n"
+            f"  python -c \"import timm, torch; torch.save(timm.create_model('{name}', pretrained=True)"
+            f".state_dict(), '{name}.pth')\"\n"
+            "and set TIMESFORMER.PRETRAINED_MODEL to the path of that file."
+        ) from err
+
+
+def _read_jax_npz(path: str, vit: nn.Module) -> dict[str, torch.Tensor]:
+    """A JAX ``.npz`` ViT checkpoint read by timm into a timm ViT of the model's size."""
+    from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
+
+    patch_h, patch_w = vit.patch_embed.patch_size
+    grid_h, grid_w = vit.patch_embed.grid_size
+    first_block = vit.blocks[0]
+    image_vit = TimmVisionTransformer(
+        img_size=(grid_h * patch_h, grid_w * patch_w),
+        patch_size=patch_h,
+        embed_dim=vit.embed_dim,
+        depth=len(vit.blocks),
+        num_heads=first_block.attn.num_heads,
+        mlp_ratio=first_block.mlp.fc1.out_features / vit.embed_dim,
+        qkv_bias=True,
+        num_classes=0,
+    )
+    try:
+        image_vit.load_pretrained(path)
+    except Exception as err:  # numpy / key errors from timm's reader
+        raise CheckpointError(f"{path} is not a JAX ViT checkpoint timm can read for this model size: {err}") from err
+    return image_vit.state_dict()
+
+
+def _image_to_video_state_dict(
+    state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str
+) -> dict[str, torch.Tensor]:
+    """An image ViT's weights fitted to the video model ``vit`` (see load_pretrained_imagenet)."""
+    state_dict = dict(state_dict)
+    if "patch_embed.proj.weight" in state_dict:
+        state_dict["patch_embed.proj.weight"] = _fit_patch_embed(state_dict["patch_embed.proj.weight"], vit)
+    if "pos_embed" in state_dict:
+        state_dict["pos_embed"] = _fit_image_pos_embed(state_dict["pos_embed"], vit)
+    _drop_mismatched_head(state_dict, vit, source)
+    if vit.attention_type == "divided_space_time":
+        state_dict.update(_temporal_init(state_dict, vit))
+    return state_dict
+
+
+def _fit_patch_embed(weight: torch.Tensor, vit: nn.Module) -> torch.Tensor:
+    """Patch filter: a linear patchify (D, C*p*p) -> conv (D, C, p, p); resample to the model's patch size."""
+    out_channels, in_channels = vit.patch_embed.proj.weight.shape[:2]
+    if weight.ndim == 2:
+        side = math.isqrt(weight.shape[1] // in_channels)
+        weight = weight.reshape(weight.shape[0], in_channels, side, side)
+    patch_size = list(vit.patch_embed.patch_size)
+    if list(weight.shape[-2:]) != patch_size:
+        weight = resample_patch_embed(weight, patch_size)
+    return weight
+
+
+def _fit_image_pos_embed(pos_embed: torch.Tensor, vit: nn.Module) -> torch.Tensor:
+    """(1, [1 +] h*w, D) -> the model's (1, 1 + H*W, D); a missing CLS position becomes zero."""
+    tokens = pos_embed.shape[1]
+    if math.isqrt(tokens) ** 2 == tokens:  # no CLS position (timm's no_embed_class)
+        pos_embed = torch.cat((pos_embed.new_zeros(1, 1, pos_embed.shape[-1]), pos_embed), dim=1)
+    return resize_pos_embed(pos_embed, vit.patch_embed.grid_size)
+
+
+def _temporal_init(state_dict: dict[str, torch.Tensor], vit: nn.Module) -> dict[str, torch.Tensor]:
+    """``temporal_attn`` / ``temporal_norm1`` copied from ``attn`` / ``norm1``, ``temporal_fc`` zero."""
+    temporal = {}
+    for key, value in state_dict.items():
+        if key.startswith("blocks.") and (".attn." in key or ".norm1." in key):
+            temporal[key.replace(".attn.", ".temporal_attn.").replace(".norm1.", ".temporal_norm1.")] = value.clone()
+    for index, block in enumerate(vit.blocks):
+        for name, parameter in block.temporal_fc.named_parameters():
+            temporal[f"blocks.{index}.temporal_fc.{name}"] = torch.zeros_like(parameter)
+    return temporal
