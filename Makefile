@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 # The PyTorch build to install; override for another platform or CUDA version.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test install clean
+.PHONY: demo test lint install clean
 
 install: $(INSTALLED)
 
@@ -23,6 +23,11 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(PY) -m pytest -q tests
+
+# ruff: pyflakes, pycodestyle, isort and bugbear checks, and the formatter (pyproject.toml).
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV) build *.egg-info

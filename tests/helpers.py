@@ -27,42 +27,116 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # ---------------------------------------------------------------------------- #
 
 TINY_RUN = [
-    "NUM_GPUS", "0",
-    "TRAIN.BATCH_SIZE", "4", "TEST.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4",
-    "DATA_LOADER.NUM_WORKERS", "0",
-    "TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "1", "TIMESFORMER.NUM_HEADS", "2",
-    "TIMESFORMER.DROP_PATH_RATE", "0.0", "MODEL.DROPOUT_RATE", "0.0",
-    "DATA.NUM_FRAMES", "2", "DATA.SAMPLING_RATE", "2",
-    "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32", "DATA.TRAIN_JITTER_SCALES", "[32, 40]",
-    "MODEL.NUM_CLASSES", "2",
-    "SOLVER.OPTIMIZING_METHOD", "sgd", "SOLVER.BASE_LR", "0.05", "SOLVER.LR_POLICY", "cosine",
-    "SOLVER.MAX_EPOCH", "2", "SOLVER.WEIGHT_DECAY", "0.0",
-    "TRAIN.EVAL_PERIOD", "1", "TRAIN.CHECKPOINT_PERIOD", "1",
-    "TEST.NUM_ENSEMBLE_VIEWS", "2", "TEST.NUM_SPATIAL_CROPS", "1",
-    "LOG_PERIOD", "1", "RNG_SEED", "0",
+    "NUM_GPUS",
+    "0",
+    "TRAIN.BATCH_SIZE",
+    "4",
+    "TEST.BATCH_SIZE",
+    "4",
+    "GLOBAL_BATCH_SIZE",
+    "4",
+    "DATA_LOADER.NUM_WORKERS",
+    "0",
+    "TIMESFORMER.EMBED_DIM",
+    "32",
+    "TIMESFORMER.DEPTH",
+    "1",
+    "TIMESFORMER.NUM_HEADS",
+    "2",
+    "TIMESFORMER.DROP_PATH_RATE",
+    "0.0",
+    "MODEL.DROPOUT_RATE",
+    "0.0",
+    "DATA.NUM_FRAMES",
+    "2",
+    "DATA.SAMPLING_RATE",
+    "2",
+    "DATA.TRAIN_CROP_SIZE",
+    "32",
+    "DATA.TEST_CROP_SIZE",
+    "32",
+    "DATA.TRAIN_JITTER_SCALES",
+    "[32, 40]",
+    "MODEL.NUM_CLASSES",
+    "2",
+    "SOLVER.OPTIMIZING_METHOD",
+    "sgd",
+    "SOLVER.BASE_LR",
+    "0.05",
+    "SOLVER.LR_POLICY",
+    "cosine",
+    "SOLVER.MAX_EPOCH",
+    "2",
+    "SOLVER.WEIGHT_DECAY",
+    "0.0",
+    "TRAIN.EVAL_PERIOD",
+    "1",
+    "TRAIN.CHECKPOINT_PERIOD",
+    "1",
+    "TEST.NUM_ENSEMBLE_VIEWS",
+    "2",
+    "TEST.NUM_SPATIAL_CROPS",
+    "1",
+    "LOG_PERIOD",
+    "1",
+    "RNG_SEED",
+    "0",
 ]
 """A complete tiny CPU run: 1 block of width 32, 2 frames of 32 px, 2 classes, 2 epochs."""
 
 TINY_MODEL = [
-    "TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "2", "TIMESFORMER.NUM_HEADS", "4",
-    "TIMESFORMER.PATCH_SIZE", "8", "DATA.NUM_FRAMES", "4", "MODEL.NUM_CLASSES", "5",
-    "TIMESFORMER.DROP_PATH_RATE", "0.1", "MODEL.DROPOUT_RATE", "0.5",
+    "TIMESFORMER.EMBED_DIM",
+    "32",
+    "TIMESFORMER.DEPTH",
+    "2",
+    "TIMESFORMER.NUM_HEADS",
+    "4",
+    "TIMESFORMER.PATCH_SIZE",
+    "8",
+    "DATA.NUM_FRAMES",
+    "4",
+    "MODEL.NUM_CLASSES",
+    "5",
+    "TIMESFORMER.DROP_PATH_RATE",
+    "0.1",
+    "MODEL.DROPOUT_RATE",
+    "0.5",
 ]
 """The model tests' TimeSformer: 2 blocks of width 32, 4 heads, patches of 8, 4 frames of
 32 px, 5 classes, the default drop rates."""
 
 TINY_VIDEO_DATA = [
-    "DATA.NUM_FRAMES", "4", "DATA.NUM_RETRIES", "3", "MODEL.NUM_CLASSES", "5",
-    "TRAIN.BATCH_SIZE", "2", "TEST.BATCH_SIZE", "3", "TEST.NUM_ENSEMBLE_VIEWS", "2", "TEST.NUM_SPATIAL_CROPS", "3",
+    "DATA.NUM_FRAMES",
+    "4",
+    "DATA.NUM_RETRIES",
+    "3",
+    "MODEL.NUM_CLASSES",
+    "5",
+    "TRAIN.BATCH_SIZE",
+    "2",
+    "TEST.BATCH_SIZE",
+    "3",
+    "TEST.NUM_ENSEMBLE_VIEWS",
+    "2",
+    "TEST.NUM_SPATIAL_CROPS",
+    "3",
 ]
-"""The data-pipeline tests' clips of :data:`VIDEOS`: 4 frames 2 apart, 2 x 3 test views, 5 classes."""
+"""The data-pipeline tests' clips of :data:`VIDEOS`: 4 frames 2 apart, 2 x 3 test views, 5
+classes."""
 
 
 def tiny_cfg(data_dir: str = "", output_dir: str = "", *overrides: str):
     """:data:`TINY_RUN` reading ``data_dir`` (split files and relative video paths) and writing to
     ``output_dir``, then ``overrides`` (``KEY VALUE`` strings, as on a command line); checked."""
     cfg = get_cfg()
-    paths = ["DATA.PATH_TO_DATA_DIR", data_dir, "DATA.PATH_PREFIX", data_dir, "OUTPUT_DIR", output_dir]
+    paths = [
+        "DATA.PATH_TO_DATA_DIR",
+        data_dir,
+        "DATA.PATH_PREFIX",
+        data_dir,
+        "OUTPUT_DIR",
+        output_dir,
+    ]
     merge_overrides(cfg, TINY_RUN + paths + list(overrides))
     return assert_and_infer_cfg(cfg)
 
@@ -90,12 +164,16 @@ def json_stats(output_dir: str) -> list[dict]:
 def train_and_save_rank_weights(cfg) -> None:
     """Train, then save this process's final weights to ``OUTPUT_DIR/rank{R}.pt`` (spawn target)."""
     model = train(cfg)
-    torch.save(unwrap_model(model).state_dict(), os.path.join(cfg.OUTPUT_DIR, f"rank{get_rank()}.pt"))
+    torch.save(
+        unwrap_model(model).state_dict(), os.path.join(cfg.OUTPUT_DIR, f"rank{get_rank()}.pt")
+    )
 
 
 def load_tool(name: str) -> ModuleType:
     """``tools/<name>.py`` as a module (the tools are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"tools_{name}", os.path.join(REPO_ROOT, "tools", f"{name}.py"))
+    spec = importlib.util.spec_from_file_location(
+        f"tools_{name}", os.path.join(REPO_ROOT, "tools", f"{name}.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -117,7 +195,13 @@ VIDEOS = {
 
 
 def write_frame_number_video(
-    path: str, num_frames: int, height: int, width: int, fps: float, red_ramp: bool = False, **kwargs
+    path: str,
+    num_frames: int,
+    height: int,
+    width: int,
+    fps: float,
+    red_ramp: bool = False,
+    **kwargs,
 ) -> str:
     """A video whose frame t is flat gray level 4 * t (flat frames survive lossy coding almost
     exactly, see :func:`frame_numbers`); with ``red_ramp`` red rises to the right and down, so
@@ -145,11 +229,16 @@ def write_truncated_copy(source: str, path: str) -> str:
     return path
 
 
-def write_kinetics_dir(folder: str, extra_lines: tuple[str, ...] = (), splits=("train", "val", "test")) -> list[str]:
-    """Write VIDEOS into ``folder`` plus ``{split}.csv`` files (label = position); returns the names."""
+def write_kinetics_dir(
+    folder: str, extra_lines: tuple[str, ...] = (), splits=("train", "val", "test")
+) -> list[str]:
+    """Write VIDEOS into ``folder`` plus ``{split}.csv`` files (label = position); returns the
+    names."""
     names = list(VIDEOS)
     for name, (frames, height, width, fps) in VIDEOS.items():
-        write_frame_number_video(os.path.join(folder, name), frames, height, width, fps, red_ramp=True)
+        write_frame_number_video(
+            os.path.join(folder, name), frames, height, width, fps, red_ramp=True
+        )
     for split in splits:
         with open(os.path.join(folder, f"{split}.csv"), "w") as stream:
             stream.writelines(f"{name} {label}\n" for label, name in enumerate(names))
@@ -157,7 +246,9 @@ def write_kinetics_dir(folder: str, extra_lines: tuple[str, ...] = (), splits=("
     return names
 
 
-def write_color_dataset(root: str, videos_per_class: int = 4, size: int = 32, frames: int = 8) -> str:
+def write_color_dataset(
+    root: str, videos_per_class: int = 4, size: int = 32, frames: int = 8
+) -> str:
     """Videos whose label is their color (dark: 0, bright: 1), flat over space and time.
 
     Every crop, scale, flip or clip position of a video gives the same tensor, so

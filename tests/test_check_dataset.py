@@ -13,14 +13,29 @@ def check_dataset():
 
 
 def args(folder, *extra):
-    return ["NUM_GPUS", "0", "DATA.PATH_TO_DATA_DIR", folder, "DATA.PATH_PREFIX", folder, "MODEL.NUM_CLASSES", "5",
-            "DATA.NUM_FRAMES", "4", "DATA_LOADER.NUM_WORKERS", "0", *extra]
+    return [
+        "NUM_GPUS",
+        "0",
+        "DATA.PATH_TO_DATA_DIR",
+        folder,
+        "DATA.PATH_PREFIX",
+        folder,
+        "MODEL.NUM_CLASSES",
+        "5",
+        "DATA.NUM_FRAMES",
+        "4",
+        "DATA_LOADER.NUM_WORKERS",
+        "0",
+        *extra,
+    ]
 
 
 def test_lists_unreadable_videos_with_reasons_and_summary(tmp_path, check_dataset, capsys):
     folder = str(tmp_path)
     write_kinetics_dir(folder, extra_lines=("truncated.mp4 3", "missing.mp4 4", "empty.mp4 1"))
-    write_truncated_copy(os.path.join(folder, next(iter(VIDEOS))), os.path.join(folder, "truncated.mp4"))
+    write_truncated_copy(
+        os.path.join(folder, next(iter(VIDEOS))), os.path.join(folder, "truncated.mp4")
+    )
     (tmp_path / "empty.mp4").write_bytes(b"")
     assert check_dataset.main(["--split", "val", *args(folder)]) == 1
     out = capsys.readouterr().out

@@ -17,7 +17,9 @@ def _write(output_dir, epoch, value):
 def test_names_and_last_checkpoint(tmp_path):
     _write(str(tmp_path), 0, 1.0)
     _write(str(tmp_path), 1, 2.0)
-    assert get_path_to_checkpoint(str(tmp_path), 1).endswith("checkpoints/checkpoint_epoch_00002.pyth")
+    assert get_path_to_checkpoint(str(tmp_path), 1).endswith(
+        "checkpoints/checkpoint_epoch_00002.pyth"
+    )
     assert get_last_checkpoint(str(tmp_path)) == get_path_to_checkpoint(str(tmp_path), 1)
 
 

@@ -22,11 +22,17 @@ def test_shipped_config_loads_and_passes_checks(path):
     cfg = merge_yaml_file(get_cfg(), path)
     # Configs for 8-GPU machines are checked here without looking for the GPUs.
     assert_and_infer_cfg(cfg, check_devices=False)
-    assert cfg.TIMESFORMER.ATTENTION_TYPE in ("divided_space_time", "joint_space_time", "space_only")
+    assert cfg.TIMESFORMER.ATTENTION_TYPE in (
+        "divided_space_time",
+        "joint_space_time",
+        "space_only",
+    )
 
 
 def test_published_kinetics_recipe():
-    cfg = merge_yaml_file(get_cfg(), os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml"))
+    cfg = merge_yaml_file(
+        get_cfg(), os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml")
+    )
     assert cfg.SOLVER.OPTIMIZING_METHOD == "sgd"
     assert cfg.SOLVER.BASE_LR == 0.005
     assert list(cfg.SOLVER.STEPS) == [0, 11, 14] and list(cfg.SOLVER.LRS) == [1, 0.1, 0.01]
@@ -46,11 +52,20 @@ def test_ssv2_recipe_has_174_classes_and_no_flips():
 
 def test_defaults_are_vit_base():
     tf = get_cfg().TIMESFORMER
-    assert (tf.EMBED_DIM, tf.DEPTH, tf.NUM_HEADS, tf.PATCH_SIZE, tf.MLP_RATIO) == (768, 12, 12, 16, 4.0)
+    assert (tf.EMBED_DIM, tf.DEPTH, tf.NUM_HEADS, tf.PATCH_SIZE, tf.MLP_RATIO) == (
+        768,
+        12,
+        12,
+        16,
+        4.0,
+    )
 
 
 def test_overrides_apply_with_types():
-    cfg = merge_overrides(get_cfg(), ["SOLVER.BASE_LR", "1", "TRAIN.ENABLE", "false", "DATA.TRAIN_JITTER_SCALES", "[128, 160]"])
+    cfg = merge_overrides(
+        get_cfg(),
+        ["SOLVER.BASE_LR", "1", "TRAIN.ENABLE", "false", "DATA.TRAIN_JITTER_SCALES", "[128, 160]"],
+    )
     assert cfg.SOLVER.BASE_LR == 1.0 and isinstance(cfg.SOLVER.BASE_LR, float)
     assert cfg.TRAIN.ENABLE is False
     assert list(cfg.DATA.TRAIN_JITTER_SCALES) == [128, 160]
@@ -74,7 +89,9 @@ def test_key_in_wrong_section_suggests_right_section():
 def test_misspelled_yaml_key_names_file_and_key(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("DATA:\n  NUM_FRAME: 8\n")
-    with pytest.raises(ConfigError, match=r"DATA\.NUM_FRAME in config file .*bad\.yaml.*DATA\.NUM_FRAMES"):
+    with pytest.raises(
+        ConfigError, match=r"DATA\.NUM_FRAME in config file .*bad\.yaml.*DATA\.NUM_FRAMES"
+    ):
         merge_yaml_file(get_cfg(), str(path))
 
 
@@ -109,26 +126,54 @@ def test_missing_config_file_is_named(tmp_path):
 
 
 def _checked(*overrides, check_devices=False):
-    return assert_and_infer_cfg(merge_overrides(get_cfg(), list(overrides)), check_devices=check_devices)
+    return assert_and_infer_cfg(
+        merge_overrides(get_cfg(), list(overrides)), check_devices=check_devices
+    )
 
 
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (["NUM_GPUS", "0", "NUM_PROCS", "3", "TRAIN.BATCH_SIZE", "8"], r"TRAIN\.BATCH_SIZE \(8\).*NUM_PROCS = 3"),
+        (
+            ["NUM_GPUS", "0", "NUM_PROCS", "3", "TRAIN.BATCH_SIZE", "8"],
+            r"TRAIN\.BATCH_SIZE \(8\).*NUM_PROCS = 3",
+        ),
         (["NUM_GPUS", "4", "TEST.BATCH_SIZE", "6"], r"TEST\.BATCH_SIZE \(6\).*NUM_GPUS = 4"),
-        (["TIMESFORMER.ATTENTION_TYPE", "spacetime"], r"TIMESFORMER\.ATTENTION_TYPE is 'spacetime'.*divided_space_time"),
+        (
+            ["TIMESFORMER.ATTENTION_TYPE", "spacetime"],
+            r"TIMESFORMER\.ATTENTION_TYPE is 'spacetime'.*divided_space_time",
+        ),
         (["TIMESFORMER.NUM_HEADS", "5"], r"EMBED_DIM \(768\).*NUM_HEADS \(5\)"),
         (["DATA.TRAIN_CROP_SIZE", "200"], r"DATA\.TRAIN_CROP_SIZE \(200\).*PATCH_SIZE \(16\)"),
         (["DATA.TEST_CROP_SIZE", "250"], r"DATA\.TEST_CROP_SIZE \(250\)"),
         (["SOLVER.LR_POLICY", "linear"], r"SOLVER\.LR_POLICY is 'linear'"),
         (["SOLVER.OPTIMIZING_METHOD", "lion"], r"SOLVER\.OPTIMIZING_METHOD"),
-        (["SOLVER.LR_POLICY", "steps_with_relative_lrs", "SOLVER.STEPS", "[0, 5]", "SOLVER.LRS", "[1]"], r"SOLVER\.STEPS .* SOLVER\.LRS"),
+        (
+            [
+                "SOLVER.LR_POLICY",
+                "steps_with_relative_lrs",
+                "SOLVER.STEPS",
+                "[0, 5]",
+                "SOLVER.LRS",
+                "[1]",
+            ],
+            r"SOLVER\.STEPS .* SOLVER\.LRS",
+        ),
         (["NUM_GPUS", "1", "NUM_PROCS", "2"], r"NUM_PROCS is 2 with NUM_GPUS 1"),
         (["NUM_SHARDS", "2", "SHARD_ID", "2"], r"SHARD_ID is 2"),
         (["TEST.NUM_SPATIAL_CROPS", "2"], r"TEST\.NUM_SPATIAL_CROPS is 2"),
         (["GLOBAL_BATCH_SIZE", "100"], r"GLOBAL_BATCH_SIZE \(100\)"),
-        (["NUM_GPUS", "0", "TRAIN.MIXED_PRECISION", "True", "TRAIN.MIXED_PRECISION_DTYPE", "fp16"], r"fp16.*GPU"),
+        (
+            [
+                "NUM_GPUS",
+                "0",
+                "TRAIN.MIXED_PRECISION",
+                "True",
+                "TRAIN.MIXED_PRECISION_DTYPE",
+                "fp16",
+            ],
+            r"fp16.*GPU",
+        ),
         (["TIMESFORMER.DROP_PATH_RATE", "1.5"], r"TIMESFORMER\.DROP_PATH_RATE is 1\.5"),
         (["TIMESFORMER.INIT_STD", "0"], r"TIMESFORMER\.INIT_STD is 0\.0; expected > 0"),
         (["TIMESFORMER.TIME_EMBED_INIT_STD", "-1"], r"TIMESFORMER\.TIME_EMBED_INIT_STD is -1\.0"),
@@ -143,12 +188,31 @@ def test_more_gpus_than_present_fails():
     import torch
 
     present = torch.cuda.device_count()
-    with pytest.raises(ConfigError, match=rf"NUM_GPUS is {present + 1} but this machine has {present}"):
-        _checked("NUM_GPUS", str(present + 1), "TRAIN.BATCH_SIZE", str(present + 1), "TEST.BATCH_SIZE", str(present + 1), check_devices=True)
+    with pytest.raises(
+        ConfigError, match=rf"NUM_GPUS is {present + 1} but this machine has {present}"
+    ):
+        _checked(
+            "NUM_GPUS",
+            str(present + 1),
+            "TRAIN.BATCH_SIZE",
+            str(present + 1),
+            "TEST.BATCH_SIZE",
+            str(present + 1),
+            check_devices=True,
+        )
 
 
 def test_inference_moves_legacy_ensemble_key_and_scales_lr():
-    cfg = _checked("DATA.ENSEMBLE_METHOD", "max", "NUM_SHARDS", "4", "SOLVER.BASE_LR_SCALE_NUM_SHARDS", "True", "SOLVER.BASE_LR", "0.1")
+    cfg = _checked(
+        "DATA.ENSEMBLE_METHOD",
+        "max",
+        "NUM_SHARDS",
+        "4",
+        "SOLVER.BASE_LR_SCALE_NUM_SHARDS",
+        "True",
+        "SOLVER.BASE_LR",
+        "0.1",
+    )
     assert cfg.TEST.ENSEMBLE_METHOD == "max"
     assert cfg.SOLVER.BASE_LR == pytest.approx(0.4)
     # Checking again must not scale twice.

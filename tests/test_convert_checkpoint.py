@@ -9,12 +9,16 @@ import torch
 from fvcore.common.config import CfgNode
 from transformers import TimesformerConfig, TimesformerForVideoClassification
 
+from helpers import load_tool
 from timesformer.config.defaults import get_cfg
 from timesformer.models import build_model
-from timesformer.models.hugging_face import cfg_from_hf_config, convert_hf_state_dict, to_hf_state_dict
+from timesformer.models.hugging_face import (
+    cfg_from_hf_config,
+    convert_hf_state_dict,
+    to_hf_state_dict,
+)
 from timesformer.models.weight_files import CheckpointError
 from timesformer.models.weights import load_model_weights, to_model_names
-from helpers import load_tool
 
 convert_checkpoint = load_tool("convert_checkpoint")
 
@@ -23,10 +27,18 @@ FRAMES, CROP, CLASSES = 4, 32, 5
 
 
 def tiny_hf_model(attention_type):
-    """A tiny Hugging Face TimeSformer with every parameter random (also time embeddings, temporal_dense)."""
+    """A tiny Hugging Face TimeSformer with every parameter random (also time embeddings,
+    temporal_dense)."""
     config = TimesformerConfig(
-        image_size=CROP, patch_size=8, num_frames=FRAMES, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=4, intermediate_size=64, attention_type=attention_type, num_labels=CLASSES,
+        image_size=CROP,
+        patch_size=8,
+        num_frames=FRAMES,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        attention_type=attention_type,
+        num_labels=CLASSES,
     )
     model = TimesformerForVideoClassification(config).eval()
     generator = torch.Generator().manual_seed(0)
@@ -79,7 +91,8 @@ def test_hugging_face_directory_loads_directly(tmp_path):
 
 
 def test_space_only_averages_frames_unlike_hugging_face(tmp_path):
-    """Ours follows the paper: space-only averages the frames' CLS tokens and predicts once per clip.
+    """Ours follows the paper: space-only averages the frames' CLS tokens and predicts once per
+    clip.
 
     Hugging Face's space-only model skips that average and returns one prediction
     per frame, (B*T, classes). Ours equals its head on the frame-averaged CLS token.
@@ -91,7 +104,9 @@ def test_space_only_averages_frames_unlike_hugging_face(tmp_path):
     video = clip()
     with torch.no_grad():
         hf_output = hf_model(pixel_values=video.transpose(1, 2), output_hidden_states=True)
-        frame_cls = hf_output.hidden_states[-1][:, 0].view(2, FRAMES, -1)  # before the final layernorm
+        frame_cls = hf_output.hidden_states[-1][:, 0].view(
+            2, FRAMES, -1
+        )  # before the final layernorm
         averaged = hf_model.classifier(hf_model.timesformer.layernorm(frame_cls.mean(dim=1)))
         logits = ours(video)
     assert hf_output.logits.shape == (2 * FRAMES, CLASSES)
@@ -106,8 +121,17 @@ def test_hugging_face_to_ours_to_hugging_face_round_trip(attention_type, tmp_pat
     convert_checkpoint.hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
     convert_checkpoint.pyth_to_hf(str(tmp_path / "ours.pyth"), str(tmp_path / "hf_again"))
     again = TimesformerForVideoClassification.from_pretrained(tmp_path / "hf_again")
-    for key in ("image_size", "patch_size", "num_frames", "hidden_size", "num_hidden_layers",
-                "num_attention_heads", "intermediate_size", "attention_type", "num_labels"):
+    for key in (
+        "image_size",
+        "patch_size",
+        "num_frames",
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "intermediate_size",
+        "attention_type",
+        "num_labels",
+    ):
         assert getattr(again.config, key) == getattr(hf_model.config, key), key
     original = hf_model.state_dict()
     assert again.state_dict().keys() == original.keys()
@@ -116,7 +140,8 @@ def test_hugging_face_to_ours_to_hugging_face_round_trip(attention_type, tmp_pat
 
 
 def test_cli_exports_an_official_pyth_to_hugging_face(tmp_path):
-    """An official-format .pyth (cfg without EMBED_DIM/NUM_HEADS) -> HF dir, same logits; heads from the flag."""
+    """An official-format .pyth (cfg without EMBED_DIM/NUM_HEADS) -> HF dir, same logits; heads from
+    the flag."""
     cfg = get_cfg()
     cfg.NUM_GPUS = 0
     cfg.TIMESFORMER.EMBED_DIM, cfg.TIMESFORMER.DEPTH, cfg.TIMESFORMER.NUM_HEADS = 32, 2, 2
@@ -129,9 +154,19 @@ def test_cli_exports_an_official_pyth_to_hugging_face(tmp_path):
     src, dst = tmp_path / "official.pyth", tmp_path / "hf"
     torch.save({"epoch": 3, "model_state": ours.state_dict()}, src)
     run = subprocess.run(
-        [sys.executable, os.path.join(REPO_ROOT, "tools", "convert_checkpoint.py"), str(src), str(dst),
-         "--to", "hf", "--num-heads", "2"],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            os.path.join(REPO_ROOT, "tools", "convert_checkpoint.py"),
+            str(src),
+            str(dst),
+            "--to",
+            "hf",
+            "--num-heads",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr
     assert {"config.json", "model.safetensors"} <= set(os.listdir(dst))
@@ -155,8 +190,12 @@ def test_hf_names_map_to_official_names_and_back():
     ours = convert_hf_state_dict(hf_state)
     assert "model.blocks.1.temporal_attn.proj.weight" in ours
     layer = "timesformer.encoder.layer"
-    assert torch.equal(ours["model.blocks.1.temporal_fc.bias"], hf_state[f"{layer}.1.temporal_dense.bias"])
-    assert torch.equal(ours["model.blocks.0.mlp.fc2.weight"], hf_state[f"{layer}.0.output.dense.weight"])
+    assert torch.equal(
+        ours["model.blocks.1.temporal_fc.bias"], hf_state[f"{layer}.1.temporal_dense.bias"]
+    )
+    assert torch.equal(
+        ours["model.blocks.0.mlp.fc2.weight"], hf_state[f"{layer}.0.output.dense.weight"]
+    )
     assert torch.equal(ours["model.time_embed"], hf_state["timesformer.embeddings.time_embeddings"])
     assert to_hf_state_dict(to_model_names(ours)).keys() == hf_state.keys()
 

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+
 from helpers import (
     TINY_VIDEO_DATA,
     frame_numbers,
@@ -17,7 +18,6 @@ from helpers import (
     write_frame_number_video,
     write_truncated_copy,
 )
-
 from timesformer.datasets import build_dataset
 from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.ssv2 import Ssv2
@@ -27,7 +27,12 @@ from timesformer.datasets.video_container import VideoReadError
 def test_registered_names_and_unknown_name(kinetics_dir):
     with pytest.raises(KeyError, match="howto100m, kinetics, ssv2"):
         build_dataset("ucf101", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
-    assert type(build_dataset("Kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")).__name__ == "Kinetics"
+    assert (
+        type(
+            build_dataset("Kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
+        ).__name__
+        == "Kinetics"
+    )
 
 
 @pytest.mark.parametrize("split", ["train", "val"])
@@ -35,12 +40,19 @@ def test_kinetics_train_val_items(kinetics_dir, split):
     np.random.seed(0)
     dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), split)
     assert len(dataset) == dataset.num_videos == 3 and dataset.num_clips == 1
-    assert dataset.labels == [0, 1, 2] and os.path.basename(dataset.paths[1]) == "portrait_24fps.mp4"
+    assert (
+        dataset.labels == [0, 1, 2] and os.path.basename(dataset.paths[1]) == "portrait_24fps.mp4"
+    )
     for index in range(len(dataset)):
         frames, label, item_index, meta = dataset[index]
         assert frames.shape == (3, 4, 32, 32) and frames.dtype == torch.float32
         assert (label, item_index) == (index, index)
-        assert meta == {"video_idx": index, "temporal_idx": -1, "spatial_idx": -1, "num_decode_failures": 0}
+        assert meta == {
+            "video_idx": index,
+            "temporal_idx": -1,
+            "spatial_idx": -1,
+            "num_decode_failures": 0,
+        }
 
 
 def test_kinetics_test_views_per_video(kinetics_dir):
@@ -48,7 +60,12 @@ def test_kinetics_test_views_per_video(kinetics_dir):
     assert dataset.num_clips == 6 and len(dataset) == 18
     views = [dataset[i][3] for i in range(6, 12)]
     assert [(m["video_idx"], m["temporal_idx"], m["spatial_idx"]) for m in views] == [
-        (1, 0, 0), (1, 0, 1), (1, 0, 2), (1, 1, 0), (1, 1, 1), (1, 1, 2)
+        (1, 0, 0),
+        (1, 0, 1),
+        (1, 0, 2),
+        (1, 1, 0),
+        (1, 1, 1),
+        (1, 1, 2),
     ]
     frames, label, index, _ = dataset[7]
     assert frames.shape == (3, 4, 32, 32) and (label, index) == (1, 7)
@@ -61,7 +78,9 @@ def test_kinetics_test_views_evenly_spaced_and_deterministic(kinetics_dir):
     # landscape_30fps: 60 frames, clip 8 frames at 30 fps; slack 52, starts 52 * i / 4.
     clips = [frame_numbers(dataset.load_frames(0, view)) for view in range(4)]
     assert [clip[0] for clip in clips] == [0, 13, 26, 39]
-    assert all(clip == [s, s + 2, s + 4, s + 7] for s, clip in zip((0, 13, 26, 39), clips))  # linspace(s, s + 7, 4)
+    assert all(
+        clip == [s, s + 2, s + 4, s + 7] for s, clip in zip((0, 13, 26, 39), clips, strict=True)
+    )  # linspace(s, s + 7, 4)
     assert clips == [frame_numbers(dataset.load_frames(0, view)) for view in range(4)]
     # short_60fps: 8 frames, shorter than the 16 frames a clip spans at 60 fps: frames repeat.
     short = frame_numbers(dataset.load_frames(2, 3))
@@ -93,7 +112,9 @@ def test_malformed_split_line_fails_at_build_with_file_line_and_text(tmp_path, l
     with pytest.raises(SplitFileError) as error:
         build_dataset("kinetics", tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA), "train")
     message = str(error.value)
-    assert f"{tmp_path / 'train.csv'}:4:" in message and problem in message and repr(line) in message
+    assert (
+        f"{tmp_path / 'train.csv'}:4:" in message and problem in message and repr(line) in message
+    )
 
 
 def test_missing_split_file_is_named(tmp_path):
@@ -107,14 +128,18 @@ def test_custom_separator_and_prefix(tmp_path, kinetics_dir):
     cfg.DATA.PATH_LABEL_SEPARATOR = ","
     cfg.DATA.PATH_PREFIX = kinetics_dir
     dataset = build_dataset("kinetics", cfg, "train")
-    assert dataset.paths == [os.path.join(kinetics_dir, "landscape_30fps.mp4")] and dataset[0][1] == 3
+    assert (
+        dataset.paths == [os.path.join(kinetics_dir, "landscape_30fps.mp4")] and dataset[0][1] == 3
+    )
 
 
 @pytest.fixture(scope="module")
 def broken_dir(tmp_path_factory, kinetics_dir):
     """One good video, one truncated, one missing."""
     folder = tmp_path_factory.mktemp("broken")
-    write_truncated_copy(os.path.join(kinetics_dir, "landscape_30fps.mp4"), str(folder / "truncated.mp4"))
+    write_truncated_copy(
+        os.path.join(kinetics_dir, "landscape_30fps.mp4"), str(folder / "truncated.mp4")
+    )
     good = os.path.join(kinetics_dir, "portrait_24fps.mp4")
     for split in ("train", "test"):
         (folder / f"{split}.csv").write_text(f"truncated.mp4 0\n{good} 1\nmissing.mp4 2\n")
@@ -129,7 +154,9 @@ def test_train_replaces_bad_videos_counts_and_logs_once(broken_dir, caplog):
     with caplog.at_level(logging.WARNING):
         items = [dataset[index] for index in (0, 2, 0, 2)]
     for frames, label, index, meta in items:
-        assert frames.shape == (3, 4, 32, 32) and label == 1 and index == 1 and meta["video_idx"] == 1
+        assert (
+            frames.shape == (3, 4, 32, 32) and label == 1 and index == 1 and meta["video_idx"] == 1
+        )
         assert meta["num_decode_failures"] >= 1
     messages = [r.getMessage() for r in caplog.records if "Unreadable video" in r.getMessage()]
     assert len(messages) == 2  # once per path
@@ -141,13 +168,17 @@ def test_train_gives_up_after_num_retries(tmp_path):
     (tmp_path / "train.csv").write_text("missing_a.mp4 0\nmissing_b.mp4 1\n")
     cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
     cfg.DATA.NUM_RETRIES = 2
-    with pytest.raises(RuntimeError, match=r"3 videos in a row could not be read \(DATA.NUM_RETRIES is 2\)"):
+    with pytest.raises(
+        RuntimeError, match=r"3 videos in a row could not be read \(DATA.NUM_RETRIES is 2\)"
+    ):
         build_dataset("kinetics", cfg, "train")[0]
 
 
 def test_test_split_bad_video_is_an_error_naming_the_file(broken_dir):
     dataset = build_dataset("kinetics", tiny_cfg(broken_dir, "", *TINY_VIDEO_DATA), "test")
-    with pytest.raises(VideoReadError, match=r"missing.mp4: file not found .*DATA.SKIP_BAD_TEST_VIDEOS"):
+    with pytest.raises(
+        VideoReadError, match=r"missing.mp4: file not found .*DATA.SKIP_BAD_TEST_VIDEOS"
+    ):
         dataset[12]
 
 
@@ -178,7 +209,9 @@ def test_howto100m_test_clips_spread_over_the_whole_video(tmp_path):
     assert len(random_starts) > 6 and max(random_starts) > 30
 
 
-def write_ssv2_annotations(folder, video_ids, labels=("Pushing something from left to right", "Holding something")):
+def write_ssv2_annotations(
+    folder, video_ids, labels=("Pushing something from left to right", "Holding something")
+):
     label_names = {name: str(i) for i, name in enumerate(labels)}
     (folder / "something-something-v2-labels.json").write_text(json.dumps(label_names))
     entries = [
@@ -190,7 +223,8 @@ def write_ssv2_annotations(folder, video_ids, labels=("Pushing something from le
 
 
 def write_ssv2_frames(folder, video_id, num_frames):
-    """JPEG frames whose green level tells the frame number, and whose blue level rises left to right."""
+    """JPEG frames whose green level tells the frame number, and whose blue level rises left to
+    right."""
     lines = []
     os.makedirs(folder / "frames" / video_id, exist_ok=True)
     for t in range(num_frames):
@@ -206,7 +240,9 @@ def write_ssv2_frames(folder, video_id, num_frames):
 def ssv2_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ssv2")
     write_ssv2_annotations(folder, ["101", "102", "103"])
-    lines = [SSV2_HEADER] + write_ssv2_frames(folder, "101", 20) + write_ssv2_frames(folder, "102", 9)
+    lines = (
+        [SSV2_HEADER] + write_ssv2_frames(folder, "101", 20) + write_ssv2_frames(folder, "102", 9)
+    )
     for name in ("train.csv", "val.csv"):
         (folder / name).write_text("".join(lines))
     return folder
@@ -264,13 +300,19 @@ def test_ssv2_reads_webm_directly_without_frame_lists(tmp_path):
 
 def test_ssv2_unknown_template_is_named(tmp_path):
     write_ssv2_annotations(tmp_path, ["1"])
-    (tmp_path / "something-something-v2-train.json").write_text(json.dumps([{"id": "1", "template": "Dancing"}]))
+    (tmp_path / "something-something-v2-train.json").write_text(
+        json.dumps([{"id": "1", "template": "Dancing"}])
+    )
     with pytest.raises(SplitFileError, match="entry 0 \\(id 1\\) has unknown template 'Dancing'"):
         build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path), "train")
 
 
 def test_ssv2_malformed_frame_list_line_is_named(tmp_path):
     write_ssv2_annotations(tmp_path, ["1"])
-    (tmp_path / "train.csv").write_text(SSV2_HEADER + "1 1 0 1/1_000001.jpg ''\n1 1 1/1_000002.jpg\n")
-    with pytest.raises(SplitFileError, match=r"train.csv:3: expected 5 fields .*'1 1 1/1_000002.jpg'"):
+    (tmp_path / "train.csv").write_text(
+        SSV2_HEADER + "1 1 0 1/1_000001.jpg ''\n1 1 1/1_000002.jpg\n"
+    )
+    with pytest.raises(
+        SplitFileError, match=r"train.csv:3: expected 5 fields .*'1 1 1/1_000002.jpg'"
+    ):
         build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path), "train")

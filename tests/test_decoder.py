@@ -1,12 +1,13 @@
-"""Decoding (decoder.py, video_container.py, synthetic_video.py) and frame sampling (sampling.py)."""
+"""Decoding (decoder.py, video_container.py, synthetic_video.py) and frame sampling
+(sampling.py)."""
 
 from functools import partial
 
 import av
 import numpy as np
 import pytest
-from helpers import frame_numbers, write_frame_number_video, write_truncated_copy
 
+from helpers import frame_numbers, write_frame_number_video, write_truncated_copy
 from timesformer.datasets.decoder import decode_clip
 from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices, segment_indices
 from timesformer.datasets.video_container import VideoReadError, open_video
@@ -56,7 +57,9 @@ def test_webm_without_frame_count_decodes(tmp_path, codec):
 
 def test_dense_clip_spans_num_frames_times_rate_at_target_fps():
     # 60 fps video, target 30 fps: a 4 x 2 clip spans 8 frames at 30 fps = 16 video frames.
-    indices = dense_clip_indices(100, 60.0, num_frames=4, sampling_rate=2, target_fps=30, clip_idx=0, num_clips=1)
+    indices = dense_clip_indices(
+        100, 60.0, num_frames=4, sampling_rate=2, target_fps=30, clip_idx=0, num_clips=1
+    )
     assert indices.tolist() == [0, 5, 10, 15]
 
 
@@ -76,7 +79,9 @@ def test_random_clip_stays_inside_the_video():
 
 
 def test_video_shorter_than_a_clip_repeats_frames():
-    indices = dense_clip_indices(3, 30.0, num_frames=8, sampling_rate=4, target_fps=30, clip_idx=0, num_clips=1)
+    indices = dense_clip_indices(
+        3, 30.0, num_frames=8, sampling_rate=4, target_fps=30, clip_idx=0, num_clips=1
+    )
     assert len(indices) == 8 and indices.max() == 2 and list(indices) == sorted(indices)
 
 
@@ -102,8 +107,17 @@ def test_missing_empty_garbage_and_truncated_files_raise_with_reason(tmp_path, l
     for path, reason in cases.items():
         with pytest.raises(VideoReadError) as error:
             with open_video(path) as container:
-                decode_clip(container, partial(dense_clip_indices, num_frames=4, sampling_rate=2, target_fps=30,
-                                               clip_idx=0, num_clips=1))
+                decode_clip(
+                    container,
+                    partial(
+                        dense_clip_indices,
+                        num_frames=4,
+                        sampling_rate=2,
+                        target_fps=30,
+                        clip_idx=0,
+                        num_clips=1,
+                    ),
+                )
         assert path in str(error.value) and reason in error.value.reason
 
 
@@ -132,7 +146,9 @@ def test_late_clip_is_decoded_from_the_nearest_key_frame_not_from_the_start(long
 
 
 def test_stream_without_length_in_header_is_decoded_whole(tmp_path):
-    path = write_frame_number_video(str(tmp_path / "raw.h264"), 30, 32, 48, 25)  # raw H.264: no duration
+    path = write_frame_number_video(
+        str(tmp_path / "raw.h264"), 30, 32, 48, 25
+    )  # raw H.264: no duration
     with open_video(path) as container:
         assert container.duration is None and container.streams.video[0].frames == 0
         frames = decode_clip(container, lambda count, fps: np.array([0, count // 2, count - 1]))

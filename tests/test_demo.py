@@ -6,7 +6,13 @@ import re
 import numpy as np
 
 from helpers import json_stats, load_tool
-from timesformer.datasets.demo_data import CLASS_NAMES, DIRECTIONS, DemoSpec, generate_demo_dataset, render_clip
+from timesformer.datasets.demo_data import (
+    CLASS_NAMES,
+    DIRECTIONS,
+    DemoSpec,
+    generate_demo_dataset,
+    render_clip,
+)
 
 demo = load_tool("demo")
 
@@ -30,7 +36,10 @@ def test_square_moves_in_the_labelled_direction():
         # The square is the sharpest thing in a frame: follow the centre of its edges.
         centres = []
         for frame in clip[:4]:
-            edges = np.abs(np.diff(frame.mean(-1), axis=0))[:, :-1] + np.abs(np.diff(frame.mean(-1), axis=1))[:-1]
+            edges = (
+                np.abs(np.diff(frame.mean(-1), axis=0))[:, :-1]
+                + np.abs(np.diff(frame.mean(-1), axis=1))[:-1]
+            )
             ys, xs = np.nonzero(edges > np.percentile(edges, 98))
             centres.append((np.median(ys), np.median(xs)))
         moves = np.diff(np.array(centres), axis=0)
@@ -42,18 +51,38 @@ def test_reduced_demo_learns_motion_with_time_attention_only(tmp_path, capsys):
     60 test clips, 15 instead of 20 epochs): the divided model tells left from right,
     the space-only twin cannot."""
     out = tmp_path / "out"
-    assert demo.main([
-        "--data-dir", str(tmp_path / "data"), "--output-dir", str(out),
-        "--train-clips-per-class", "60", "--test-clips-per-class", "20", "--epochs", "15",
-    ]) == 0
+    assert (
+        demo.main(
+            [
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--output-dir",
+                str(out),
+                "--train-clips-per-class",
+                "60",
+                "--test-clips-per-class",
+                "20",
+                "--epochs",
+                "15",
+            ]
+        )
+        == 0
+    )
     last = capsys.readouterr().out.strip().splitlines()[-1]
     match = re.fullmatch(
-        r"demo: divided_space_time top1_acc=(\d+\.\d) space_only top1_acc=(\d+\.\d) seconds=(\d+)", last
+        r"demo: divided_space_time top1_acc=(\d+\.\d) space_only top1_acc=(\d+\.\d) seconds=(\d+)",
+        last,
     )
     assert match, last
-    for attention, top1 in zip(("divided_space_time", "space_only"), match.groups()[:2]):
+    for attention, top1 in zip(
+        ("divided_space_time", "space_only"), match.groups()[:2], strict=True
+    ):
         final = json_stats(str(out / attention))[-1]
-        assert final["split"] == "test_final" and final["videos"] == 2 * 20 and f"{final['top1_acc']:.1f}" == top1
+        assert (
+            final["split"] == "test_final"
+            and final["videos"] == 2 * 20
+            and f"{final['top1_acc']:.1f}" == top1
+        )
         assert os.path.isfile(out / attention / "checkpoints" / "checkpoint_epoch_00015.pyth")
     divided, space_only = float(match.group(1)), float(match.group(2))
     # Chance is 50%: at chance, 30 or more of the 40 test clips right happens once in a

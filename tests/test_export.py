@@ -4,8 +4,8 @@ import os
 
 import pytest
 import torch
-from helpers import TINY_RUN, load_tool, tiny_cfg
 
+from helpers import TINY_RUN, load_tool, tiny_cfg
 from timesformer.models.build import create_model
 from timesformer.models.export import export_model, load_exported
 
@@ -37,14 +37,25 @@ def _model(checkpoint: str, attention_type: str = "divided_space_time"):
 @pytest.mark.parametrize("file_format", ["torchscript", "exported"])
 def test_cli_export_matches_pytorch(checkpoint, tmp_path, file_format, capsys):
     output = str(tmp_path / f"model.{file_format}")
-    argv = ["--checkpoint", checkpoint, "--format", file_format, "--output", output, "--batch-size", "2"]
+    argv = [
+        "--checkpoint",
+        checkpoint,
+        "--format",
+        file_format,
+        "--output",
+        output,
+        "--batch-size",
+        "2",
+    ]
     assert main(argv + TINY_RUN) == 0
     assert "max |exported - PyTorch|" in capsys.readouterr().out
 
     video = torch.randn(2, 3, 2, 32, 32)
     with torch.no_grad():
         expected = _model(checkpoint)(video)
-        torch.testing.assert_close(load_exported(output, file_format)(video), expected, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            load_exported(output, file_format)(video), expected, atol=1e-5, rtol=1e-5
+        )
 
 
 @pytest.mark.parametrize("attention_type", ["joint_space_time", "space_only"])
@@ -53,7 +64,9 @@ def test_torchscript_of_other_attention_types(tmp_path, attention_type):
     video = torch.randn(1, 3, 2, 32, 32)
     path = export_model(model, video, str(tmp_path / "model.pt"), "torchscript")
     with torch.no_grad():
-        torch.testing.assert_close(load_exported(path, "torchscript")(video), model(video), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            load_exported(path, "torchscript")(video), model(video), atol=1e-5, rtol=1e-5
+        )
 
 
 def test_onnx_matches_pytorch(checkpoint, tmp_path):
@@ -63,11 +76,18 @@ def test_onnx_matches_pytorch(checkpoint, tmp_path):
     video = torch.randn(1, 3, 2, 32, 32)
     path = export_model(model, video, str(tmp_path / "model.onnx"), "onnx")
     with torch.no_grad():
-        torch.testing.assert_close(load_exported(path, "onnx")(video), model(video), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            load_exported(path, "onnx")(video), model(video), atol=1e-5, rtol=1e-5
+        )
 
 
 def test_missing_checkpoint_is_an_error(tmp_path, capsys):
-    argv = ["--checkpoint", str(tmp_path / "none.pyth"), "--output", str(tmp_path / "m.pt")] + TINY_RUN
+    argv = [
+        "--checkpoint",
+        str(tmp_path / "none.pyth"),
+        "--output",
+        str(tmp_path / "m.pt"),
+    ] + TINY_RUN
     assert main(argv) == 2
     assert "no such file" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "m.pt")

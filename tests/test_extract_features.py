@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 import torch
-from helpers import TINY_RUN, load_tool, tiny_cfg, write_color_dataset
 
+from helpers import TINY_RUN, load_tool, tiny_cfg, write_color_dataset
 from timesformer.engine.feature_store import FeatureStore
 from timesformer.engine.inference import views_of_files
 from timesformer.models.build import create_model
@@ -66,13 +66,24 @@ def test_files_per_clip_pt(setup, tmp_path):
     data_dir, checkpoint, model, cfg = setup
     video = os.path.join(data_dir, "c1_0.mp4")
     out = tmp_path / "clips"
-    argv = ["--checkpoint", checkpoint, "--output-dir", str(out), "--per-clip", "--format", "pt", video]
+    argv = [
+        "--checkpoint",
+        checkpoint,
+        "--output-dir",
+        str(out),
+        "--per-clip",
+        "--format",
+        "pt",
+        video,
+    ]
     assert main(argv + TINY_RUN) == 0
     (entry,) = _index(out)
     assert entry["video"] == video and entry["label"] is None and entry["per_clip"] is True
     stored = torch.load(out / "features" / entry["file"])
     assert stored.shape == (2, 1, 32)  # NUM_ENSEMBLE_VIEWS x NUM_SPATIAL_CROPS x D
-    torch.testing.assert_close(stored.view(2, 32), _expected_views(cfg, model, video), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        stored.view(2, 32), _expected_views(cfg, model, video), atol=1e-5, rtol=0
+    )
 
 
 def test_store_ignores_torn_index_line_and_missing_files(tmp_path):

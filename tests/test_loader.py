@@ -1,11 +1,10 @@
 """construct_loader and shuffle_dataset (loader.py)."""
 
-import pytest
 import torch
-from helpers import TINY_VIDEO_DATA, tiny_cfg
 from torch.utils.data import DistributedSampler
 
 import timesformer.datasets.loader as loader_module
+from helpers import TINY_VIDEO_DATA, tiny_cfg
 from timesformer.datasets import construct_loader, shuffle_dataset
 
 
@@ -55,7 +54,13 @@ def epoch_frames(loader, epochs=2):
     result = []
     for epoch in range(epochs):
         shuffle_dataset(loader, epoch)
-        result.append({int(i): f for frames, _, index, _ in loader for i, f in zip(index, frames)})
+        result.append(
+            {
+                int(i): f
+                for frames, _, index, _ in loader
+                for i, f in zip(index, frames, strict=True)
+            }
+        )
     return result
 
 

@@ -33,10 +33,13 @@ def test_cutmix_box_covers_the_same_area_of_every_frame():
     mixed, targets = build_mixup(cfg)(clips.clone(), labels)
     assert mixed.shape == clips.shape and targets.shape == (4, 4)
     assert torch.allclose(targets.sum(dim=1), torch.ones(4))
-    # Batch mode pastes a box from the flipped batch: clip 0 gets pixels of clip 3, the same in each frame.
+    # Batch mode pastes a box from the flipped batch: clip 0 gets pixels of clip 3, the same in each
+    # frame.
     pasted = mixed[0] == 3.0  # (3, T, H, W)
     assert pasted.any() and torch.equal(pasted, pasted[:, :1].expand_as(pasted))
     area = pasted[0, 0].float().mean()
-    assert torch.isclose(targets[0, 3], area, atol=1e-6) and torch.isclose(targets[0, 0], 1 - area, atol=1e-6)
+    assert torch.isclose(targets[0, 3], area, atol=1e-6) and torch.isclose(
+        targets[0, 0], 1 - area, atol=1e-6
+    )
     loss = build_train_loss(cfg)(torch.randn(4, 4), targets)
     assert torch.isfinite(loss)

@@ -20,7 +20,9 @@ def _views(num_videos, num_clips, num_classes, correct_video):
     for video in range(num_videos):
         for clip in range(num_clips):
             score = torch.full((num_classes,), 0.1)
-            score[video % num_classes if video == correct_video else (video + 1) % num_classes] = 0.9
+            score[video % num_classes if video == correct_video else (video + 1) % num_classes] = (
+                0.9
+            )
             scores.append(score)
             labels.append(video % num_classes)
             items.append(video * num_clips + clip)
@@ -47,12 +49,16 @@ def test_max_ensemble_takes_elementwise_maximum():
 def test_missing_views_are_named():
     meter = TestMeter(num_videos=2, num_clips=2, num_classes=2, ensemble_method="sum")
     meter.update(torch.rand(3, 2), torch.tensor([0, 0, 1]), torch.tensor([0, 1, 2]))
-    with pytest.raises(IncompleteViewsError, match=r"1 test video\(s\) did not receive all 2 views: b\.mp4"):
+    with pytest.raises(
+        IncompleteViewsError, match=r"1 test video\(s\) did not receive all 2 views: b\.mp4"
+    ):
         meter.finalize(video_names=["a.mp4", "b.mp4"])
 
 
 def test_skipped_videos_are_excluded_and_counted():
     meter = TestMeter(num_videos=2, num_clips=1, num_classes=2, ensemble_method="sum")
-    meter.update(torch.tensor([[0.9, 0.1], [0.0, 0.0]]), torch.tensor([0, -1]), torch.tensor([0, 1]))
+    meter.update(
+        torch.tensor([[0.9, 0.1], [0.0, 0.0]]), torch.tensor([0, -1]), torch.tensor([0, 1])
+    )
     stats = meter.finalize()
     assert stats["skipped_videos"] == 1 and stats["videos"] == 1 and stats["top1_acc"] == 100.0

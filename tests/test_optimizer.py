@@ -28,7 +28,12 @@ def test_no_decay_for_biases_norms_and_embeddings():
     assert decay["weight_decay"] == 0.05 and no_decay["weight_decay"] == 0.0
     assert _names(model, decay["params"]) == ["proj.weight"]
     assert _names(model, no_decay["params"]) == [
-        "cls_token", "norm.bias", "norm.weight", "pos_embed", "proj.bias", "time_embed"
+        "cls_token",
+        "norm.bias",
+        "norm.weight",
+        "pos_embed",
+        "proj.bias",
+        "time_embed",
     ]
 
 
@@ -41,6 +46,8 @@ def test_method_and_settings(method, kind):
     assert isinstance(optimizer, kind)
     assert optimizer.param_groups[0]["lr"] == 0.3
     if method == "sgd":
-        assert optimizer.param_groups[0]["momentum"] == 0.9 and optimizer.param_groups[0]["nesterov"]
+        assert (
+            optimizer.param_groups[0]["momentum"] == 0.9 and optimizer.param_groups[0]["nesterov"]
+        )
     set_lr(optimizer, 0.01)
     assert all(group["lr"] == 0.01 for group in optimizer.param_groups)

@@ -6,8 +6,8 @@ import os
 
 import pytest
 import torch
-from helpers import TINY_RUN, load_tool, tiny_cfg
 
+from helpers import TINY_RUN, load_tool, tiny_cfg
 from timesformer.datasets import construct_loader
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.engine.tester import run_test_views
@@ -17,12 +17,18 @@ from timesformer.utils.meters import TestMeter
 main = load_tool("predict").main
 
 
-VIEWS = ["TEST.NUM_ENSEMBLE_VIEWS", "2", "TEST.NUM_SPATIAL_CROPS", "3"]  # 6 different views per video
+VIEWS = [
+    "TEST.NUM_ENSEMBLE_VIEWS",
+    "2",
+    "TEST.NUM_SPATIAL_CROPS",
+    "3",
+]  # 6 different views per video
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    """(data dir with 2 textured videos listed in test.csv, checkpoint of a 2-class tiny model, its cfg)."""
+    """(data dir with 2 textured videos listed in test.csv, checkpoint of a 2-class tiny model, its
+    cfg)."""
     data_dir = tmp_path_factory.mktemp("predict")
     with open(data_dir / "test.csv", "w") as split_file:
         for label in (0, 1):
@@ -46,7 +52,16 @@ def test_json_output_matches_the_test_path(setup, tmp_path, capsys):
     data_dir, checkpoint, cfg = setup
     labels = tmp_path / "labels.json"
     labels.write_text(json.dumps({"first": 0, "second": 1}))
-    argv = ["--checkpoint", checkpoint, "--labels", str(labels), "--top-k", "2", "--json", *_videos(data_dir)]
+    argv = [
+        "--checkpoint",
+        checkpoint,
+        "--labels",
+        str(labels),
+        "--top-k",
+        "2",
+        "--json",
+        *_videos(data_dir),
+    ]
     assert main(argv + TINY_RUN + VIEWS) == 0
     results = json.loads(capsys.readouterr().out)
 
@@ -57,7 +72,7 @@ def test_json_output_matches_the_test_path(setup, tmp_path, capsys):
     expected = meter.video_scores / 6  # test.csv lists the same two videos
 
     assert [r["video"] for r in results] == _videos(data_dir)
-    for result, scores in zip(results, expected):
+    for result, scores in zip(results, expected, strict=True):
         scores_shown = [entry["score"] for entry in result["top_k"]]
         assert scores_shown == sorted(scores_shown, reverse=True)
         for entry in result["top_k"]:
@@ -77,7 +92,10 @@ def test_unreadable_video_is_reported_and_others_predicted(setup, tmp_path, caps
     data_dir, checkpoint, _ = setup
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
-    assert main(["--checkpoint", checkpoint, "--json", str(broken), _videos(data_dir)[0]] + TINY_RUN) == 1
+    assert (
+        main(["--checkpoint", checkpoint, "--json", str(broken), _videos(data_dir)[0]] + TINY_RUN)
+        == 1
+    )
     captured = capsys.readouterr()
     assert [r["video"] for r in json.loads(captured.out)] == [_videos(data_dir)[0]]
     assert "broken.mp4" in captured.err
@@ -91,7 +109,14 @@ def test_missing_checkpoint(setup, tmp_path, capsys):
 
 def test_class_count_mismatch(setup, capsys):
     data_dir, checkpoint, _ = setup
-    assert main(["--checkpoint", checkpoint, _videos(data_dir)[0]] + TINY_RUN + ["MODEL.NUM_CLASSES", "3"]) == 2
+    assert (
+        main(
+            ["--checkpoint", checkpoint, _videos(data_dir)[0]]
+            + TINY_RUN
+            + ["MODEL.NUM_CLASSES", "3"]
+        )
+        == 2
+    )
     assert "classifies 2 classes but MODEL.NUM_CLASSES is 3" in capsys.readouterr().err
 
 
@@ -99,5 +124,8 @@ def test_labels_file_of_another_class_count(setup, tmp_path, capsys):
     data_dir, checkpoint, _ = setup
     labels = tmp_path / "labels.txt"
     labels.write_text("a\nb\nc\n")
-    assert main(["--checkpoint", checkpoint, "--labels", str(labels), _videos(data_dir)[0]] + TINY_RUN) == 2
+    assert (
+        main(["--checkpoint", checkpoint, "--labels", str(labels), _videos(data_dir)[0]] + TINY_RUN)
+        == 2
+    )
     assert "has 3 classes but the model has 2" in capsys.readouterr().err

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from helpers import REPO_ROOT, json_stats, load_tool, tiny_args, write_color_dataset
-
 from timesformer.utils.checkpoint import list_checkpoints
 
 main = load_tool("run_net").main
@@ -17,7 +16,9 @@ main = load_tool("run_net").main
 def test_help_lists_the_arguments():
     result = subprocess.run(
         [sys.executable, os.path.join(REPO_ROOT, "tools", "run_net.py"), "--help"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for flag in ("--cfg", "--init_method", "--shard_id", "--num_shards", "KEY VALUE"):
         assert flag in result.stdout
@@ -28,7 +29,10 @@ def test_unknown_key_fails_before_any_work(tmp_path, capsys):
         main(["NUM_GPUS", "0", "OUTPUT_DIR", str(tmp_path / "out"), "SOLVER.BASE_RL", "0.1"])
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert line.endswith("error: Unknown config key SOLVER.BASE_RL in the command line. Did you mean: SOLVER.BASE_LR?")
+    assert line.endswith(
+        "error: Unknown config key SOLVER.BASE_RL in the command line. "
+        "Did you mean: SOLVER.BASE_LR?"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -42,7 +46,12 @@ def test_missing_cfg_file_is_named(tmp_path, capsys):
 def test_train_val_test_cycle(tmp_path):
     data = write_color_dataset(str(tmp_path / "data"))
     out = str(tmp_path / "run")
-    assert main(tiny_args(data, out, "SOLVER.MAX_EPOCH", "4", "TEST.SAVE_RESULTS_PATH", "results.pyth")) == 0
+    assert (
+        main(
+            tiny_args(data, out, "SOLVER.MAX_EPOCH", "4", "TEST.SAVE_RESULTS_PATH", "results.pyth")
+        )
+        == 0
+    )
     assert os.path.isfile(os.path.join(out, "config.yaml"))
     assert [os.path.basename(p) for p in list_checkpoints(out)] == [
         f"checkpoint_epoch_{e:05d}.pyth" for e in (1, 2, 3, 4)

@@ -52,7 +52,11 @@ def fake_slurm(tmp_path):
     _write_executable(str(bin_dir / "srun"), SRUN)
     _write_executable(str(bin_dir / "scontrol"), SCONTROL)
     _write_executable(str(bin_dir / "python-stub"), PYTHON)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLURM_", "CUDA_VISIBLE"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLURM_", "CUDA_VISIBLE"))
+    }
     env.update(
         PATH=f"{bin_dir}:{env['PATH']}",
         PYTHON=str(bin_dir / "python-stub"),
@@ -68,10 +72,17 @@ def fake_slurm(tmp_path):
     return env, log_dir
 
 
-def _run(script: str, env: dict, num_nodes: int, *args: str, cwd: str = "/") -> subprocess.CompletedProcess:
+def _run(
+    script: str, env: dict, num_nodes: int, *args: str, cwd: str = "/"
+) -> subprocess.CompletedProcess:
     env = dict(env, SLURM_JOB_NUM_NODES=str(num_nodes))
     return subprocess.run(
-        ["bash", os.path.join(REPO_ROOT, script), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+        ["bash", os.path.join(REPO_ROOT, script), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -88,16 +99,33 @@ def test_bash_syntax(script):
 def test_headers_request_one_task_per_node_with_gpus(script):
     with open(os.path.join(REPO_ROOT, script)) as stream:
         headers = [line.split(None, 1)[1].strip() for line in stream if line.startswith("#SBATCH")]
-    for flag in ("--ntasks-per-node=1", "--gres=gpu:8", "--requeue", "--open-mode=append", "--signal=B:USR1@180"):
+    for flag in (
+        "--ntasks-per-node=1",
+        "--gres=gpu:8",
+        "--requeue",
+        "--open-mode=append",
+        "--signal=B:USR1@180",
+    ):
         assert flag in headers
-    for option in ("--job-name", "--nodes", "--cpus-per-task", "--mem", "--time", "--partition", "--output", "--error"):
+    for option in (
+        "--job-name",
+        "--nodes",
+        "--cpus-per-task",
+        "--mem",
+        "--time",
+        "--partition",
+        "--output",
+        "--error",
+    ):
         assert any(header.startswith(option + "=") for header in headers), option
     assert any(header.startswith("--output=") and "%j" in header for header in headers)
 
 
 def test_multi_node_launches_run_net_once_per_node(fake_slurm, tmp_path):
     env, log_dir = fake_slurm
-    result = _run(SCRIPTS[1], env, 3, CONFIG, "DATA.PATH_TO_DATA_DIR", "/data/k400", "TRAIN.BATCH_SIZE", "4")
+    result = _run(
+        SCRIPTS[1], env, 3, CONFIG, "DATA.PATH_TO_DATA_DIR", "/data/k400", "TRAIN.BATCH_SIZE", "4"
+    )
     assert result.returncode == 0, result.stderr
     output_dir = str(tmp_path / "output" / f"timesformer_{JOB_ID}")
     port = 20000 + JOB_ID % 20000
@@ -109,8 +137,14 @@ def test_multi_node_launches_run_net_once_per_node(fake_slurm, tmp_path):
         assert args.init_method == f"tcp://gpu07:{port}"
         assert args.cfg_file == CONFIG
         assert args.opts == [
-            "NUM_GPUS", "8", "OUTPUT_DIR", output_dir,
-            "DATA.PATH_TO_DATA_DIR", "/data/k400", "TRAIN.BATCH_SIZE", "4",
+            "NUM_GPUS",
+            "8",
+            "OUTPUT_DIR",
+            output_dir,
+            "DATA.PATH_TO_DATA_DIR",
+            "/data/k400",
+            "TRAIN.BATCH_SIZE",
+            "4",
         ]
     assert not (log_dir / "node_3.args").exists()
     assert os.path.isdir(output_dir)
@@ -166,8 +200,11 @@ def test_requeues_itself_on_the_time_limit_signal(fake_slurm):
     env, log_dir = fake_slurm
     env = dict(env, STUB_SLEEP="1")
     process = subprocess.Popen(
-        ["bash", os.path.join(REPO_ROOT, SCRIPTS[1]), CONFIG], env=dict(env, SLURM_JOB_NUM_NODES="1"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ["bash", os.path.join(REPO_ROOT, SCRIPTS[1]), CONFIG],
+        env=dict(env, SLURM_JOB_NUM_NODES="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 20
     while not (log_dir / "node_0.args").exists() and time.time() < deadline:

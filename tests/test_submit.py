@@ -1,4 +1,5 @@
-"""tools/submit.py and timesformer/engine/submitit_job.py: submitit jobs, locally and on a fake Slurm.
+"""tools/submit.py and timesformer/engine/submitit_job.py: submitit jobs, locally and on a fake
+Slurm.
 
 Fast tests run the job through submitit with a stub in place of training and testing
 that records the config each phase receives (submitit pickles it by value, so the job
@@ -28,9 +29,17 @@ DEMO_CFG = os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_divST_tiny.ya
 
 
 def record(cfg, name: str) -> None:
-    entry = {"func": name, "pid": os.getpid(), "shard_id": cfg.SHARD_ID, "num_shards": cfg.NUM_SHARDS,
-             "num_gpus": cfg.NUM_GPUS, "auto_resume": cfg.TRAIN.AUTO_RESUME, "output_dir": cfg.OUTPUT_DIR,
-             "checkpoint_file": cfg.TRAIN.CHECKPOINT_FILE_PATH, "batch_size": cfg.TRAIN.BATCH_SIZE}
+    entry = {
+        "func": name,
+        "pid": os.getpid(),
+        "shard_id": cfg.SHARD_ID,
+        "num_shards": cfg.NUM_SHARDS,
+        "num_gpus": cfg.NUM_GPUS,
+        "auto_resume": cfg.TRAIN.AUTO_RESUME,
+        "output_dir": cfg.OUTPUT_DIR,
+        "checkpoint_file": cfg.TRAIN.CHECKPOINT_FILE_PATH,
+        "batch_size": cfg.TRAIN.BATCH_SIZE,
+    }
     with open(os.path.join(cfg.OUTPUT_DIR, "calls.jsonl"), "a") as stream:
         stream.write(json.dumps(entry) + "\n")
 
@@ -71,13 +80,27 @@ def _calls(job_dir) -> list[dict]:
 
 
 def _submit_local(job_dir, *extra: str) -> int:
-    return submit.main(["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "local", *extra])
+    return submit.main(
+        [
+            "--cfg",
+            DEMO_CFG,
+            "--job_dir",
+            str(job_dir),
+            "--num_gpus",
+            "0",
+            "--cluster",
+            "local",
+            *extra,
+        ]
+    )
 
 
 def _submitit_log(job_dir, job_id: str) -> str:
     """Output and error streams of the job's task 0, as submitit wrote them."""
     folder = os.path.join(job_dir, "submitit", job_id)
-    return "".join(open(os.path.join(folder, f"{job_id}_0_log.{ext}")).read() for ext in ("out", "err"))
+    return "".join(
+        open(os.path.join(folder, f"{job_id}_0_log.{ext}")).read() for ext in ("out", "err")
+    )
 
 
 def _job_ids(job_dir) -> list[str]:
@@ -94,8 +117,22 @@ def test_help_lists_the_original_flags(capsys):
     with pytest.raises(SystemExit):
         submit.parse_args(["--help"])
     out = capsys.readouterr().out
-    for flag in ("--cfg", "--job_dir", "--num_shards", "--num_gpus", "--partition", "--timeout", "--name",
-                 "--use_volta32", "--mail", "--comment", "--resume-from", "--resume-job", "--cluster", "KEY VALUE"):
+    for flag in (
+        "--cfg",
+        "--job_dir",
+        "--num_shards",
+        "--num_gpus",
+        "--partition",
+        "--timeout",
+        "--name",
+        "--use_volta32",
+        "--mail",
+        "--comment",
+        "--resume-from",
+        "--resume-job",
+        "--cluster",
+        "KEY VALUE",
+    ):
         assert flag in out
 
 
@@ -107,8 +144,14 @@ def test_help_lists_the_original_flags(capsys):
         (["--cfg", DEMO_CFG, "SOLVER.BASE_RL", "0.1"], "SOLVER.BASE_RL"),
         (["--cfg", DEMO_CFG, "--num_gpus", "0", "TRAIN.BATCH_SIZE", "0"], "TRAIN.BATCH_SIZE is 0"),
         (["--cfg", DEMO_CFG, "--cluster", "local", "--num_shards", "2"], "--num_shards 1"),
-        (["--cfg", DEMO_CFG, "--cluster", "local", "--num_gpus", "64"], "NUM_GPUS is 64 but this machine has"),
-        (["--cfg", DEMO_CFG, "--resume-from", "/nonexistent.pyth"], "--resume-from /nonexistent.pyth: no such file"),
+        (
+            ["--cfg", DEMO_CFG, "--cluster", "local", "--num_gpus", "64"],
+            "NUM_GPUS is 64 but this machine has",
+        ),
+        (
+            ["--cfg", DEMO_CFG, "--resume-from", "/nonexistent.pyth"],
+            "--resume-from /nonexistent.pyth: no such file",
+        ),
         (["--cfg", DEMO_CFG, "--resume-job", "123"], "--resume-job 123"),
     ],
 )
@@ -122,7 +165,16 @@ def test_bad_submissions_fail_with_a_message(tmp_path, capsys, argv, message):
 def test_job_dir_that_cannot_be_created(tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    argv = ["--cfg", DEMO_CFG, "--job_dir", str(blocker / "job"), "--cluster", "local", "--num_gpus", "0"]
+    argv = [
+        "--cfg",
+        DEMO_CFG,
+        "--job_dir",
+        str(blocker / "job"),
+        "--cluster",
+        "local",
+        "--num_gpus",
+        "0",
+    ]
     assert submit.main(argv) == 2
     assert f"--job_dir {blocker / 'job'}: cannot create it" in capsys.readouterr().err
 
@@ -135,7 +187,9 @@ def test_job_dir_that_is_not_writable(tmp_path, capsys, monkeypatch):
 
 def test_slurm_without_slurm_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no srun
-    assert submit.main(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]) == 2
+    assert (
+        submit.main(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]) == 2
+    )
     assert "--cluster local" in capsys.readouterr().err
 
 
@@ -173,21 +227,61 @@ def _fake_slurm_commands(tmp_path, monkeypatch, sbatch: str) -> None:
 def test_slurm_submission_requests_the_flags(tmp_path, monkeypatch, capsys):
     _fake_slurm_commands(tmp_path, monkeypatch, SBATCH_STUB)
     job_dir = tmp_path / "job"
-    argv = ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_shards", "4", "--num_gpus", "8",
-            "--partition", "learnfair", "--timeout", "600", "--name", "k400_divST", "--use_volta32",
-            "--mail", "me@example.org", "--comment", "deadline", "TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "64"]
+    argv = [
+        "--cfg",
+        DEMO_CFG,
+        "--job_dir",
+        str(job_dir),
+        "--num_shards",
+        "4",
+        "--num_gpus",
+        "8",
+        "--partition",
+        "learnfair",
+        "--timeout",
+        "600",
+        "--name",
+        "k400_divST",
+        "--use_volta32",
+        "--mail",
+        "me@example.org",
+        "--comment",
+        "deadline",
+        "TRAIN.BATCH_SIZE",
+        "8",
+        "GLOBAL_BATCH_SIZE",
+        "64",
+    ]
     assert submit.main(argv) == 0
     assert "Submitted job 777 (slurm): 4 node(s) x 8 GPU(s)" in capsys.readouterr().out
     sbatch = (tmp_path / "submitted.sh").read_text()
-    for line in ("--job-name=k400_divST", "--nodes=4", "--ntasks-per-node=1", "--gpus-per-node=8",
-                 "--cpus-per-task=80", "--mem=480GB", "--time=600", "--partition=learnfair",
-                 "--constraint=volta32gb", "--mail-user=me@example.org", "--mail-type=END,FAIL",
-                 "--comment=deadline", "--signal=USR2@120", "--open-mode=append"):
+    for line in (
+        "--job-name=k400_divST",
+        "--nodes=4",
+        "--ntasks-per-node=1",
+        "--gpus-per-node=8",
+        "--cpus-per-task=80",
+        "--mem=480GB",
+        "--time=600",
+        "--partition=learnfair",
+        "--constraint=volta32gb",
+        "--mail-user=me@example.org",
+        "--mail-type=END,FAIL",
+        "--comment=deadline",
+        "--signal=USR2@120",
+        "--open-mode=append",
+    ):
         assert f"#SBATCH {line}\n" in sbatch, line
     assert f"--output={job_dir}/submitit/%j/%j_0_log.out" in sbatch
     # The pickled job is what each node runs: the config with OUTPUT_DIR = job dir.
-    node_job = submitit.helpers.DelayedSubmission.load(job_dir / "submitit" / "777" / "777_submitted.pkl").function
-    assert isinstance(node_job, NodeJob) and node_job.cfg_file == DEMO_CFG and node_job.run is train_then_test
+    node_job = submitit.helpers.DelayedSubmission.load(
+        job_dir / "submitit" / "777" / "777_submitted.pkl"
+    ).function
+    assert (
+        isinstance(node_job, NodeJob)
+        and node_job.cfg_file == DEMO_CFG
+        and node_job.run is train_then_test
+    )
     assert node_job.opts[-4:] == ["OUTPUT_DIR", str(job_dir), "NUM_GPUS", "8"]
     assert node_job.opts[:4] == ["TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "64"]
 
@@ -197,7 +291,10 @@ def test_refused_slurm_submission_exits_nonzero(tmp_path, monkeypatch, capsys):
     _fake_slurm_commands(tmp_path, monkeypatch, refusing)
     argv = ["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--partition", "nope"]
     assert submit.main(argv) == 1
-    assert "submission failed: sbatch: error: invalid partition specified: nope" in capsys.readouterr().err
+    assert (
+        "submission failed: sbatch: error: invalid partition specified: nope"
+        in capsys.readouterr().err
+    )
 
 
 @pytest.fixture
@@ -207,15 +304,25 @@ def slurm_node(monkeypatch):
         if key.startswith(("SLURM_", "SUBMITIT_")):
             monkeypatch.delenv(key)
     for key, value in dict(
-        SUBMITIT_EXECUTOR="slurm", SLURM_JOB_ID="31337", SLURM_JOB_NODELIST="gpu[07-08]", SLURM_JOB_NUM_NODES="2",
-        SLURM_NODEID="1", SLURM_NTASKS="2", SLURM_PROCID="1", SLURM_LOCALID="0",
+        SUBMITIT_EXECUTOR="slurm",
+        SLURM_JOB_ID="31337",
+        SLURM_JOB_NODELIST="gpu[07-08]",
+        SLURM_JOB_NUM_NODES="2",
+        SLURM_NODEID="1",
+        SLURM_NTASKS="2",
+        SLURM_PROCID="1",
+        SLURM_LOCALID="0",
     ).items():
         monkeypatch.setenv(key, value)
 
 
-def test_node_reads_its_shard_and_rendezvous_from_the_job_environment(slurm_node, tmp_path, monkeypatch):
+def test_node_reads_its_shard_and_rendezvous_from_the_job_environment(
+    slurm_node, tmp_path, monkeypatch
+):
     launches = []
-    monkeypatch.setattr(submitit_job, "launch_job", lambda cfg, init, func: launches.append((cfg, init, func)))
+    monkeypatch.setattr(
+        submitit_job, "launch_job", lambda cfg, init, func: launches.append((cfg, init, func))
+    )
     opts = ["OUTPUT_DIR", str(tmp_path / "job"), "NUM_GPUS", "0", "TRAIN.AUTO_RESUME", "False"]
     node_job = NodeJob(DEMO_CFG, opts)
     node_job()
@@ -251,7 +358,9 @@ def test_checkpoint_requeues_the_same_job():
 
 def test_spawned_workers_ignore_the_preemption_signal(monkeypatch):
     installed = {}
-    monkeypatch.setattr(signal, "signal", lambda signum, handler: installed.setdefault(signum, handler))
+    monkeypatch.setattr(
+        signal, "signal", lambda signum, handler: installed.setdefault(signum, handler)
+    )
     here = submitit_job.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=os.getpid())
     assert here(1) == 2 and installed == {}
     elsewhere = submitit_job.MainProcessHandlesPreemption(lambda cfg: cfg + 1, main_pid=-1)
@@ -260,7 +369,9 @@ def test_spawned_workers_ignore_the_preemption_signal(monkeypatch):
 
 def test_forks_of_the_main_process_ignore_the_preemption_handler():
     calls = []
-    handler = submitit_job.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=os.getpid())
+    handler = submitit_job.InMainProcessOnly(
+        lambda signum, frame: calls.append(signum), main_pid=os.getpid()
+    )
     handler(signal.SIGUSR2, None)
     assert calls == [signal.SIGUSR2]
     forked = submitit_job.InMainProcessOnly(lambda signum, frame: calls.append(signum), main_pid=-1)
@@ -294,9 +405,10 @@ def test_local_job_trains_then_tests_and_exits_zero(stub_job, tmp_path, capsys):
     calls = _calls(job_dir)
     assert [c["func"] for c in calls] == ["train", "test"]
     assert calls[0]["pid"] != os.getpid()  # ran in submitit's job process
-    assert {(c["shard_id"], c["num_shards"], c["num_gpus"], c["auto_resume"], c["batch_size"]) for c in calls} == {
-        (0, 1, 0, True, 4)
-    }
+    assert {
+        (c["shard_id"], c["num_shards"], c["num_gpus"], c["auto_resume"], c["batch_size"])
+        for c in calls
+    } == {(0, 1, 0, True, 4)}
     assert calls[0]["output_dir"] == str(job_dir)
     assert (job_dir / "config.yaml").is_file()
     out = capsys.readouterr().out
@@ -319,8 +431,16 @@ def test_failed_local_job_exits_nonzero_and_points_to_its_logs(stub_job, tmp_pat
 
 def test_debug_cluster_runs_in_this_process(stub_job, tmp_path):
     job_dir = tmp_path / "job"
-    assert submit.main(["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "debug"]) == 0
-    assert [(c["func"], c["pid"]) for c in _calls(job_dir)] == [("train", os.getpid()), ("test", os.getpid())]
+    assert (
+        submit.main(
+            ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "debug"]
+        )
+        == 0
+    )
+    assert [(c["func"], c["pid"]) for c in _calls(job_dir)] == [
+        ("train", os.getpid()),
+        ("test", os.getpid()),
+    ]
 
 
 def _job_process(timeout: float = 30) -> psutil.Process:
@@ -359,7 +479,9 @@ def test_preempted_local_job_is_checkpointed_and_requeued(stub_job, tmp_path):
         ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "local"]
     )
     _wait_for_file(job_dir / "blocked_once")
-    _job_process().send_signal(signal.SIGUSR2)  # what Slurm sends before preemption / the time limit
+    _job_process().send_signal(
+        signal.SIGUSR2
+    )  # what Slurm sends before preemption / the time limit
     thread.join(timeout=60)
     assert status == [0]
     calls = _calls(job_dir)
@@ -374,7 +496,21 @@ def test_resume_job_reuses_the_jobs_config_and_overrides(stub_job, tmp_path):
     job_dir = tmp_path / "job"
     assert _submit_local(job_dir, "TRAIN.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4") == 0
     (first,) = _job_ids(job_dir)
-    assert submit.main(["--job_dir", str(job_dir), "--resume-job", first, "--num_gpus", "0", "--cluster", "local"]) == 0
+    assert (
+        submit.main(
+            [
+                "--job_dir",
+                str(job_dir),
+                "--resume-job",
+                first,
+                "--num_gpus",
+                "0",
+                "--cluster",
+                "local",
+            ]
+        )
+        == 0
+    )
     assert len(_job_ids(job_dir)) == 2
     assert [c["batch_size"] for c in _calls(job_dir)] == [4, 4, 4, 4]
 
@@ -384,12 +520,48 @@ def test_resume_job_reuses_the_jobs_config_and_overrides(stub_job, tmp_path):
 # ---------------------------------------------------------------------------- #
 
 TINY = [
-    "TRAIN.BATCH_SIZE", "2", "TEST.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "2", "DATA_LOADER.NUM_WORKERS", "0",
-    "TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "1", "TIMESFORMER.NUM_HEADS", "2",
-    "DATA.NUM_FRAMES", "2", "DATA.SAMPLING_RATE", "1", "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32",
-    "DATA.TRAIN_JITTER_SCALES", "[32,40]", "MODEL.NUM_CLASSES", "2", "SOLVER.MAX_EPOCH", "2",
-    "SOLVER.WARMUP_EPOCHS", "0.0", "TRAIN.CHECKPOINT_PERIOD", "1", "TRAIN.EVAL_PERIOD", "1",
-    "TEST.NUM_ENSEMBLE_VIEWS", "1", "TEST.NUM_SPATIAL_CROPS", "1", "LOG_PERIOD", "1", "TENSORBOARD.ENABLE", "False",
+    "TRAIN.BATCH_SIZE",
+    "2",
+    "TEST.BATCH_SIZE",
+    "2",
+    "GLOBAL_BATCH_SIZE",
+    "2",
+    "DATA_LOADER.NUM_WORKERS",
+    "0",
+    "TIMESFORMER.EMBED_DIM",
+    "32",
+    "TIMESFORMER.DEPTH",
+    "1",
+    "TIMESFORMER.NUM_HEADS",
+    "2",
+    "DATA.NUM_FRAMES",
+    "2",
+    "DATA.SAMPLING_RATE",
+    "1",
+    "DATA.TRAIN_CROP_SIZE",
+    "32",
+    "DATA.TEST_CROP_SIZE",
+    "32",
+    "DATA.TRAIN_JITTER_SCALES",
+    "[32,40]",
+    "MODEL.NUM_CLASSES",
+    "2",
+    "SOLVER.MAX_EPOCH",
+    "2",
+    "SOLVER.WARMUP_EPOCHS",
+    "0.0",
+    "TRAIN.CHECKPOINT_PERIOD",
+    "1",
+    "TRAIN.EVAL_PERIOD",
+    "1",
+    "TEST.NUM_ENSEMBLE_VIEWS",
+    "1",
+    "TEST.NUM_SPATIAL_CROPS",
+    "1",
+    "LOG_PERIOD",
+    "1",
+    "TENSORBOARD.ENABLE",
+    "False",
 ]
 
 
@@ -420,8 +592,19 @@ def test_tiny_cpu_job_trains_checkpoints_and_tests(tiny_data, tmp_path):
 def test_tiny_cpu_job_stopped_mid_run_resumes_from_its_checkpoint(tiny_data, tmp_path):
     job_dir = tmp_path / "job"
     thread, status = _submit_in_background(
-        ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "local",
-         *TINY, "DATA.PATH_TO_DATA_DIR", tiny_data]
+        [
+            "--cfg",
+            DEMO_CFG,
+            "--job_dir",
+            str(job_dir),
+            "--num_gpus",
+            "0",
+            "--cluster",
+            "local",
+            *TINY,
+            "DATA.PATH_TO_DATA_DIR",
+            tiny_data,
+        ]
     )
     _wait_for_file(job_dir / "checkpoints" / "checkpoint_epoch_00001.pyth", timeout=90)
     # Preempt it during epoch 2 (of 2): submitit checkpoints and requeues the job.
@@ -432,7 +615,10 @@ def test_tiny_cpu_job_stopped_mid_run_resumes_from_its_checkpoint(tiny_data, tmp
     assert "Resumed from " + str(job_dir / "checkpoints" / "checkpoint_epoch_00001.pyth") in log
     assert _checkpoints(job_dir) == ["checkpoint_epoch_00001.pyth", "checkpoint_epoch_00002.pyth"]
     records = _records(job_dir)
-    assert [r["epoch"] for r in records if r["split"] == "train_epoch"] == ["1/2", "2/2"]  # epoch 1 not redone
+    assert [r["epoch"] for r in records if r["split"] == "train_epoch"] == [
+        "1/2",
+        "2/2",
+    ]  # epoch 1 not redone
     assert records[-1]["split"] == "test_final"
     (job_id,) = _job_ids(job_dir)
     assert f"Requeued job {job_id}" in _submitit_log(job_dir, job_id)

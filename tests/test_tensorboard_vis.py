@@ -1,13 +1,14 @@
-"""Class-name files, evaluation figures, and the Val/ and Test/ pictures a run writes to TensorBoard."""
+"""Class-name files, evaluation figures, and the Val/ and Test/ pictures a run writes to
+TensorBoard."""
 
 import json
 import os
 
 import pytest
 import torch
-from helpers import tiny_cfg, write_color_dataset
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from helpers import tiny_cfg, write_color_dataset
 from timesformer.engine import tester, trainer
 from timesformer.visualization.class_names import ClassNamesError, read_class_names
 from timesformer.visualization.eval_figures import EvalFigureSettings, eval_figures
@@ -55,22 +56,37 @@ def _settings_cfg(tmp_path, *overrides):
     (tmp_path / "subset.txt").write_text("swim\njump\n")
     (tmp_path / "groups.json").write_text(json.dumps({"water": ["swim"], "land": ["run", "jump"]}))
     return tiny_cfg(
-        str(tmp_path), str(tmp_path), "MODEL.NUM_CLASSES", "3", "TENSORBOARD.ENABLE", "True",
-        "TENSORBOARD.CLASS_NAMES_PATH", str(tmp_path / "names.txt"), *overrides,
+        str(tmp_path),
+        str(tmp_path),
+        "MODEL.NUM_CLASSES",
+        "3",
+        "TENSORBOARD.ENABLE",
+        "True",
+        "TENSORBOARD.CLASS_NAMES_PATH",
+        str(tmp_path / "names.txt"),
+        *overrides,
     )
 
 
 def test_figures_of_every_setting(tmp_path):
     cfg = _settings_cfg(
         tmp_path,
-        "TENSORBOARD.CONFUSION_MATRIX.ENABLE", "True",
-        "TENSORBOARD.CONFUSION_MATRIX.SUBSET_PATH", str(tmp_path / "subset.txt"),
-        "TENSORBOARD.CATEGORIES_PATH", str(tmp_path / "groups.json"),
-        "TENSORBOARD.HISTOGRAM.ENABLE", "True",
-        "TENSORBOARD.HISTOGRAM.SUBSET_PATH", str(tmp_path / "subset.txt"),
-        "TENSORBOARD.HISTOGRAM.TOPK", "2",
+        "TENSORBOARD.CONFUSION_MATRIX.ENABLE",
+        "True",
+        "TENSORBOARD.CONFUSION_MATRIX.SUBSET_PATH",
+        str(tmp_path / "subset.txt"),
+        "TENSORBOARD.CATEGORIES_PATH",
+        str(tmp_path / "groups.json"),
+        "TENSORBOARD.HISTOGRAM.ENABLE",
+        "True",
+        "TENSORBOARD.HISTOGRAM.SUBSET_PATH",
+        str(tmp_path / "subset.txt"),
+        "TENSORBOARD.HISTOGRAM.TOPK",
+        "2",
     )
-    figures = eval_figures(torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, -1, 1]), EvalFigureSettings.from_cfg(cfg))
+    figures = eval_figures(
+        torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, -1, 1]), EvalFigureSettings.from_cfg(cfg)
+    )
     assert sorted(figures) == [
         "Confusion Matrix",
         "Confusion Matrix Subset",
@@ -80,14 +96,21 @@ def test_figures_of_every_setting(tmp_path):
         "Top 2 predictions by classes/jump",
         "Top 2 predictions by classes/swim",
     ]
-    swim_bars = [text.get_text() for text in figures["Top 2 predictions by classes/swim"].axes[0].get_xticklabels()]
+    swim_bars = [
+        text.get_text()
+        for text in figures["Top 2 predictions by classes/swim"].axes[0].get_xticklabels()
+    ]
     assert swim_bars == ["swim", "jump"]  # one video each; the -1 label is left out
 
 
 def test_unknown_subset_class_fails_when_the_writer_starts(tmp_path):
     (tmp_path / "bad.txt").write_text("fly\n")
     cfg = _settings_cfg(
-        tmp_path, "TENSORBOARD.HISTOGRAM.ENABLE", "True", "TENSORBOARD.HISTOGRAM.SUBSET_PATH", str(tmp_path / "bad.txt")
+        tmp_path,
+        "TENSORBOARD.HISTOGRAM.ENABLE",
+        "True",
+        "TENSORBOARD.HISTOGRAM.SUBSET_PATH",
+        str(tmp_path / "bad.txt"),
     )
     with pytest.raises(ClassNamesError, match="unknown class name.*'fly'"):
         TensorboardWriter(cfg)
@@ -102,14 +125,29 @@ def _event_tags(log_dir: str) -> dict[str, list[str]]:
 def test_training_and_testing_write_scalars_and_pictures(tmp_path):
     data_dir = write_color_dataset(str(tmp_path / "data"), videos_per_class=2)
     cfg = tiny_cfg(
-        data_dir, str(tmp_path / "run"), "SOLVER.MAX_EPOCH", "1", "TENSORBOARD.ENABLE", "True",
-        "TENSORBOARD.CONFUSION_MATRIX.ENABLE", "True", "TENSORBOARD.HISTOGRAM.ENABLE", "True",
+        data_dir,
+        str(tmp_path / "run"),
+        "SOLVER.MAX_EPOCH",
+        "1",
+        "TENSORBOARD.ENABLE",
+        "True",
+        "TENSORBOARD.CONFUSION_MATRIX.ENABLE",
+        "True",
+        "TENSORBOARD.HISTOGRAM.ENABLE",
+        "True",
     )
     trainer.train(cfg)
     tester.test(cfg)
     log_dir = os.path.join(cfg.OUTPUT_DIR, "runs-kinetics")
     scalars = _event_tags(log_dir)["scalars"]
-    for tag in ("Train/loss", "Train/lr", "Train/Top1_err", "Train/Top5_err", "Val/Top1_err", "Val/Top5_err"):
+    for tag in (
+        "Train/loss",
+        "Train/lr",
+        "Train/Top1_err",
+        "Train/Top5_err",
+        "Val/Top1_err",
+        "Val/Top5_err",
+    ):
         assert tag in scalars
     tags = _event_tags(log_dir)["images"]
     for split in ("Val", "Test"):

@@ -5,7 +5,6 @@ import socket
 import pytest
 
 from helpers import json_stats, tiny_cfg, write_color_dataset
-
 from timesformer.engine import tester
 from timesformer.engine.launch import launch_job
 from timesformer.engine.trainer import train
@@ -27,7 +26,9 @@ def _free_port() -> int:
 
 def test_two_processes_gather_every_view_of_every_video(trained):
     data, out = trained
-    cfg = tiny_cfg(data, out, "NUM_PROCS", "2", "TEST.BATCH_SIZE", "6", "TEST.NUM_ENSEMBLE_VIEWS", "3")
+    cfg = tiny_cfg(
+        data, out, "NUM_PROCS", "2", "TEST.BATCH_SIZE", "6", "TEST.NUM_ENSEMBLE_VIEWS", "3"
+    )
     launch_job(cfg, f"tcp://127.0.0.1:{_free_port()}", tester.test)
     final = json_stats(out)[-1]
     # 8 videos x 3 views over 2 processes of 3 views per batch: each process sees half.

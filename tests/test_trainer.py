@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from helpers import json_stats, tiny_cfg, train_and_save_rank_weights, write_color_dataset
-
 from timesformer.config.batch import accumulation_steps
 from timesformer.engine.launch import launch_job
 from timesformer.engine.trainer import NonFiniteLossError, train, train_epoch
@@ -44,17 +43,23 @@ def test_loss_falls_on_learnable_data(color_data, tmp_path):
 
 def test_resumed_run_ends_with_same_weights(color_data, tmp_path):
     straight = str(tmp_path / "straight")
-    train(tiny_cfg(color_data, straight, "SOLVER.MAX_EPOCH", "3", "SOLVER.OPTIMIZING_METHOD", "adamw"))
+    train(
+        tiny_cfg(color_data, straight, "SOLVER.MAX_EPOCH", "3", "SOLVER.OPTIMIZING_METHOD", "adamw")
+    )
     # A run "killed" after epoch 2: the same output folder without its last checkpoint.
     resumed = str(tmp_path / "resumed")
     shutil.copytree(straight, resumed)
     os.remove(get_path_to_checkpoint(resumed, 2))
     os.remove(os.path.join(resumed, "stdout.log"))
-    train(tiny_cfg(color_data, resumed, "SOLVER.MAX_EPOCH", "3", "SOLVER.OPTIMIZING_METHOD", "adamw"))
+    train(
+        tiny_cfg(color_data, resumed, "SOLVER.MAX_EPOCH", "3", "SOLVER.OPTIMIZING_METHOD", "adamw")
+    )
     with open(os.path.join(resumed, "stdout.log")) as log:
         assert "Resumed from" in log.read()
     assert [r["epoch"] for r in json_stats(resumed) if r["split"] == "train_epoch"] == ["3/3"]
-    _assert_same_weights(_weights(get_path_to_checkpoint(straight, 2)), _weights(get_path_to_checkpoint(resumed, 2)))
+    _assert_same_weights(
+        _weights(get_path_to_checkpoint(straight, 2)), _weights(get_path_to_checkpoint(resumed, 2))
+    )
 
 
 def test_finetune_to_other_class_count(color_data, tmp_path):
@@ -63,8 +68,18 @@ def test_finetune_to_other_class_count(color_data, tmp_path):
     source_weights = _weights(get_path_to_checkpoint(source, 0))
     target = str(tmp_path / "target")
     cfg = tiny_cfg(
-        color_data, target, "MODEL.NUM_CLASSES", "5", "SOLVER.MAX_EPOCH", "1", "SOLVER.BASE_LR", "1e-9",
-        "TRAIN.CHECKPOINT_FILE_PATH", get_path_to_checkpoint(source, 0), "TRAIN.FINETUNE", "True",
+        color_data,
+        target,
+        "MODEL.NUM_CLASSES",
+        "5",
+        "SOLVER.MAX_EPOCH",
+        "1",
+        "SOLVER.BASE_LR",
+        "1e-9",
+        "TRAIN.CHECKPOINT_FILE_PATH",
+        get_path_to_checkpoint(source, 0),
+        "TRAIN.FINETUNE",
+        "True",
     )
     train(cfg)
     tuned = _weights(get_path_to_checkpoint(target, 0))
@@ -77,8 +92,12 @@ def test_finetune_to_other_class_count(color_data, tmp_path):
 
 def _loader(clips, labels, batch_size):
     return [
-        (clips[i : i + batch_size], labels[i : i + batch_size], torch.arange(i, i + batch_size),
-         {"num_decode_failures": torch.zeros(batch_size, dtype=torch.long)})
+        (
+            clips[i : i + batch_size],
+            labels[i : i + batch_size],
+            torch.arange(i, i + batch_size),
+            {"num_decode_failures": torch.zeros(batch_size, dtype=torch.long)},
+        )
         for i in range(0, len(labels), batch_size)
     ]
 
@@ -94,13 +113,45 @@ def _one_epoch(cfg, batches):
 def test_accumulated_steps_equal_one_large_batch(tmp_path):
     torch.manual_seed(1)
     clips, labels = torch.randn(8, 3, 2, 32, 32), torch.randint(0, 2, (8,))
-    large = tiny_cfg("", str(tmp_path), "TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "8", "SOLVER.MAX_EPOCH", "1")
-    small = tiny_cfg("", str(tmp_path), "TRAIN.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "8", "SOLVER.MAX_EPOCH", "1",
-                     "SOLVER.WARMUP_EPOCHS", "0.0", "SOLVER.LR_POLICY", "steps_with_relative_lrs",
-                     "SOLVER.STEPS", "[0]", "SOLVER.LRS", "[1.0]")
-    large.SOLVER.LR_POLICY, large.SOLVER.STEPS, large.SOLVER.LRS = "steps_with_relative_lrs", [0], [1.0]
+    large = tiny_cfg(
+        "",
+        str(tmp_path),
+        "TRAIN.BATCH_SIZE",
+        "8",
+        "GLOBAL_BATCH_SIZE",
+        "8",
+        "SOLVER.MAX_EPOCH",
+        "1",
+    )
+    small = tiny_cfg(
+        "",
+        str(tmp_path),
+        "TRAIN.BATCH_SIZE",
+        "2",
+        "GLOBAL_BATCH_SIZE",
+        "8",
+        "SOLVER.MAX_EPOCH",
+        "1",
+        "SOLVER.WARMUP_EPOCHS",
+        "0.0",
+        "SOLVER.LR_POLICY",
+        "steps_with_relative_lrs",
+        "SOLVER.STEPS",
+        "[0]",
+        "SOLVER.LRS",
+        "[1.0]",
+    )
+    large.SOLVER.LR_POLICY, large.SOLVER.STEPS, large.SOLVER.LRS = (
+        "steps_with_relative_lrs",
+        [0],
+        [1.0],
+    )
     assert accumulation_steps(small) == 4 and accumulation_steps(large) == 1
-    _assert_same_weights(_one_epoch(large, _loader(clips, labels, 8)), _one_epoch(small, _loader(clips, labels, 2)), atol=1e-6)
+    _assert_same_weights(
+        _one_epoch(large, _loader(clips, labels, 8)),
+        _one_epoch(small, _loader(clips, labels, 2)),
+        atol=1e-6,
+    )
 
 
 def test_non_finite_loss_stops_with_epoch_and_iteration(tmp_path):
@@ -113,10 +164,33 @@ def test_non_finite_loss_stops_with_epoch_and_iteration(tmp_path):
 
 def test_two_cpu_processes_match_one_process(color_data, tmp_path):
     single = str(tmp_path / "single")
-    train(tiny_cfg(color_data, single, "SOLVER.MAX_EPOCH", "1", "TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "8"))
+    train(
+        tiny_cfg(
+            color_data,
+            single,
+            "SOLVER.MAX_EPOCH",
+            "1",
+            "TRAIN.BATCH_SIZE",
+            "8",
+            "GLOBAL_BATCH_SIZE",
+            "8",
+        )
+    )
     double = str(tmp_path / "double")
-    cfg = tiny_cfg(color_data, double, "SOLVER.MAX_EPOCH", "1", "NUM_PROCS", "2", "TRAIN.BATCH_SIZE", "8",
-                   "GLOBAL_BATCH_SIZE", "8", "TEST.BATCH_SIZE", "4")
+    cfg = tiny_cfg(
+        color_data,
+        double,
+        "SOLVER.MAX_EPOCH",
+        "1",
+        "NUM_PROCS",
+        "2",
+        "TRAIN.BATCH_SIZE",
+        "8",
+        "GLOBAL_BATCH_SIZE",
+        "8",
+        "TEST.BATCH_SIZE",
+        "4",
+    )
     launch_job(cfg, f"tcp://127.0.0.1:{_free_port()}", train_and_save_rank_weights)
     rank0 = torch.load(os.path.join(double, "rank0.pt"))
     _assert_same_weights(rank0, torch.load(os.path.join(double, "rank1.pt")))
@@ -124,7 +198,11 @@ def test_two_cpu_processes_match_one_process(color_data, tmp_path):
 
 
 def test_bf16_mixed_precision_trains_on_cpu(color_data, tmp_path):
-    train(tiny_cfg(color_data, str(tmp_path), "SOLVER.MAX_EPOCH", "1", "TRAIN.MIXED_PRECISION", "True"))
+    train(
+        tiny_cfg(
+            color_data, str(tmp_path), "SOLVER.MAX_EPOCH", "1", "TRAIN.MIXED_PRECISION", "True"
+        )
+    )
     epoch = [r for r in json_stats(str(tmp_path)) if r["split"] == "train_epoch"][0]
     assert 0 < epoch["loss"] < 10
     assert len(list_checkpoints(str(tmp_path))) == 1

@@ -22,7 +22,8 @@ def tchw(frames_thwc: np.ndarray) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(
-    "shape, size, expected", [((48, 64), 32, (32, 42)), ((64, 48), 32, (42, 32)), ((40, 40), 40, (40, 40))]
+    "shape, size, expected",
+    [((48, 64), 32, (32, 42)), ((64, 48), 32, (42, 32)), ((40, 40), 40, (40, 40))],
 )
 def test_short_side_scale_keeps_aspect_ratio(shape, size, expected):
     frames = tchw(column_coded(2, *shape))
@@ -67,7 +68,9 @@ def test_train_view_shape_normalization_and_flip():
     assert all(v.shape == (3, 4, 32, 32) and v.dtype == torch.float32 for v in views)
     red_rising = [bool(v[0, 0, 0, -1] > v[0, 0, 0, 0]) for v in views]
     assert any(red_rising) and not all(red_rising)  # some views flipped, some not
-    unflipped = [transform.train_view(frames, (40, 48), 32, False, False, MEAN, STD) for _ in range(10)]
+    unflipped = [
+        transform.train_view(frames, (40, 48), 32, False, False, MEAN, STD) for _ in range(10)
+    ]
     assert all(v[0, 0, 0, -1] > v[0, 0, 0, 0] for v in unflipped)
 
 
@@ -80,7 +83,9 @@ def test_normalize_uses_mean_and_std_on_unit_pixels():
 def test_reverse_input_channel_swaps_red_and_blue_after_normalizing():
     frames = np.zeros((1, 32, 32, 3), dtype=np.uint8)
     frames[..., 0] = 255
-    view = transform.test_view(frames, 32, 1, [0.0, 0.0, 0.5], [1.0, 1.0, 1.0], reverse_channels=True)
+    view = transform.test_view(
+        frames, 32, 1, [0.0, 0.0, 0.5], [1.0, 1.0, 1.0], reverse_channels=True
+    )
     assert torch.allclose(view[:, 0, 0, 0], torch.tensor([-0.5, 0.0, 1.0]))
 
 

@@ -5,12 +5,16 @@ import os
 
 import pytest
 import torch
-from helpers import TINY_RUN, load_tool, tiny_cfg
 
+from helpers import TINY_RUN, load_tool, tiny_cfg
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.models.attention import ATTENTION_TYPES, Attention
 from timesformer.models.vit import VisionTransformer
-from timesformer.visualization.attention_maps import AttentionRecorder, attention_maps, attention_weights
+from timesformer.visualization.attention_maps import (
+    AttentionRecorder,
+    attention_maps,
+    attention_weights,
+)
 
 main = load_tool("visualize_attention").main
 
@@ -18,8 +22,14 @@ main = load_tool("visualize_attention").main
 def _vit(attention_type: str, depth: int = 1) -> VisionTransformer:
     torch.manual_seed(0)
     vit = VisionTransformer(
-        img_size=32, patch_size=16, num_classes=2, embed_dim=32, depth=depth, num_heads=2,
-        num_frames=3, attention_type=attention_type,
+        img_size=32,
+        patch_size=16,
+        num_classes=2,
+        embed_dim=32,
+        depth=depth,
+        num_heads=2,
+        num_frames=3,
+        attention_type=attention_type,
     )
     for block in vit.blocks:
         if hasattr(block, "temporal_fc"):
@@ -32,7 +42,9 @@ def test_recomputed_weights_give_the_module_output():
     module = Attention(dim=8, num_heads=2).eval()
     x = torch.randn(2, 3, 5, 8)
     weights = attention_weights(module, x)  # (6, 2, 5, 5)
-    value = module.qkv(x.reshape(-1, 5, 8)).unflatten(-1, (3, 2, 4))[:, :, 2].transpose(1, 2)  # (6, 2, 5, 4)
+    value = (
+        module.qkv(x.reshape(-1, 5, 8)).unflatten(-1, (3, 2, 4))[:, :, 2].transpose(1, 2)
+    )  # (6, 2, 5, 4)
     mixed = (weights @ value).transpose(1, 2).flatten(2)
     with torch.no_grad():
         torch.testing.assert_close(module.proj(mixed).view(2, 3, 5, 8), module(x))
@@ -71,9 +83,14 @@ def test_one_layer_divided_rollout_follows_temporal_then_spatial_attention():
     clip = torch.randn(3, 3, 32, 32)
     with AttentionRecorder(vit) as recorder, torch.no_grad():
         vit(clip.unsqueeze(0))
-    spatial = recorder.weights["blocks.0.attn"][:, 0, 1:]  # (T, N): each frame's CLS row over its patches
-    temporal = recorder.weights["blocks.0.temporal_attn"]  # (N, T, T): query frame -> key frame, per position
-    # R = (S/2 + I/2)(Tm/2 + I/2); CLS row: half of the CLS rows of the frames (1/T each), passed through Tm/2 + I/2.
+    spatial = recorder.weights["blocks.0.attn"][
+        :, 0, 1:
+    ]  # (T, N): each frame's CLS row over its patches
+    temporal = recorder.weights[
+        "blocks.0.temporal_attn"
+    ]  # (N, T, T): query frame -> key frame, per position
+    # R = (S/2 + I/2)(Tm/2 + I/2); CLS row: half of the CLS rows of the frames (1/T each), passed
+    # through Tm/2 + I/2.
     through_time = torch.einsum("sn,nst->tn", spatial, temporal)
     expected = 0.5 * (0.5 * through_time + 0.5 * spatial) / 3
     torch.testing.assert_close(attention_maps(vit, clip).rollout.view(3, 4), expected)
@@ -84,7 +101,9 @@ def test_cli_writes_pngs_and_reports_unreadable_video(tmp_path, capsys):
     from timesformer.models.build import MODEL_REGISTRY
 
     checkpoint = str(tmp_path / "tiny.pyth")
-    torch.save({"model_state": MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg).state_dict()}, checkpoint)
+    torch.save(
+        {"model_state": MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg).state_dict()}, checkpoint
+    )
     video = write_video(str(tmp_path / "clip.mp4"), list(moving_texture_video(12, 40, 48)), fps=15)
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"nope")

@@ -8,12 +8,11 @@ import torch.nn.functional as F
 
 import timesformer.models.build as build_module
 import timesformer.models.vit as vit_module
-from timesformer.models import MODEL_REGISTRY, TimeSformer, build_model
-from timesformer.models.attention import Attention
-from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
-from timesformer.models.attention import ATTENTION_TYPES
-from timesformer.models.weights import load_model_weights
 from helpers import TINY_MODEL, tiny_cfg
+from timesformer.models import MODEL_REGISTRY, TimeSformer, build_model
+from timesformer.models.attention import ATTENTION_TYPES, Attention
+from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+from timesformer.models.weights import load_model_weights
 
 BLOCK_MEMBERS = ("norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2")
 TEMPORAL_MEMBERS = ("temporal_norm1", "temporal_attn.qkv", "temporal_attn.proj", "temporal_fc")
@@ -29,12 +28,21 @@ def randomize_(model):
 
 
 def expected_names(attention_type, depth=2):
-    names = ["model.cls_token", "model.pos_embed", "model.patch_embed.proj.weight", "model.patch_embed.proj.bias"]
+    names = [
+        "model.cls_token",
+        "model.pos_embed",
+        "model.patch_embed.proj.weight",
+        "model.patch_embed.proj.bias",
+    ]
     if attention_type != "space_only":
         names.append("model.time_embed")
     members = BLOCK_MEMBERS + (TEMPORAL_MEMBERS if attention_type == "divided_space_time" else ())
     for index in range(depth):
-        names += [f"model.blocks.{index}.{member}.{leaf}" for member in members for leaf in ("weight", "bias")]
+        names += [
+            f"model.blocks.{index}.{member}.{leaf}"
+            for member in members
+            for leaf in ("weight", "bias")
+        ]
     names += ["model.norm.weight", "model.norm.bias", "model.head.weight", "model.head.bias"]
     return sorted(names)
 
@@ -52,7 +60,9 @@ def test_parameter_names_are_the_official_ones(attention_type):
     ids=["configured", "fewer-frames", "more-frames", "larger-crop", "smaller-nonsquare"],
 )
 def test_logits_and_features_shapes(attention_type, frames, height, width):
-    model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type)).eval()
+    model = build_model(
+        tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type)
+    ).eval()
     clip = torch.randn(2, 3, frames, height, width)
     with torch.no_grad():
         logits = model(clip)
@@ -64,17 +74,32 @@ def test_logits_and_features_shapes(attention_type, frames, height, width):
 
 
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
-@pytest.mark.parametrize("frames, size", [(4, 32), (6, 48)], ids=["configured", "resized-embeddings"])
+@pytest.mark.parametrize(
+    "frames, size", [(4, 32), (6, 48)], ids=["configured", "resized-embeddings"]
+)
 def test_gradients_reach_every_parameter(attention_type, frames, size):
-    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "MODEL.DROPOUT_RATE", "0.0", "TIMESFORMER.DROP_PATH_RATE", "0.0")
+    cfg = tiny_cfg(
+        "",
+        "",
+        *TINY_MODEL,
+        "TIMESFORMER.ATTENTION_TYPE",
+        attention_type,
+        "MODEL.DROPOUT_RATE",
+        "0.0",
+        "TIMESFORMER.DROP_PATH_RATE",
+        "0.0",
+    )
     model = randomize_(build_model(cfg)).train()  # stochastic depth would zero whole branches
     model(torch.randn(2, 3, frames, size, size)).logsumexp(dim=1).sum().backward()
-    without_gradient = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    without_gradient = [
+        name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0
+    ]
     assert without_gradient == []
 
 
 def test_batch_elements_are_independent():
-    """Changing one clip of the batch leaves the other clip's logits unchanged (no mixing over B)."""
+    """Changing one clip of the batch leaves the other clip's logits unchanged (no mixing over
+    B)."""
     model = randomize_(build_model(tiny_cfg("", "", *TINY_MODEL))).eval()
     clips = torch.randn(2, 3, 4, 32, 32)
     changed = clips.clone()
@@ -104,7 +129,17 @@ def test_temporal_fc_and_time_embed_start_at_zero():
 
 def test_init_std_keys_set_linear_layers_and_time_embedding_for_training_from_scratch():
     torch.manual_seed(0)
-    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.INIT_STD", "0.2", "TIMESFORMER.TIME_EMBED_INIT_STD", "1.0", "TIMESFORMER.EMBED_DIM", "64")
+    cfg = tiny_cfg(
+        "",
+        "",
+        *TINY_MODEL,
+        "TIMESFORMER.INIT_STD",
+        "0.2",
+        "TIMESFORMER.TIME_EMBED_INIT_STD",
+        "1.0",
+        "TIMESFORMER.EMBED_DIM",
+        "64",
+    )
     model = build_model(cfg).model
     assert model.blocks[0].attn.qkv.weight.std().item() == pytest.approx(0.2, rel=0.1)
     assert model.head.weight.std().item() == pytest.approx(0.2, rel=0.1)
@@ -121,7 +156,19 @@ def test_init_std_keys_set_linear_layers_and_time_embedding_for_training_from_sc
 def test_shortcuts_give_the_results_of_every_token_through_every_layer(attention_type):
     """CLS-only last block with keys and values folded into its query, and the folded temporal
     projections: the same logits and gradients, with stochastic depth drawing alike."""
-    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "TIMESFORMER.DEPTH", "3", "TIMESFORMER.DROP_PATH_RATE", "0.3", "MODEL.DROPOUT_RATE", "0.0")
+    cfg = tiny_cfg(
+        "",
+        "",
+        *TINY_MODEL,
+        "TIMESFORMER.ATTENTION_TYPE",
+        attention_type,
+        "TIMESFORMER.DEPTH",
+        "3",
+        "TIMESFORMER.DROP_PATH_RATE",
+        "0.3",
+        "MODEL.DROPOUT_RATE",
+        "0.0",
+    )
     model = randomize_(build_model(cfg)).train()
     clip = torch.randn(3, 3, 4, 32, 32)
     results = []
@@ -134,7 +181,7 @@ def test_shortcuts_give_the_results_of_every_token_through_every_layer(attention
         results.append((logits.detach(), [p.grad.clone() for p in model.parameters()]))
     (fast, fast_grads), (full, full_grads) = results
     torch.testing.assert_close(fast, full, rtol=1e-5, atol=1e-5)
-    for fast_grad, full_grad in zip(fast_grads, full_grads):
+    for fast_grad, full_grad in zip(fast_grads, full_grads, strict=True):
         torch.testing.assert_close(fast_grad, full_grad, rtol=1e-4, atol=1e-5)
 
 
@@ -142,11 +189,23 @@ def test_attention_first_token_alone_is_its_row_of_the_full_attention():
     torch.manual_seed(0)
     attention = randomize_(Attention(dim=24, num_heads=3))
     x = torch.randn(2, 5, 9, 24)
-    torch.testing.assert_close(attention(x, cls_only=True), attention(x)[..., :1, :], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        attention(x, cls_only=True), attention(x)[..., :1, :], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
-    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.DEPTH", "3", "TIMESFORMER.DROP_PATH_RATE", "0.2", "MODEL.DROPOUT_RATE", "0.3")
+    cfg = tiny_cfg(
+        "",
+        "",
+        *TINY_MODEL,
+        "TIMESFORMER.DEPTH",
+        "3",
+        "TIMESFORMER.DROP_PATH_RATE",
+        "0.2",
+        "MODEL.DROPOUT_RATE",
+        "0.3",
+    )
     model = build_model(cfg).model
     rates = [getattr(block.drop_path, "drop_prob", 0.0) for block in model.blocks]
     assert rates == pytest.approx([0.0, 0.1, 0.2])
@@ -154,7 +213,19 @@ def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
 
 
 def test_head_dropout_is_active_in_training_only():
-    model = randomize_(build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.DROP_PATH_RATE", "0.0", "MODEL.DROPOUT_RATE", "0.5")))
+    model = randomize_(
+        build_model(
+            tiny_cfg(
+                "",
+                "",
+                *TINY_MODEL,
+                "TIMESFORMER.DROP_PATH_RATE",
+                "0.0",
+                "MODEL.DROPOUT_RATE",
+                "0.5",
+            )
+        )
+    )
     clip = torch.randn(2, 3, 4, 32, 32)
     model.train()
     with torch.no_grad():
@@ -166,19 +237,31 @@ def test_head_dropout_is_active_in_training_only():
 
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
 def test_activation_checkpointing_gives_the_same_gradients(attention_type, monkeypatch):
-    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "TIMESFORMER.DROP_PATH_RATE", "0.2", "MODEL.DROPOUT_RATE", "0.0")
+    cfg = tiny_cfg(
+        "",
+        "",
+        *TINY_MODEL,
+        "TIMESFORMER.ATTENTION_TYPE",
+        attention_type,
+        "TIMESFORMER.DROP_PATH_RATE",
+        "0.2",
+        "MODEL.DROPOUT_RATE",
+        "0.0",
+    )
     plain = randomize_(build_model(cfg)).train()
     cfg.TIMESFORMER.ACTIVATION_CHECKPOINTING = True
     checkpointed = randomize_(build_model(cfg)).train()
     calls = []
     real_checkpoint = vit_module.checkpoint
-    monkeypatch.setattr(vit_module, "checkpoint", lambda *a, **k: calls.append(1) or real_checkpoint(*a, **k))
+    monkeypatch.setattr(
+        vit_module, "checkpoint", lambda *a, **k: calls.append(1) or real_checkpoint(*a, **k)
+    )
     clip = torch.randn(2, 3, 4, 32, 32)
     for model in (plain, checkpointed):
         torch.manual_seed(1)  # same stochastic-depth draws in both
         model(clip).logsumexp(dim=1).sum().backward()
     assert len(calls) == cfg.TIMESFORMER.DEPTH
-    for (name, p), q in zip(plain.named_parameters(), checkpointed.parameters()):
+    for (name, p), q in zip(plain.named_parameters(), checkpointed.parameters(), strict=True):
         torch.testing.assert_close(q.grad, p.grad, msg=name)
 
 
@@ -198,14 +281,17 @@ def test_time_embed_resize_repeats_nearest_frames():
 
 
 def test_model_at_another_size_uses_resized_embeddings():
-    """A clip of other size equals the model whose embeddings were resized to that size beforehand."""
+    """A clip of other size equals the model whose embeddings were resized to that size
+    beforehand."""
     cfg = tiny_cfg("", "", *TINY_MODEL)
     model = randomize_(build_model(cfg)).eval()
     cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.NUM_FRAMES = 48, 6
     resized = build_model(cfg).eval()
     state = model.state_dict()
     state["model.pos_embed"] = resize_pos_embed(state["model.pos_embed"], (6, 6))
-    state["model.time_embed"] = F.interpolate(state["model.time_embed"].transpose(1, 2), size=6).transpose(1, 2)
+    state["model.time_embed"] = F.interpolate(
+        state["model.time_embed"].transpose(1, 2), size=6
+    ).transpose(1, 2)
     resized.load_state_dict(state)
     clip = torch.randn(1, 3, 6, 48, 48)
     with torch.no_grad():
@@ -213,8 +299,16 @@ def test_model_at_another_size_uses_resized_embeddings():
 
 
 def test_timesformer_class_takes_the_readme_arguments():
-    model = TimeSformer(img_size=32, patch_size=8, num_classes=7, num_frames=2, attention_type="divided_space_time",
-                        embed_dim=16, depth=1, num_heads=2)
+    model = TimeSformer(
+        img_size=32,
+        patch_size=8,
+        num_classes=7,
+        num_frames=2,
+        attention_type="divided_space_time",
+        embed_dim=16,
+        depth=1,
+        num_heads=2,
+    )
     assert model(torch.randn(1, 3, 2, 32, 32)).shape == (1, 7)
     assert "model.blocks.0.temporal_fc.weight" in model.state_dict()
     with pytest.raises(ValueError, match="attention_type is 'spatial'"):
@@ -238,7 +332,9 @@ def test_build_model_unknown_name_lists_registered_models():
 @pytest.fixture
 def one_process_group(tmp_path):
     """A gloo process group of this one process (DistributedDataParallel needs one)."""
-    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1)
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1
+    )
     yield
     torch.distributed.destroy_process_group()
 

@@ -1,4 +1,5 @@
-"""Weight loading: official .pyth and bare state dicts, ImageNet init, errors that name the problem."""
+"""Weight loading: official .pyth and bare state dicts, ImageNet init, errors that name the
+problem."""
 
 import logging
 
@@ -9,17 +10,18 @@ import timm
 import torch
 from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
 
+from helpers import TINY_MODEL, tiny_cfg
 from timesformer.models import TimeSformer, build_model
 from timesformer.models.attention import ATTENTION_TYPES
 from timesformer.models.weight_files import CheckpointError
 from timesformer.models.weights import load_model_weights, load_pretrained_imagenet
-from helpers import TINY_MODEL, tiny_cfg
-
 
 
 def random_state(model):
     generator = torch.Generator().manual_seed(0)
-    return {name: torch.randn(t.shape, generator=generator) for name, t in model.state_dict().items()}
+    return {
+        name: torch.randn(t.shape, generator=generator) for name, t in model.state_dict().items()
+    }
 
 
 def assert_weights_equal(model, state):
@@ -59,7 +61,9 @@ def test_vision_transformer_names_and_safetensors_load(tmp_path):
     cfg = tiny_cfg("", "", *TINY_MODEL)
     state = random_state(build_model(cfg))
     path = tmp_path / "weights.safetensors"
-    safetensors.torch.save_file({name.removeprefix("model."): t for name, t in state.items()}, str(path))
+    safetensors.torch.save_file(
+        {name.removeprefix("model."): t for name, t in state.items()}, str(path)
+    )
     model = build_model(cfg)
     load_model_weights(model, str(path))
     assert_weights_equal(model, state)
@@ -90,10 +94,26 @@ def test_timesformer_pretrained_model_loads_official_pyth_and_resets_a_different
 
 
 def test_checkpoint_of_another_size_is_resized_to_the_model(tmp_path):
-    state = random_state(build_model(tiny_cfg("", "", *TINY_MODEL, "DATA.TRAIN_CROP_SIZE", "32", "DATA.NUM_FRAMES", "2")))
+    state = random_state(
+        build_model(
+            tiny_cfg("", "", *TINY_MODEL, "DATA.TRAIN_CROP_SIZE", "32", "DATA.NUM_FRAMES", "2")
+        )
+    )
     path = tmp_path / "small.pyth"
     torch.save({"model_state": state}, path)
-    model = build_model(tiny_cfg("", "", *TINY_MODEL, "DATA.TRAIN_CROP_SIZE", "48", "DATA.TRAIN_JITTER_SCALES", "[48, 56]", "DATA.NUM_FRAMES", "4"))
+    model = build_model(
+        tiny_cfg(
+            "",
+            "",
+            *TINY_MODEL,
+            "DATA.TRAIN_CROP_SIZE",
+            "48",
+            "DATA.TRAIN_JITTER_SCALES",
+            "[48, 56]",
+            "DATA.NUM_FRAMES",
+            "4",
+        )
+    )
     load_model_weights(model, str(path))
     time_embed = model.model.time_embed[0]
     old_time_embed = state["model.time_embed"][0]
@@ -122,18 +142,28 @@ def test_different_head_fails_unless_reset_is_asked(tmp_path):
     path = tmp_path / "k400.pyth"
     torch.save({"model_state": state}, path)
     model = build_model(tiny_cfg("", "", *TINY_MODEL, "MODEL.NUM_CLASSES", "3"))
-    with pytest.raises(CheckpointError, match=r"head\.weight: checkpoint \(5, 32\) vs model \(3, 32\)"):
+    with pytest.raises(
+        CheckpointError, match=r"head\.weight: checkpoint \(5, 32\) vs model \(3, 32\)"
+    ):
         load_model_weights(model, str(path))
     result = load_model_weights(model, str(path), reset_head_if_mismatch=True)
     assert result.missing == ["head.weight", "head.bias"]
 
 
 def test_other_attention_type_is_refused_when_strict_and_reported_otherwise(tmp_path):
-    state = random_state(build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", "divided_space_time")))
+    state = random_state(
+        build_model(
+            tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", "divided_space_time")
+        )
+    )
     path = tmp_path / "divided.pyth"
     torch.save({"model_state": state}, path)
-    model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", "joint_space_time"))
-    with pytest.raises(CheckpointError, match=r"unexpected blocks\.0\.temporal_norm1\.weight.*ATTENTION_TYPE"):
+    model = build_model(
+        tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", "joint_space_time")
+    )
+    with pytest.raises(
+        CheckpointError, match=r"unexpected blocks\.0\.temporal_norm1\.weight.*ATTENTION_TYPE"
+    ):
         load_model_weights(model, str(path))
     result = load_model_weights(model, str(path), strict=False)
     assert result.missing == []
@@ -179,23 +209,46 @@ def test_imagenet_init_copies_spatial_weights_into_temporal_ones(suffix, tmp_pat
         safetensors.torch.save_file(image_state, path)
     else:
         torch.save(image_state, path)
-    cfg = tiny_cfg("", "", *TINY_MODEL, "DATA.TRAIN_CROP_SIZE", "48", "DATA.TRAIN_JITTER_SCALES", "[48, 56]", "MODEL.NUM_CLASSES", "5")
+    cfg = tiny_cfg(
+        "",
+        "",
+        *TINY_MODEL,
+        "DATA.TRAIN_CROP_SIZE",
+        "48",
+        "DATA.TRAIN_JITTER_SCALES",
+        "[48, 56]",
+        "MODEL.NUM_CLASSES",
+        "5",
+    )
     cfg.TIMESFORMER.PRETRAINED_MODEL = path
     with caplog.at_level(logging.INFO):
         vit = build_model(cfg).model
     for index, block in enumerate(vit.blocks):
         for name in ("norm1.weight", "attn.qkv.weight", "attn.proj.bias", "mlp.fc2.weight"):
-            torch.testing.assert_close(block.get_parameter(name), image_state[f"blocks.{index}.{name}"])
-        torch.testing.assert_close(block.temporal_attn.qkv.weight, image_state[f"blocks.{index}.attn.qkv.weight"])
-        torch.testing.assert_close(block.temporal_attn.proj.bias, image_state[f"blocks.{index}.attn.proj.bias"])
-        torch.testing.assert_close(block.temporal_norm1.weight, image_state[f"blocks.{index}.norm1.weight"])
-        assert torch.count_nonzero(block.temporal_fc.weight) == 0 and torch.count_nonzero(block.temporal_fc.bias) == 0
+            torch.testing.assert_close(
+                block.get_parameter(name), image_state[f"blocks.{index}.{name}"]
+            )
+        torch.testing.assert_close(
+            block.temporal_attn.qkv.weight, image_state[f"blocks.{index}.attn.qkv.weight"]
+        )
+        torch.testing.assert_close(
+            block.temporal_attn.proj.bias, image_state[f"blocks.{index}.attn.proj.bias"]
+        )
+        torch.testing.assert_close(
+            block.temporal_norm1.weight, image_state[f"blocks.{index}.norm1.weight"]
+        )
+        assert (
+            torch.count_nonzero(block.temporal_fc.weight) == 0
+            and torch.count_nonzero(block.temporal_fc.bias) == 0
+        )
     torch.testing.assert_close(vit.patch_embed.proj.weight, image_state["patch_embed.proj.weight"])
     assert vit.pos_embed.shape == (1, 1 + 6 * 6, 32)  # resized from the 4x4 grid
     torch.testing.assert_close(vit.pos_embed[0, 0], image_state["pos_embed"][0, 0])
     assert vit.head.weight.shape == (5, 32)  # ImageNet head (10 classes) dropped
     messages = [r.getMessage() for r in caplog.records]
-    assert any(m.startswith("Missing") and "time_embed" in m and "head.weight" in m for m in messages)
+    assert any(
+        m.startswith("Missing") and "time_embed" in m and "head.weight" in m for m in messages
+    )
     assert any(m.startswith("Unexpected") for m in messages)
     assert any(m.startswith("Loaded") for m in messages)
 
@@ -206,7 +259,17 @@ def test_imagenet_initialized_model_sees_a_still_clip_as_the_image(attention_typ
     image_model = image_vit(img_size=32)
     path = tmp_path / "vit.pth"
     torch.save(image_model.state_dict(), path)
-    model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type, "DATA.TRAIN_CROP_SIZE", "32")).eval()
+    model = build_model(
+        tiny_cfg(
+            "",
+            "",
+            *TINY_MODEL,
+            "TIMESFORMER.ATTENTION_TYPE",
+            attention_type,
+            "DATA.TRAIN_CROP_SIZE",
+            "32",
+        )
+    ).eval()
     load_pretrained_imagenet(model, str(path))
     image = torch.randn(2, 3, 32, 32)
     clip = image.unsqueeze(2).expand(2, 3, 4, 32, 32)
@@ -227,11 +290,15 @@ def test_imagenet_linear_patch_embedding_is_reshaped_to_a_convolution(tmp_path):
 
 
 def test_imagenet_init_of_another_width_names_the_shapes(tmp_path):
-    image_state = TimmVisionTransformer(img_size=32, patch_size=8, embed_dim=16, depth=2, num_heads=4).state_dict()
+    image_state = TimmVisionTransformer(
+        img_size=32, patch_size=8, embed_dim=16, depth=2, num_heads=4
+    ).state_dict()
     path = tmp_path / "vit_narrow.pth"
     torch.save(image_state, path)
     model = build_model(tiny_cfg("", "", *TINY_MODEL))
-    with pytest.raises(CheckpointError, match=r"cls_token: checkpoint \(1, 1, 16\) vs model \(1, 1, 32\)"):
+    with pytest.raises(
+        CheckpointError, match=r"cls_token: checkpoint \(1, 1, 16\) vs model \(1, 1, 32\)"
+    ):
         load_pretrained_imagenet(model, str(path))
 
 
@@ -241,7 +308,9 @@ def test_timm_name_offline_says_how_to_supply_weights(monkeypatch):
 
     monkeypatch.setattr(timm, "create_model", offline)
     model = build_model(tiny_cfg("", "", *TINY_MODEL))
-    expected = r"(?s)offline.*torch\.save\(timm\.create_model\('vit_base_patch16_224'.*PRETRAINED_MODEL"
+    expected = (
+        r"(?s)offline.*torch\.save\(timm\.create_model\('vit_base_patch16_224'.*PRETRAINED_MODEL"
+    )
     with pytest.raises(CheckpointError, match=expected):
         load_pretrained_imagenet(model, "vit_base_patch16_224")
 
@@ -285,8 +354,13 @@ def save_as_jax_npz(image_state, path, num_heads=4):
         for norm, jax_norm in (("norm1", "LayerNorm_0"), ("norm2", "LayerNorm_2")):
             arrays[f"{jax_block}{jax_norm}/scale"] = image_state[f"{block}{norm}.weight"]
             arrays[f"{jax_block}{jax_norm}/bias"] = image_state[f"{block}{norm}.bias"]
-        qkv_weight, qkv_bias = image_state[f"{block}attn.qkv.weight"], image_state[f"{block}attn.qkv.bias"]
-        for part, weight, bias in zip(("query", "key", "value"), qkv_weight.chunk(3), qkv_bias.chunk(3)):
+        qkv_weight, qkv_bias = (
+            image_state[f"{block}attn.qkv.weight"],
+            image_state[f"{block}attn.qkv.bias"],
+        )
+        for part, weight, bias in zip(
+            ("query", "key", "value"), qkv_weight.chunk(3), qkv_bias.chunk(3), strict=True
+        ):
             arrays[f"{attention}{part}/kernel"] = heads(weight)
             arrays[f"{attention}{part}/bias"] = bias.reshape(num_heads, -1)
         proj_weight = image_state[f"{block}attn.proj.weight"]  # (D_out, heads * head_dim)
@@ -308,7 +382,11 @@ def test_imagenet_init_reads_jax_npz_through_timm(tmp_path):
     vit = model.model
     torch.testing.assert_close(vit.patch_embed.proj.weight, image_state["patch_embed.proj.weight"])
     torch.testing.assert_close(vit.pos_embed, image_state["pos_embed"])
-    torch.testing.assert_close(vit.blocks[1].attn.qkv.weight, image_state["blocks.1.attn.qkv.weight"])
-    torch.testing.assert_close(vit.blocks[1].temporal_attn.proj.weight, image_state["blocks.1.attn.proj.weight"])
+    torch.testing.assert_close(
+        vit.blocks[1].attn.qkv.weight, image_state["blocks.1.attn.qkv.weight"]
+    )
+    torch.testing.assert_close(
+        vit.blocks[1].temporal_attn.proj.weight, image_state["blocks.1.attn.proj.weight"]
+    )
     torch.testing.assert_close(vit.blocks[0].mlp.fc1.weight, image_state["blocks.0.mlp.fc1.weight"])
     torch.testing.assert_close(vit.norm.bias, image_state["norm.bias"])

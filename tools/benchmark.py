@@ -2,12 +2,13 @@
 """Data-loading benchmark: clips/s of the training loader, against a naive PyAV loader,
 and the cost of one clip from a 5-minute video against one from a 10-second video.
 
-    python tools/benchmark.py --cfg FILE [--synthetic [--cache-dir DIR] [--num-videos N]] [KEY VALUE ...]
+    python tools/benchmark.py --cfg FILE [--synthetic [--cache-dir DIR] [--num-videos N]]
+        [KEY VALUE ...]
 
 With --synthetic, 10-second 256p H.264 videos (and one 5-minute video, for the
 seek comparison) are written once into --cache-dir and used instead of
-DATA.PATH_TO_DATA_DIR; without it, the train split of the configured dataset is read. The loader runs
-BENCHMARK.NUM_EPOCHS epochs with the config's DATA, DATA_LOADER and TRAIN.BATCH_SIZE
+DATA.PATH_TO_DATA_DIR; without it, the train split of the configured dataset is read. The loader
+runs BENCHMARK.NUM_EPOCHS epochs with the config's DATA, DATA_LOADER and TRAIN.BATCH_SIZE
 (BENCHMARK.SHUFFLE: reshuffle each epoch; BENCHMARK.LOG_PERIOD: progress lines).
 The naive loader decodes every frame of a video to RGB and then indexes the clip,
 with the same sampling, transforms, batch size and workers.
@@ -37,20 +38,30 @@ class NaiveKinetics(Kinetics):
 
     def load_frames(self, video_idx: int, temporal_idx: int) -> np.ndarray:
         data = self.cfg.DATA
-        with open_video(self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE) as container:
+        with open_video(
+            self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
+        ) as container:
             fps = float(container.streams.video[0].average_rate)
-            frames = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+            frames = np.stack(
+                [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+            )
         if len(frames) == 0:
             raise VideoReadError(self.paths[video_idx], "no frames")
         indices = dense_clip_indices(
-            len(frames), fps, data.NUM_FRAMES, data.SAMPLING_RATE, data.TARGET_FPS,
-            temporal_idx, self.cfg.TEST.NUM_ENSEMBLE_VIEWS,
+            len(frames),
+            fps,
+            data.NUM_FRAMES,
+            data.SAMPLING_RATE,
+            data.TARGET_FPS,
+            temporal_idx,
+            self.cfg.TEST.NUM_ENSEMBLE_VIEWS,
         )
         return frames[indices]
 
 
 def write_synthetic_dataset(cache_dir: str, num_videos: int) -> None:
-    """``cache_dir/short``: num_videos 10-second videos + train.csv; ``cache_dir/long``: one 5-minute video."""
+    """``cache_dir/short``: num_videos 10-second videos + train.csv; ``cache_dir/long``: one
+    5-minute video."""
     for name, seconds, count in (("short", SHORT_SECONDS, num_videos), ("long", LONG_SECONDS, 1)):
         folder = os.path.join(cache_dir, name)
         os.makedirs(folder, exist_ok=True)
@@ -59,7 +70,11 @@ def write_synthetic_dataset(cache_dir: str, num_videos: int) -> None:
             path = os.path.join(folder, f"{name}_{number:03d}.mp4")
             if not os.path.exists(path):
                 logger.info("Writing %s (%d s, %dx%d, H.264)", path, seconds, WIDTH, HEIGHT)
-                write_video(path + ".partial.mp4", moving_texture_video(seconds * FPS, HEIGHT, WIDTH, seed=number), FPS)
+                write_video(
+                    path + ".partial.mp4",
+                    moving_texture_video(seconds * FPS, HEIGHT, WIDTH, seed=number),
+                    FPS,
+                )
                 os.replace(path + ".partial.mp4", path)
             lines.append(f"{os.path.basename(path)} 0\n")
         with open(os.path.join(folder, "train.csv"), "w") as stream:
@@ -94,7 +109,8 @@ def naive_loader(cfg, reference):
 
 
 def seconds_per_clip(cfg, data_dir: str, num_clips: int = 20) -> float:
-    """Mean time of one random training clip (decode + sample + transform) from ``data_dir``'s first video."""
+    """Mean time of one random training clip (decode + sample + transform) from ``data_dir``'s first
+    video."""
     cfg = cfg.clone()
     cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = data_dir
     dataset = Kinetics(cfg, "train")
@@ -107,11 +123,19 @@ def seconds_per_clip(cfg, data_dir: str, num_clips: int = 20) -> float:
 
 def main() -> None:
     parser = build_arg_parser("Benchmark the video data loader.")
-    parser.add_argument("--synthetic", action="store_true",
-                        help="Benchmark on synthetic videos written to --cache-dir (and compare a 5-minute video).")
-    parser.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/timesformer/benchmark"),
-                        help="Where synthetic benchmark videos are written once and reused.")
-    parser.add_argument("--num-videos", type=int, default=16, help="Synthetic 10-second videos to write.")
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="Benchmark on synthetic videos written to --cache-dir (and compare a 5-minute video).",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=os.path.expanduser("~/.cache/timesformer/benchmark"),
+        help="Where synthetic benchmark videos are written once and reused.",
+    )
+    parser.add_argument(
+        "--num-videos", type=int, default=16, help="Synthetic 10-second videos to write."
+    )
     args = parser.parse_args()
     setup_logging(is_master=True)
     cfg = load_config_or_exit(parser, args)
@@ -120,15 +144,20 @@ def main() -> None:
         cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = os.path.join(args.cache_dir, "short")
     loader = construct_loader(cfg, "train")
     rows = [("loader (seek, decode only the clip)", clips_per_second(cfg, loader))]
-    rows.append(("naive PyAV (decode all, then index)", clips_per_second(cfg, naive_loader(cfg, loader))))
-    print(f"\n| loader | clips/s |\n|---|---|")
+    rows.append(
+        ("naive PyAV (decode all, then index)", clips_per_second(cfg, naive_loader(cfg, loader)))
+    )
+    print("\n| loader | clips/s |\n|---|---|")
     for name, rate in rows:
         print(f"| {name} | {rate:.1f} |")
     print(f"\nspeed-up: {rows[0][1] / rows[1][1]:.2f}x")
     if args.synthetic:
         short = seconds_per_clip(cfg, os.path.join(args.cache_dir, "short"))
         long = seconds_per_clip(cfg, os.path.join(args.cache_dir, "long"))
-        print(f"\n| video | ms per clip |\n|---|---|\n| 10 s | {short * 1e3:.1f} |\n| 5 min | {long * 1e3:.1f} |")
+        print(
+            "\n| video | ms per clip |\n|---|---|\n"
+            f"| 10 s | {short * 1e3:.1f} |\n| 5 min | {long * 1e3:.1f} |"
+        )
         print(f"\n5-minute / 10-second clip cost: {long / short:.2f}x")
 
 

@@ -17,8 +17,8 @@ faithful port of the official code) loaded with the same weights:
   are compared;
 * model FLOPs utilization: each model's own matrix-product FLOPs per clip
   (``torch.utils.flop_counter``; ours takes exact shortcuts, the last block's CLS
-  output alone and folded projections, so it counts fewer) times clips/s, over the FLOP/s of a large matmul
-  measured on this machine at the same dtype;
+  output alone and folded projections, so it counts fewer) times clips/s, over the FLOP/s of a
+  large matmul measured on this machine at the same dtype;
 * peak memory of one training step / one inference pass above the process's
   baseline, in a fresh process per (implementation, configuration): on the CPU the
   rise of the resident set's high-water mark (Linux ``/proc``) after a warm-up
@@ -56,7 +56,12 @@ from timesformer.models.attention import ATTENTION_TYPES
 from timesformer.models.hugging_face import to_hf_state_dict
 from timesformer.models.vit import VisionTransformer
 from timesformer.utils.parser import build_arg_parser
-from timesformer.utils.peak_memory import probe_result_line, run_probe, step_peak_bytes, wait_for_device
+from timesformer.utils.peak_memory import (
+    probe_result_line,
+    run_probe,
+    step_peak_bytes,
+    wait_for_device,
+)
 
 IMPLEMENTATIONS = ("ours", "reference")
 MODES = ("train", "infer")
@@ -80,23 +85,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--patch", type=int, default=16)
     parser.add_argument("--classes", type=int, default=400)
     parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("--frames", type=int, nargs="+", default=[8], help="clip lengths, each a case")
+    parser.add_argument(
+        "--frames", type=int, nargs="+", default=[8], help="clip lengths, each a case"
+    )
     parser.add_argument("--size", type=int, default=112, help="crop height and width")
-    parser.add_argument("--attention", nargs="+", default=list(ATTENTION_TYPES), choices=ATTENTION_TYPES)
+    parser.add_argument(
+        "--attention", nargs="+", default=list(ATTENTION_TYPES), choices=ATTENTION_TYPES
+    )
     parser.add_argument("--dtype", choices=DTYPES, default="fp32", help="bf16: torch.autocast")
     parser.add_argument("--reference-dtype", choices=DTYPES, default=None, help="default: --dtype")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per repeat")
-    parser.add_argument("--repeats", type=int, default=5, help="alternating timed rounds; medians are reported")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="alternating timed rounds; medians are reported"
+    )
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps before timing")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--compile", action="store_true", help="torch.compile our model (MODEL.COMPILE)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's choice)"
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile our model (MODEL.COMPILE)"
+    )
     parser.add_argument("--activation-checkpointing", action="store_true", help="for both models")
     parser.add_argument(
-        "--optimizer", choices=("fused", "unfused"), default="fused", help="AdamW implementation, same for both"
+        "--optimizer",
+        choices=("fused", "unfused"),
+        default="fused",
+        help="AdamW implementation, same for both",
     )
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    parser.add_argument("--profile", action="store_true", help="print torch.profiler's top operators of a step")
+    parser.add_argument(
+        "--profile", action="store_true", help="print torch.profiler's top operators of a step"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--probe", nargs=2, metavar=("IMPL", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -119,14 +139,29 @@ def build_models(args: argparse.Namespace, case: Case) -> dict[str, nn.Module]:
 
     torch.manual_seed(0)
     ours = VisionTransformer(
-        img_size=args.size, patch_size=args.patch, num_classes=args.classes, embed_dim=args.embed_dim,
-        depth=args.depth, num_heads=args.heads, drop_path_rate=0.0, num_frames=case.frames,
-        attention_type=case.attention, activation_checkpointing=args.activation_checkpointing,
+        img_size=args.size,
+        patch_size=args.patch,
+        num_classes=args.classes,
+        embed_dim=args.embed_dim,
+        depth=args.depth,
+        num_heads=args.heads,
+        drop_path_rate=0.0,
+        num_frames=case.frames,
+        attention_type=case.attention,
+        activation_checkpointing=args.activation_checkpointing,
     )
     config = TimesformerConfig(
-        image_size=args.size, patch_size=args.patch, num_frames=case.frames, hidden_size=args.embed_dim,
-        num_hidden_layers=args.depth, num_attention_heads=args.heads, intermediate_size=4 * args.embed_dim,
-        attention_type=case.attention, num_labels=args.classes, layer_norm_eps=1e-6, qkv_bias=True,
+        image_size=args.size,
+        patch_size=args.patch,
+        num_frames=case.frames,
+        hidden_size=args.embed_dim,
+        num_hidden_layers=args.depth,
+        num_attention_heads=args.heads,
+        intermediate_size=4 * args.embed_dim,
+        attention_type=case.attention,
+        num_labels=args.classes,
+        layer_norm_eps=1e-6,
+        qkv_bias=True,
     )
     reference = TimesformerForVideoClassification(config)
     reference.load_state_dict(to_hf_state_dict(ours.state_dict()), strict=True)
@@ -135,7 +170,9 @@ def build_models(args: argparse.Namespace, case: Case) -> dict[str, nn.Module]:
     return {"ours": ours.to(args.device), "reference": reference.to(args.device)}
 
 
-def make_batch(args: argparse.Namespace, case: Case, impl: str) -> tuple[torch.Tensor, torch.Tensor]:
+def make_batch(
+    args: argparse.Namespace, case: Case, impl: str
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A random clip batch in the implementation's own layout, and labels (B,).
 
     Ours takes (B, 3, T, H, W); the reference takes (B, T, 3, H, W). Both contiguous.
@@ -168,7 +205,9 @@ def autocast_for(args: argparse.Namespace, impl: str) -> contextlib.AbstractCont
     return torch.autocast(args.device, dtype=DTYPES[dtype])
 
 
-def make_step(args: argparse.Namespace, case: Case, impl: str, model: nn.Module, mode: str) -> Callable[[], None]:
+def make_step(
+    args: argparse.Namespace, case: Case, impl: str, model: nn.Module, mode: str
+) -> Callable[[], None]:
     """A function running one training step (or one inference pass) of ``model`` on its batch."""
     clip, labels = make_batch(args, case, impl)
     forward = torch.compile(model) if args.compile and impl == "ours" else model
@@ -199,7 +238,8 @@ def make_step(args: argparse.Namespace, case: Case, impl: str, model: nn.Module,
 
 
 def throughput(args: argparse.Namespace, steps: dict[str, Callable[[], None]]) -> dict[str, float]:
-    """Median clips/s of each implementation's step, timed alternately (the order flips each round)."""
+    """Median clips/s of each implementation's step, timed alternately (the order flips each
+    round)."""
     for step in steps.values():
         for _ in range(args.warmup):
             step()
@@ -216,7 +256,9 @@ def throughput(args: argparse.Namespace, steps: dict[str, Callable[[], None]]) -
     return {impl: statistics.median(values) for impl, values in rates.items()}
 
 
-def profile_steps(args: argparse.Namespace, steps: dict[str, Callable[[], None]], row_limit: int = 15) -> str:
+def profile_steps(
+    args: argparse.Namespace, steps: dict[str, Callable[[], None]], row_limit: int = 15
+) -> str:
     """torch.profiler's operators of one step of each implementation, by self time."""
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if args.device == "cuda" else [])
     sort_by = "self_cuda_time_total" if args.device == "cuda" else "self_cpu_time_total"
@@ -226,11 +268,15 @@ def profile_steps(args: argparse.Namespace, steps: dict[str, Callable[[], None]]
         with profile(activities=activities) as profiler:
             step()
             wait_for_device(args.device)
-        tables.append(f"{impl}:\n{profiler.key_averages().table(sort_by=sort_by, row_limit=row_limit)}")
+        tables.append(
+            f"{impl}:\n{profiler.key_averages().table(sort_by=sort_by, row_limit=row_limit)}"
+        )
     return "\n".join(tables)
 
 
-def model_flops_per_clip(args: argparse.Namespace, case: Case, impl: str, model: nn.Module, mode: str) -> float:
+def model_flops_per_clip(
+    args: argparse.Namespace, case: Case, impl: str, model: nn.Module, mode: str
+) -> float:
     """Matrix-product FLOPs of one clip (forward; forward + backward for training) of ``model``.
 
     Counted under SDPA's math backend: the counter does not see the fused CPU kernels.
@@ -278,8 +324,11 @@ def probe_memory(args: argparse.Namespace, impl: str, mode: str) -> tuple[int, i
     return step_peak_bytes(args.device, step)
 
 
-def peak_memory_in_fresh_process(argv: list[str], case: Case, impl: str, mode: str) -> tuple[float, float]:
-    """Run :func:`probe_memory` for one case in a new Python process; (above the baseline, whole), MiB."""
+def peak_memory_in_fresh_process(
+    argv: list[str], case: Case, impl: str, mode: str
+) -> tuple[float, float]:
+    """Run :func:`probe_memory` for one case in a new Python process; (above the baseline, whole),
+    MiB."""
     case_argv = ["--attention", case.attention, "--frames", str(case.frames), "--probe", impl, mode]
     rise, whole = run_probe([sys.executable, os.path.abspath(__file__), *argv, *case_argv])
     return rise / MIB, whole / MIB
@@ -301,10 +350,15 @@ def _case_free_argv(argv: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------- #
 
 
-def measure_case(args: argparse.Namespace, case: Case, mode: str, peak_flops: dict[str, float]) -> dict:
-    """Throughput, MFU (and, unless --no-memory, peak memory) of both implementations; one table row."""
+def measure_case(
+    args: argparse.Namespace, case: Case, mode: str, peak_flops: dict[str, float]
+) -> dict:
+    """Throughput, MFU (and, unless --no-memory, peak memory) of both implementations; one table
+    row."""
     models = build_models(args, case)
-    flops = {impl: model_flops_per_clip(args, case, impl, model, mode) for impl, model in models.items()}
+    flops = {
+        impl: model_flops_per_clip(args, case, impl, model, mode) for impl, model in models.items()
+    }
     steps = {impl: make_step(args, case, impl, model, mode) for impl, model in models.items()}
     if args.profile:
         print(f"{case.attention}, {case.frames} frames, {mode}:\n{profile_steps(args, steps)}")
@@ -314,7 +368,9 @@ def measure_case(args: argparse.Namespace, case: Case, mode: str, peak_flops: di
     row["speedup"] = rates["ours"] / rates["reference"]
     if not args.no_memory:
         argv = _case_free_argv(args.argv)
-        peaks = {impl: peak_memory_in_fresh_process(argv, case, impl, mode) for impl in IMPLEMENTATIONS}
+        peaks = {
+            impl: peak_memory_in_fresh_process(argv, case, impl, mode) for impl in IMPLEMENTATIONS
+        }
         row["peak_mib"] = {impl: rise for impl, (rise, _) in peaks.items()}
         row["total_peak_mib"] = {impl: total for impl, (_, total) in peaks.items()}
         row["memory_ratio"] = row["peak_mib"]["ours"] / row["peak_mib"]["reference"]
@@ -325,8 +381,9 @@ def markdown_table(rows: list[dict]) -> str:
     """The rows as a Markdown table: clips/s, ratio, MFU, a step's peak MiB above the baseline and
     its whole peak MiB, of ours / reference."""
     lines = [
-        "| attention | frames | mode | ours clips/s | ref clips/s | ours/ref speed | ours MFU | ref MFU "
-        "| ours peak MiB | ref peak MiB | ours/ref memory | ours whole peak MiB | ref whole peak MiB |",
+        "| attention | frames | mode | ours clips/s | ref clips/s | ours/ref speed "
+        "| ours MFU | ref MFU | ours peak MiB | ref peak MiB | ours/ref memory "
+        "| ours whole peak MiB | ref whole peak MiB |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
@@ -339,7 +396,8 @@ def markdown_table(rows: list[dict]) -> str:
             else "- | - | - | - | -"
         )
         lines.append(
-            f"| {row['attention']} | {row['frames']} | {row['mode']} | {rate['ours']:.2f} | {rate['reference']:.2f} "
+            f"| {row['attention']} | {row['frames']} | {row['mode']} "
+            f"| {rate['ours']:.2f} | {rate['reference']:.2f} "
             f"| {row['speedup']:.2f}x | {mfu['ours']:.1%} | {mfu['reference']:.1%} | {memory} |"
         )
     return "\n".join(lines)
@@ -351,7 +409,9 @@ def machine_description(device: str) -> str:
         return f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
     cpu = platform.processor() or "unknown CPU"
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as stream:
-        cpu = next((line.split(":", 1)[1].strip() for line in stream if line.startswith("model name")), cpu)
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in stream if line.startswith("model name")), cpu
+        )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
         f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
@@ -369,9 +429,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"Machine: {machine_description(args.device)}")
     print(f"Command: python tools/benchmark_model.py {' '.join(argv)}")
-    peak_by_dtype = {name: matmul_peak_flops(args.device, DTYPES[name]) for name in {args.dtype, args.reference_dtype}}
-    peak_flops = {"ours": peak_by_dtype[args.dtype], "reference": peak_by_dtype[args.reference_dtype]}
-    print(", ".join(f"Matmul peak: {flops / 1e9:.1f} GFLOP/s ({name})" for name, flops in peak_by_dtype.items()) + "\n")
+    peak_by_dtype = {
+        name: matmul_peak_flops(args.device, DTYPES[name])
+        for name in {args.dtype, args.reference_dtype}
+    }
+    peak_flops = {
+        "ours": peak_by_dtype[args.dtype],
+        "reference": peak_by_dtype[args.reference_dtype],
+    }
+    print(
+        ", ".join(
+            f"Matmul peak: {flops / 1e9:.1f} GFLOP/s ({name})"
+            for name, flops in peak_by_dtype.items()
+        )
+        + "\n"
+    )
     cases = [Case(attention, frames) for attention in args.attention for frames in args.frames]
     rows = [measure_case(args, case, mode, peak_flops) for case in cases for mode in args.modes]
     print(markdown_table(rows))

@@ -44,9 +44,13 @@ class VideoChecks(torch.utils.data.Dataset):
 
 def check_split(dataset, num_workers: int) -> list[tuple[str, str]]:
     """(path, reason) of every unreadable video of ``dataset``, with a progress bar on stderr."""
-    checks = torch.utils.data.DataLoader(VideoChecks(dataset), batch_size=None, num_workers=num_workers)
+    checks = torch.utils.data.DataLoader(
+        VideoChecks(dataset), batch_size=None, num_workers=num_workers
+    )
     unreadable = []
-    for video_idx, reason in tqdm(checks, total=len(checks.dataset), desc=f"checking {dataset.split}", unit="video"):
+    for video_idx, reason in tqdm(
+        checks, total=len(checks.dataset), desc=f"checking {dataset.split}", unit="video"
+    ):
         if reason:
             unreadable.append((dataset.paths[video_idx], reason))
             tqdm.write(f"UNREADABLE {dataset.paths[video_idx]}: {reason}", file=sys.stdout)
@@ -55,7 +59,9 @@ def check_split(dataset, num_workers: int) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser("List the unreadable videos of a dataset split.")
-    parser.add_argument("--split", default="train", choices=SPLITS, help="Split to check (default: train).")
+    parser.add_argument(
+        "--split", default="train", choices=SPLITS, help="Split to check (default: train)."
+    )
     args = parser.parse_args(argv)
     cfg = load_config_or_exit(parser, args, check_devices=False)
     name = cfg.TEST.DATASET if args.split == "test" else cfg.TRAIN.DATASET
@@ -65,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Split files are wrong: {error}")
         return 2
     unreadable = check_split(dataset, cfg.DATA_LOADER.NUM_WORKERS)
-    print(f"\nSummary: {name} {args.split}: {dataset.num_videos} videos checked, {len(unreadable)} unreadable.")
+    print(
+        f"\nSummary: {name} {args.split}: {dataset.num_videos} videos checked, "
+        f"{len(unreadable)} unreadable."
+    )
     for path, reason in unreadable:
         print(f"  {path}: {reason}")
     return 1 if unreadable else 0

@@ -26,7 +26,12 @@ from timesformer.models.hugging_face import (
     saved_cfg_dict,
     to_hf_state_dict,
 )
-from timesformer.models.weight_files import CheckpointError, read_checkpoint_file, read_hf_config, read_state_dict
+from timesformer.models.weight_files import (
+    CheckpointError,
+    read_checkpoint_file,
+    read_hf_config,
+    read_state_dict,
+)
 from timesformer.models.weights import to_model_names
 from timesformer.utils.file_io import atomic_write
 from timesformer.utils.parser import build_arg_parser
@@ -36,15 +41,22 @@ def hf_to_pyth(src: str, dst: str) -> None:
     """Hugging Face checkpoint ``src`` -> ``dst``: ``{"model_state": ..., "cfg": YAML}``."""
     hf_config = read_hf_config(src)
     if hf_config is None:
-        raise CheckpointError(f"{src}: no config.json beside the weights; a Hugging Face checkpoint needs one.")
+        raise CheckpointError(
+            f"{src}: no config.json beside the weights; a Hugging Face checkpoint needs one."
+        )
     check_hf_config(hf_config, src)
     model_state = convert_hf_state_dict(read_state_dict(src))
     with atomic_write(dst) as stream:
-        torch.save({"model_state": model_state, "cfg": cfg_from_hf_config(hf_config).dump()}, stream)
+        torch.save(
+            {"model_state": model_state, "cfg": cfg_from_hf_config(hf_config).dump()}, stream
+        )
 
 
-def pyth_to_hf(src: str, dst: str, num_heads: int | None = None, num_frames: int | None = None) -> None:
-    """Our or an official checkpoint ``src`` -> a Hugging Face ``save_pretrained`` directory ``dst``."""
+def pyth_to_hf(
+    src: str, dst: str, num_heads: int | None = None, num_frames: int | None = None
+) -> None:
+    """Our or an official checkpoint ``src`` -> a Hugging Face ``save_pretrained`` directory
+    ``dst``."""
     from transformers import TimesformerConfig, TimesformerForVideoClassification
 
     state_dict = to_model_names(read_state_dict(src))
@@ -60,9 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__, config=False)
     parser.add_argument("src", help="checkpoint to convert")
     parser.add_argument("dst", help="output .pyth file, or with --to hf an output directory")
-    parser.add_argument("--to", choices=("pyth", "hf"), default="pyth", help="output format (default: pyth)")
-    parser.add_argument("--num-heads", type=int, help="--to hf: attention heads (default: cfg, else EMBED_DIM / 64)")
-    parser.add_argument("--num-frames", type=int, help="--to hf, space_only: frames (default: cfg, else 8)")
+    parser.add_argument(
+        "--to", choices=("pyth", "hf"), default="pyth", help="output format (default: pyth)"
+    )
+    parser.add_argument(
+        "--num-heads", type=int, help="--to hf: attention heads (default: cfg, else EMBED_DIM / 64)"
+    )
+    parser.add_argument(
+        "--num-frames", type=int, help="--to hf, space_only: frames (default: cfg, else 8)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.to == "hf":

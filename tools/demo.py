@@ -30,18 +30,32 @@ TRAIN_CLIPS_PER_CLASS, TEST_CLIPS_PER_CLASS = 200, 60
 
 def build_parser() -> argparse.ArgumentParser:
     parser = build_arg_parser(__doc__, config=False)
-    parser.add_argument("--data-dir", default=os.path.join(REPO_ROOT, ".cache", "demo_data"),
-                        help="Where the demo set is generated (once) and read from.")
-    parser.add_argument("--output-dir", default=None,
-                        help="Where checkpoints, logs and TensorBoard files go, one folder per model "
-                             "(default: each config's OUTPUT_DIR, output/demo/<attention type>).")
+    parser.add_argument(
+        "--data-dir",
+        default=os.path.join(REPO_ROOT, ".cache", "demo_data"),
+        help="Where the demo set is generated (once) and read from.",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="Where checkpoints, logs and TensorBoard files go, one folder per model "
+        "(default: each config's OUTPUT_DIR, output/demo/<attention type>).",
+    )
     parser.add_argument("--train-clips-per-class", type=int, default=TRAIN_CLIPS_PER_CLASS)
-    parser.add_argument("--test-clips-per-class", type=int, default=TEST_CLIPS_PER_CLASS,
-                        help="Test clips of each class; the validation set has half as many.")
+    parser.add_argument(
+        "--test-clips-per-class",
+        type=int,
+        default=TEST_CLIPS_PER_CLASS,
+        help="Test clips of each class; the validation set has half as many.",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="Override SOLVER.MAX_EPOCH.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the generated set.")
-    parser.add_argument("opts", nargs=argparse.REMAINDER, metavar="KEY VALUE",
-                        help="Config overrides applied to both models.")
+    parser.add_argument(
+        "opts",
+        nargs=argparse.REMAINDER,
+        metavar="KEY VALUE",
+        help="Config overrides applied to both models.",
+    )
     return parser
 
 
@@ -53,7 +67,14 @@ def _print_progress(done: int, total: int) -> None:
 def _demo_config(parser: argparse.ArgumentParser, attention: str, args: argparse.Namespace):
     # Every demo run trains from scratch and tests what it trained, even where an
     # earlier run left checkpoints (they are overwritten epoch by epoch, never deleted).
-    overrides = ["DATA.PATH_TO_DATA_DIR", args.data_dir, "DATA.PATH_PREFIX", args.data_dir, "TRAIN.AUTO_RESUME", "False"]
+    overrides = [
+        "DATA.PATH_TO_DATA_DIR",
+        args.data_dir,
+        "DATA.PATH_PREFIX",
+        args.data_dir,
+        "TRAIN.AUTO_RESUME",
+        "False",
+    ]
     if args.output_dir is not None:
         overrides += ["OUTPUT_DIR", os.path.join(args.output_dir, attention)]
     if args.epochs is not None:
@@ -65,8 +86,11 @@ def _demo_config(parser: argparse.ArgumentParser, attention: str, args: argparse
 def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
     """Generate data, train and test both models; return {attention: (top1, cfg)}."""
     spec = DemoSpec(
-        clips_per_class={"train": args.train_clips_per_class, "val": max(2, args.test_clips_per_class // 2),
-                         "test": args.test_clips_per_class},
+        clips_per_class={
+            "train": args.train_clips_per_class,
+            "val": max(2, args.test_clips_per_class // 2),
+            "test": args.test_clips_per_class,
+        },
         seed=args.seed,
     )
     print(f"Demo data: {args.data_dir}", flush=True)
@@ -75,9 +99,14 @@ def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
     results = {}
     for attention in CONFIGS:
         cfg = _demo_config(parser, attention, args)
-        print(f"\n=== {attention}: training {cfg.SOLVER.MAX_EPOCH} epochs, then testing ===", flush=True)
+        print(
+            f"\n=== {attention}: training {cfg.SOLVER.MAX_EPOCH} epochs, then testing ===",
+            flush=True,
+        )
         train(cfg)
-        cfg.TEST.CHECKPOINT_FILE_PATH = get_path_to_checkpoint(cfg.OUTPUT_DIR, cfg.SOLVER.MAX_EPOCH - 1)
+        cfg.TEST.CHECKPOINT_FILE_PATH = get_path_to_checkpoint(
+            cfg.OUTPUT_DIR, cfg.SOLVER.MAX_EPOCH - 1
+        )
         stats = test(cfg)
         results[attention] = (stats["top1_acc"], cfg)
     return results
@@ -85,8 +114,10 @@ def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
 
 def _report(results: dict, seconds: float) -> None:
     print("\n" + "=" * 72)
-    print(f"TimeSformer demo: {len(CLASS_NAMES)} classes told apart by direction of motion only "
-          f"(chance {100 / len(CLASS_NAMES):.0f}%)")
+    print(
+        f"TimeSformer demo: {len(CLASS_NAMES)} classes told apart by direction of motion only "
+        f"(chance {100 / len(CLASS_NAMES):.0f}%)"
+    )
     for attention, (top1, cfg) in results.items():
         print(f"  {attention:<20s} test top-1 {top1:5.1f}%   output: {cfg.OUTPUT_DIR}")
     divided_cfg = results["divided_space_time"][1]
@@ -97,11 +128,18 @@ def _report(results: dict, seconds: float) -> None:
     print(f"TensorBoard:  {tensorboard_log_dir(divided_cfg)}")
     sample = os.path.join(divided_cfg.DATA.PATH_PREFIX, "videos", "test", "moving_right_0000.mp4")
     print("Next:")
-    print(f"  python tools/predict.py --cfg {os.path.relpath(CONFIGS['divided_space_time'], REPO_ROOT)} "
-          f"--checkpoint {checkpoint} --labels {os.path.join(divided_cfg.DATA.PATH_TO_DATA_DIR, 'classes.txt')} {sample}")
+    print(
+        "  python tools/predict.py "
+        f"--cfg {os.path.relpath(CONFIGS['divided_space_time'], REPO_ROOT)} "
+        f"--checkpoint {checkpoint} "
+        f"--labels {os.path.join(divided_cfg.DATA.PATH_TO_DATA_DIR, 'classes.txt')} {sample}"
+    )
     print(f"  tensorboard --logdir {os.path.dirname(divided_cfg.OUTPUT_DIR)}")
-    print(f"  python tools/run_net.py --cfg {os.path.relpath(CONFIGS['divided_space_time'], REPO_ROOT)} "
-          f"TRAIN.ENABLE False TEST.CHECKPOINT_FILE_PATH {checkpoint}")
+    print(
+        "  python tools/run_net.py "
+        f"--cfg {os.path.relpath(CONFIGS['divided_space_time'], REPO_ROOT)} "
+        f"TRAIN.ENABLE False TEST.CHECKPOINT_FILE_PATH {checkpoint}"
+    )
     print("=" * 72)
     print(
         f"demo: divided_space_time top1_acc={results['divided_space_time'][0]:.1f} "

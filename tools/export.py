@@ -25,11 +25,19 @@ from timesformer.utils.parser import build_arg_parser, load_tool_config
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__)
-    parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
-    parser.add_argument("--format", choices=tuple(EXPORTERS), default="torchscript", help="(default: torchscript)")
+    parser.add_argument(
+        "--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)"
+    )
+    parser.add_argument(
+        "--format", choices=tuple(EXPORTERS), default="torchscript", help="(default: torchscript)"
+    )
     parser.add_argument("--output", required=True, help="file to write (.pt, .pt2 or .onnx)")
-    parser.add_argument("--batch-size", type=int, default=1, help="the fixed batch size (default: 1)")
-    parser.add_argument("--atol", type=float, default=1e-4, help="largest output difference accepted")
+    parser.add_argument(
+        "--batch-size", type=int, default=1, help="the fixed batch size (default: 1)"
+    )
+    parser.add_argument(
+        "--atol", type=float, default=1e-4, help="largest output difference accepted"
+    )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
     cfg, extra = load_tool_config(parser, args)
@@ -41,13 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    example = torch.randn(view_batch_shape(cfg, args.batch_size), generator=torch.Generator().manual_seed(0))
+    example = torch.randn(
+        view_batch_shape(cfg, args.batch_size), generator=torch.Generator().manual_seed(0)
+    )
     export_model(model, example, args.output, args.format)
     difference = max_difference(model, load_exported(args.output, args.format), example)
     shape = tuple(example.shape)
-    print(f"Wrote {args.output} ({args.format}, input {shape}); max |exported - PyTorch| = {difference:.2e}")
+    print(
+        f"Wrote {args.output} ({args.format}, input {shape}); "
+        f"max |exported - PyTorch| = {difference:.2e}"
+    )
     if difference > args.atol:
-        print(f"error: the exported model differs from PyTorch by more than --atol {args.atol}", file=sys.stderr)
+        print(
+            f"error: the exported model differs from PyTorch by more than --atol {args.atol}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

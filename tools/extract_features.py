@@ -35,15 +35,21 @@ from timesformer.utils.parser import build_arg_parser, load_tool_config
 
 
 def extract(cfg, model, dataset: ClipDataset, store: FeatureStore, per_clip: bool) -> list[str]:
-    """Store the features of every video of ``dataset`` not yet in ``store``; return the read errors."""
+    """Store the features of every video of ``dataset`` not yet in ``store``; return the read
+    errors."""
     done = store.finished(per_clip)
     todo = [i for i, path in enumerate(dataset.paths) if path not in done]
     if len(todo) < dataset.num_videos:
-        tqdm.write(f"{dataset.num_videos - len(todo)} of {dataset.num_videos} videos already done", file=sys.stderr)
+        tqdm.write(
+            f"{dataset.num_videos - len(todo)} of {dataset.num_videos} videos already done",
+            file=sys.stderr,
+        )
     vit = find_vision_transformer(model)
     errors = []
     views_of_videos = iter_video_views(dataset, todo, cfg.DATA_LOADER.NUM_WORKERS)
-    for views in tqdm(views_of_videos, total=len(todo), desc="extracting", unit="video", file=sys.stderr):
+    for views in tqdm(
+        views_of_videos, total=len(todo), desc="extracting", unit="video", file=sys.stderr
+    ):
         if views.error is not None:
             errors.append(views.error)
             tqdm.write(f"error: unreadable video {views.error}", file=sys.stderr)
@@ -54,19 +60,35 @@ def extract(cfg, model, dataset: ClipDataset, store: FeatureStore, per_clip: boo
         else:
             features = features.mean(dim=0)
         label = dataset.labels[views.video_idx]
-        store.add(dataset.paths[views.video_idx], label if label >= 0 else None, features.contiguous(), per_clip)
+        store.add(
+            dataset.paths[views.video_idx],
+            label if label >= 0 else None,
+            features.contiguous(),
+            per_clip,
+        )
     return errors
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__, items="VIDEO")
-    parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
-    parser.add_argument("--output-dir", required=True, help="folder of the features and index.jsonl")
     parser.add_argument(
-        "--split", choices=("train", "val", "test"), default="test", help="videos when no VIDEO is given (default: test)"
+        "--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)"
     )
-    parser.add_argument("--per-clip", action="store_true", help="one feature per view instead of their mean")
-    parser.add_argument("--format", choices=FORMATS, default="npy", help="feature file format (default: npy)")
+    parser.add_argument(
+        "--output-dir", required=True, help="folder of the features and index.jsonl"
+    )
+    parser.add_argument(
+        "--split",
+        choices=("train", "val", "test"),
+        default="test",
+        help="videos when no VIDEO is given (default: test)",
+    )
+    parser.add_argument(
+        "--per-clip", action="store_true", help="one feature per view instead of their mean"
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="npy", help="feature file format (default: npy)"
+    )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
     cfg, paths = load_tool_config(parser, args)
@@ -79,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     dataset = views_of_files(cfg, paths) if paths else views_of_split(cfg, args.split)
     store = FeatureStore(args.output_dir, args.format)
     errors = extract(cfg, model, dataset, store, args.per_clip)
-    print(f"Features of {dataset.num_videos - len(errors)} videos in {args.output_dir} (index: {store.index_path})")
+    print(
+        f"Features of {dataset.num_videos - len(errors)} videos in {args.output_dir} "
+        f"(index: {store.index_path})"
+    )
     return 1 if errors else 0
 
 

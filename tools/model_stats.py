@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Print a model's parameters, FLOPs per view and per video, and activations.
 
-    python tools/model_stats.py --cfg configs/Kinetics/TimeSformer_divST_8x32_224.yaml [--json] [KEY VALUE...]
+    python tools/model_stats.py --cfg configs/Kinetics/TimeSformer_divST_8x32_224.yaml
+        [--json] [KEY VALUE...]
 
 FLOPs are fvcore's (one fused multiply-add = one FLOP, attention products
 included) for one test view of NUM_FRAMES x TEST_CROP_SIZE^2, and for a video's
@@ -21,7 +22,9 @@ from timesformer.utils.parser import build_arg_parser, load_tool_config
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__)
-    parser.add_argument("--json", action="store_true", help="print the statistics as one JSON object")
+    parser.add_argument(
+        "--json", action="store_true", help="print the statistics as one JSON object"
+    )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
     cfg, extra = load_tool_config(parser, args)
@@ -36,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"FLOPs/view:  {stats['gflops_per_view']:.2f} G")
     print(f"FLOPs/video: {stats['gflops_per_video']:.2f} G ({stats['views_per_video']} views)")
     print(f"activations: {stats['activations_m']:.2f} M per view")
-    print(f"executed:    {stats['computed_gflops_per_view']:.2f} GFLOPs per view (by this implementation's exact shortcuts)")
+    print(
+        f"executed:    {stats['computed_gflops_per_view']:.2f} GFLOPs per view "
+        "(by this implementation's exact shortcuts)"
+    )
     return 0
 
 

@@ -19,7 +19,12 @@ import sys
 
 import torch
 
-from timesformer.engine.inference import iter_video_views, load_inference_model, run_on_views, views_of_files
+from timesformer.engine.inference import (
+    iter_video_views,
+    load_inference_model,
+    run_on_views,
+    views_of_files,
+)
 from timesformer.models.weight_files import CheckpointError
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.meters import ensemble_views
@@ -31,12 +36,18 @@ def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[d
     """scores: (K,) -> the ``k`` best ``{"label", "name", "score"}``, scores descending."""
     values, labels = scores.topk(min(k, scores.numel()))
     return [
-        {"label": int(label), "name": class_names[label] if class_names else None, "score": float(value)}
-        for value, label in zip(values.tolist(), labels.tolist())
+        {
+            "label": int(label),
+            "name": class_names[label] if class_names else None,
+            "score": float(value),
+        }
+        for value, label in zip(values.tolist(), labels.tolist(), strict=True)
     ]
 
 
-def predict_videos(cfg, model, paths: list[str], k: int, class_names: list[str] | None) -> tuple[list[dict], list[str]]:
+def predict_videos(
+    cfg, model, paths: list[str], k: int, class_names: list[str] | None
+) -> tuple[list[dict], list[str]]:
     """(one ``{"video", "top_k"}`` per readable video, error messages of the unreadable ones)."""
     dataset = views_of_files(cfg, paths)
     results, errors = [], []
@@ -65,8 +76,12 @@ def format_results(results: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__, items="VIDEO")
-    parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
-    parser.add_argument("--labels", default="", help="class names: one per line, or a JSON list or dict name -> id")
+    parser.add_argument(
+        "--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)"
+    )
+    parser.add_argument(
+        "--labels", default="", help="class names: one per line, or a JSON list or dict name -> id"
+    )
     parser.add_argument("--top-k", type=int, default=5, help="classes shown per video (default: 5)")
     parser.add_argument("--json", action="store_true", help="print only a JSON list on stdout")
     args = parser.parse_args(argv)

@@ -41,30 +41,51 @@ class SubmitError(Exception):
 def build_submit_parser() -> argparse.ArgumentParser:
     """The flags of the original TimeSformer ``submit.py``, plus ``--cluster``."""
     parser = build_arg_parser("Submit TimeSformer training and testing with submitit.")
-    parser.add_argument("--job_dir", required=True, help="Folder of the job: OUTPUT_DIR, checkpoints and logs.")
+    parser.add_argument(
+        "--job_dir", required=True, help="Folder of the job: OUTPUT_DIR, checkpoints and logs."
+    )
     parser.add_argument("--num_shards", type=int, default=1, help="Number of nodes.")
-    parser.add_argument("--num_gpus", type=int, default=8, help="GPUs per node (sets NUM_GPUS; 0: CPU).")
-    parser.add_argument("--partition", default=None, help="Slurm partition (default: the cluster's).")
-    parser.add_argument("--timeout", type=int, default=60 * 72, help="Time limit of the job, in minutes.")
+    parser.add_argument(
+        "--num_gpus", type=int, default=8, help="GPUs per node (sets NUM_GPUS; 0: CPU)."
+    )
+    parser.add_argument(
+        "--partition", default=None, help="Slurm partition (default: the cluster's)."
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=60 * 72, help="Time limit of the job, in minutes."
+    )
     parser.add_argument("--name", default="", help="Job name (default: the config file's name).")
     parser.add_argument(
-        "--use_volta32", action="store_true", help=f"Ask for 32GB V100s (constraint {VOLTA32_CONSTRAINT})."
+        "--use_volta32",
+        action="store_true",
+        help=f"Ask for 32GB V100s (constraint {VOLTA32_CONSTRAINT}).",
     )
     parser.add_argument("--mail", default="", help="Mail this address when the job ends or fails.")
-    parser.add_argument("--comment", default="", help="Comment passed to Slurm, e.g. a priority reason.")
     parser.add_argument(
-        "--resume-from", dest="resume_from", default="",
+        "--comment", default="", help="Comment passed to Slurm, e.g. a priority reason."
+    )
+    parser.add_argument(
+        "--resume-from",
+        dest="resume_from",
+        default="",
         help="Checkpoint (.pyth) to start from while JOB_DIR has none, or a 'last_checkpoint' "
         "file naming one in its folder.",
     )
     parser.add_argument(
-        "--resume-job", dest="resume_job", default="",
+        "--resume-job",
+        dest="resume_job",
+        default="",
         help="Id of an earlier job of JOB_DIR to continue: reuses its config and overrides "
         "(--cfg and new KEY VALUE pairs still apply).",
     )
     parser.add_argument(
-        "--cluster", choices=("slurm", "local", "debug"), default="slurm",
-        help="slurm: submit and return; local: run on this machine and wait; debug: run in this process.",
+        "--cluster",
+        choices=("slurm", "local", "debug"),
+        default="slurm",
+        help=(
+            "slurm: submit and return; local: run on this machine and wait; "
+            "debug: run in this process."
+        ),
     )
     return parser
 
@@ -94,7 +115,9 @@ def resolve_resume_from(path: str) -> str:
         name = stream.read().strip()
     target = os.path.join(os.path.dirname(os.path.abspath(path)), name)
     if not name or not os.path.isfile(target):
-        raise SubmitError(f"--resume-from {path} names {name!r}, which is not a file in its folder.")
+        raise SubmitError(
+            f"--resume-from {path} names {name!r}, which is not a file in its folder."
+        )
     return target
 
 
@@ -105,7 +128,8 @@ def previous_job(job_dir: str, job_id: str) -> NodeJob:
     if not pickle_path.is_file():
         known = sorted(set(os.listdir(jobs_dir)) - {"%j"}) if os.path.isdir(jobs_dir) else []
         raise SubmitError(
-            f"--resume-job {job_id}: {pickle_path} does not exist; jobs of {job_dir}: {', '.join(known) or 'none'}."
+            f"--resume-job {job_id}: {pickle_path} does not exist; "
+            f"jobs of {job_dir}: {', '.join(known) or 'none'}."
         )
     node_job = submitit.helpers.DelayedSubmission.load(pickle_path).function
     if not isinstance(node_job, NodeJob):
@@ -120,7 +144,9 @@ def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
         earlier = previous_job(job_dir, args.resume_job)
         cfg_file, opts = cfg_file or earlier.cfg_file, earlier.opts + opts
     if not cfg_file:
-        raise SubmitError("--cfg is required (the YAML config of the run), unless --resume-job is given.")
+        raise SubmitError(
+            "--cfg is required (the YAML config of the run), unless --resume-job is given."
+        )
     if not os.path.isfile(cfg_file):
         raise SubmitError(f"--cfg {cfg_file}: no such file.")
     if args.resume_from:
@@ -130,11 +156,16 @@ def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
 
 
 def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
-    """Load the job's config as its nodes will, so that a bad key fails now rather than in the queue."""
+    """Load the job's config as its nodes will, so that a bad key fails now rather than in the
+    queue."""
     if args.num_shards < 1 or args.num_gpus < 0:
-        raise SubmitError(f"--num_shards {args.num_shards} / --num_gpus {args.num_gpus}: expected >= 1 / >= 0.")
+        raise SubmitError(
+            f"--num_shards {args.num_shards} / --num_gpus {args.num_gpus}: expected >= 1 / >= 0."
+        )
     if args.cluster != "slurm" and args.num_shards != 1:
-        raise SubmitError(f"--cluster {args.cluster} runs on this machine only; use --num_shards 1.")
+        raise SubmitError(
+            f"--cluster {args.cluster} runs on this machine only; use --num_shards 1."
+        )
     namespace = argparse.Namespace(
         cfg_file=node_job.cfg_file, opts=node_job.opts, shard_id=0, num_shards=args.num_shards
     )
@@ -153,9 +184,13 @@ def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submiti
     """
     folder = os.path.join(job_dir, "submitit", "%j")
     try:
-        executor = submitit.AutoExecutor(folder=folder, cluster=args.cluster, slurm_max_num_timeout=MAX_REQUEUES)
+        executor = submitit.AutoExecutor(
+            folder=folder, cluster=args.cluster, slurm_max_num_timeout=MAX_REQUEUES
+        )
     except RuntimeError as error:  # submitit's "Could not detect srun"
-        raise SubmitError(f"--cluster {args.cluster}: {error} (use --cluster local to run here).") from error
+        raise SubmitError(
+            f"--cluster {args.cluster}: {error} (use --cluster local to run here)."
+        ) from error
     per_node = max(1, args.num_gpus)
     executor.update_parameters(
         name=name,
@@ -172,7 +207,8 @@ def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submiti
 
 
 def slurm_options(args: argparse.Namespace) -> dict:
-    """Slurm-only parameters from ``--partition``, ``--use_volta32``, ``--mail`` and ``--comment``."""
+    """Slurm-only parameters from ``--partition``, ``--use_volta32``, ``--mail`` and
+    ``--comment``."""
     options = {}
     if args.partition:
         options["slurm_partition"] = args.partition
@@ -187,13 +223,16 @@ def slurm_options(args: argparse.Namespace) -> dict:
 
 def describe(job: submitit.Job, args: argparse.Namespace, job_dir: str) -> str:
     """Where the submitted job writes: training log, checkpoints and submitit's logs."""
-    return "\n".join([
-        f"Submitted job {job.job_id} ({args.cluster}): {args.num_shards} node(s) x {args.num_gpus} GPU(s).",
-        f"  training log: {os.path.join(job_dir, 'stdout.log')}",
-        f"  checkpoints:  {os.path.join(job_dir, 'checkpoints')}",
-        f"  job output:   {job.paths.stdout}",
-        f"  job errors:   {job.paths.stderr}",
-    ])
+    return "\n".join(
+        [
+            f"Submitted job {job.job_id} ({args.cluster}): "
+            f"{args.num_shards} node(s) x {args.num_gpus} GPU(s).",
+            f"  training log: {os.path.join(job_dir, 'stdout.log')}",
+            f"  checkpoints:  {os.path.join(job_dir, 'checkpoints')}",
+            f"  job output:   {job.paths.stdout}",
+            f"  job errors:   {job.paths.stderr}",
+        ]
+    )
 
 
 def wait_for(job: submitit.Job) -> int:

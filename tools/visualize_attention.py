@@ -39,7 +39,9 @@ def default_view(cfg) -> int:
     return (cfg.TEST.NUM_ENSEMBLE_VIEWS // 2) * crops + crops // 2
 
 
-def visualize_video(cfg, vit, dataset: ClipDataset, video_idx: int, view: int, output_dir: str) -> list[str]:
+def visualize_video(
+    cfg, vit, dataset: ClipDataset, video_idx: int, view: int, output_dir: str
+) -> list[str]:
     """Write the two PNGs of one video; return their paths. Raises VideoReadError."""
     clip = dataset[video_idx * dataset.num_clips + view][0]  # (3, T, H, W)
     maps = attention_maps(vit, clip)
@@ -57,9 +59,16 @@ def visualize_video(cfg, vit, dataset: ClipDataset, video_idx: int, view: int, o
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__, items="VIDEO")
-    parser.add_argument("--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)")
+    parser.add_argument(
+        "--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)"
+    )
     parser.add_argument("--output-dir", required=True, help="folder of the PNG files")
-    parser.add_argument("--view", type=int, default=None, help="test view to draw (default: middle clip, center crop)")
+    parser.add_argument(
+        "--view",
+        type=int,
+        default=None,
+        help="test view to draw (default: middle clip, center crop)",
+    )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
     cfg, paths = load_tool_config(parser, args)
@@ -67,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no VIDEO given")
     cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
     try:
-        vit = find_vision_transformer(load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH))
+        vit = find_vision_transformer(
+            load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
+        )
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

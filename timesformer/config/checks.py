@@ -130,7 +130,11 @@ def _check_model(cfg: CfgNode) -> None:
     )
     _one_of("TRAIN.MIXED_PRECISION_DTYPE", cfg.TRAIN.MIXED_PRECISION_DTYPE, MIXED_PRECISION_DTYPES)
     _require(
-        not (cfg.TRAIN.MIXED_PRECISION and cfg.TRAIN.MIXED_PRECISION_DTYPE == "fp16" and cfg.NUM_GPUS == 0),
+        not (
+            cfg.TRAIN.MIXED_PRECISION
+            and cfg.TRAIN.MIXED_PRECISION_DTYPE == "fp16"
+            and cfg.NUM_GPUS == 0
+        ),
         "TRAIN.MIXED_PRECISION_DTYPE 'fp16' needs a GPU (NUM_GPUS >= 1); use 'bf16' on the CPU.",
     )
     for key in ("TRAIN.CHECKPOINT_TYPE", "TEST.CHECKPOINT_TYPE"):
@@ -162,7 +166,9 @@ def _check_data(cfg: CfgNode) -> None:
         _require(data[key] >= 1, f"DATA.{key} is {data[key]}; expected 1 or more.")
     for key in ("MEAN", "STD"):
         _require(len(data[key]) == 3, f"DATA.{key} is {list(data[key])}; expected 3 values (RGB).")
-    _require(all(s > 0 for s in data.STD), f"DATA.STD is {list(data.STD)}; expected positive values.")
+    _require(
+        all(s > 0 for s in data.STD), f"DATA.STD is {list(data.STD)}; expected positive values."
+    )
     _require(
         list(data.INPUT_CHANNEL_NUM) == [3],
         f"DATA.INPUT_CHANNEL_NUM is {list(data.INPUT_CHANNEL_NUM)}; TimeSformer takes one RGB "
@@ -187,7 +193,9 @@ def _check_solver(cfg: CfgNode) -> None:
     _one_of("SOLVER.OPTIMIZING_METHOD", solver.OPTIMIZING_METHOD, OPTIMIZERS)
     _require(solver.BASE_LR > 0, f"SOLVER.BASE_LR is {solver.BASE_LR}; expected > 0.")
     _require(solver.MAX_EPOCH >= 1, f"SOLVER.MAX_EPOCH is {solver.MAX_EPOCH}; expected 1 or more.")
-    _require(solver.WEIGHT_DECAY >= 0, f"SOLVER.WEIGHT_DECAY is {solver.WEIGHT_DECAY}; expected >= 0.")
+    _require(
+        solver.WEIGHT_DECAY >= 0, f"SOLVER.WEIGHT_DECAY is {solver.WEIGHT_DECAY}; expected >= 0."
+    )
     _require(
         0 <= solver.WARMUP_EPOCHS <= solver.MAX_EPOCH,
         f"SOLVER.WARMUP_EPOCHS is {solver.WARMUP_EPOCHS}; expected 0 .. SOLVER.MAX_EPOCH "

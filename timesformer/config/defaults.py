@@ -427,4 +427,3 @@ _C.GLOBAL_BATCH_SIZE = 64
 def get_cfg() -> CfgNode:
     """Return a fresh copy of the default config."""
     return _C.clone()
-

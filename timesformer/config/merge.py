@@ -71,7 +71,11 @@ def _coerce(key: str, value: Any, default: Any, source: str) -> Any:
             return value.lower() == "true"
         if isinstance(value, bool):
             return value
-    elif isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
+    elif (
+        isinstance(default, float)
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         return float(value)
     elif isinstance(default, (list, tuple)) and isinstance(value, (list, tuple)):
         return type(default)(value)
@@ -98,7 +102,9 @@ def _flatten_yaml(tree: dict, cfg: CfgNode, source: str, prefix: str = "") -> di
     for key, value in tree.items():
         full = prefix + str(key)
         if full in sections and not isinstance(value, dict):
-            raise ConfigError(f"{full} in {source} is a group of keys; expected a mapping, got {value!r}.")
+            raise ConfigError(
+                f"{full} in {source} is a group of keys; expected a mapping, got {value!r}."
+            )
         if isinstance(value, dict) and full not in leaves:
             flat.update(_flatten_yaml(value, cfg, source, full + "."))
         else:
@@ -130,7 +136,9 @@ def merge_yaml_file(cfg: CfgNode, path: str) -> CfgNode:
     if tree is None:
         return cfg
     if not isinstance(tree, dict):
-        raise ConfigError(f"Config file {path} must hold a mapping of keys, not {type(tree).__name__}.")
+        raise ConfigError(
+            f"Config file {path} must hold a mapping of keys, not {type(tree).__name__}."
+        )
     source = f"config file {path}"
     _merge_flat(cfg, _flatten_yaml(tree, cfg, source), source)
     return cfg
@@ -143,7 +151,7 @@ def merge_overrides(cfg: CfgNode, opts: list[str]) -> CfgNode:
             f"Command-line overrides must be KEY VALUE pairs; {opts[-1]!r} has no value."
         )
     items = {}
-    for key, value in zip(opts[0::2], opts[1::2]):
+    for key, value in zip(opts[0::2], opts[1::2], strict=True):
         items[key] = value
     _merge_flat(cfg, items, "the command line")
     return cfg

@@ -3,7 +3,9 @@
 from fvcore.common.registry import Registry
 
 DATASET_REGISTRY = Registry("DATASET")
-DATASET_REGISTRY.__doc__ = """Datasets by name (TRAIN.DATASET / TEST.DATASET); called as ``Dataset(cfg, split)``."""
+DATASET_REGISTRY.__doc__ = (
+    """Datasets by name (TRAIN.DATASET / TEST.DATASET); called as ``Dataset(cfg, split)``."""
+)
 
 
 def registered_dataset_names() -> list[str]:
@@ -21,7 +23,8 @@ def dataset_class(name: str) -> type:
     dataset = by_lower_name.get(name.lower())
     if dataset is None:
         raise KeyError(
-            f"Dataset {name!r} is not registered; expected one of: {', '.join(registered_dataset_names())} "
+            f"Dataset {name!r} is not registered; expected one of: "
+            f"{', '.join(registered_dataset_names())} "
             "(TRAIN.DATASET / TEST.DATASET)."
         )
     return dataset

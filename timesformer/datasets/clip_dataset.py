@@ -63,7 +63,11 @@ class ClipDataset(torch.utils.data.Dataset):
         self.num_clips = test.NUM_ENSEMBLE_VIEWS * test.NUM_SPATIAL_CROPS if split == "test" else 1
         self._reported_paths: set[str] = set()
         logger.info(
-            "%s %s: %d videos, %d views each", type(self).__name__, split, self.num_videos, self.num_clips
+            "%s %s: %d videos, %d views each",
+            type(self).__name__,
+            split,
+            self.num_videos,
+            self.num_clips,
         )
 
     def read_split(self) -> VideoList:
@@ -163,7 +167,9 @@ class ClipDataset(torch.utils.data.Dataset):
         if self.split == "test":
             logger.warning("Unreadable test video %s: %s", error.path, error.reason)
         else:
-            logger.warning("Unreadable video %s: %s; replaced by another sample", error.path, error.reason)
+            logger.warning(
+                "Unreadable video %s: %s; replaced by another sample", error.path, error.reason
+            )
 
     @staticmethod
     def _meta(video_idx: int, temporal_idx: int, spatial_idx: int, failures: int) -> dict:

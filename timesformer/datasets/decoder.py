@@ -23,7 +23,8 @@ def video_fps(stream: av.video.stream.VideoStream) -> float:
 
 
 def estimated_frame_count(container: av.container.InputContainer, fps: float) -> int | None:
-    """Frames in the first video stream from the header (frame count or duration); None if unknown."""
+    """Frames in the first video stream from the header (frame count or duration); None if
+    unknown."""
     stream = container.streams.video[0]
     if stream.frames > 0:
         return stream.frames
@@ -80,7 +81,9 @@ def _decode_all_then_choose(container, choose_frames: ChooseFrames, fps: float) 
     return np.stack([frames[index].to_ndarray(format="rgb24") for index in indices])
 
 
-def _decode_wanted(container, wanted: np.ndarray, fps: float, seek: bool) -> dict[int, np.ndarray] | None:
+def _decode_wanted(
+    container, wanted: np.ndarray, fps: float, seek: bool
+) -> dict[int, np.ndarray] | None:
     """Map each wanted frame index to its (H, W, 3) RGB image.
 
     A wanted index with no frame of its own (variable frame rate, or a header that

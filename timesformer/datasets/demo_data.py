@@ -48,13 +48,15 @@ class DemoSpec:
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """(size, size, 3) float low-contrast texture of 8-pixel blocks, tileable (it wraps as it drifts)."""
+    """(size, size, 3) float low-contrast texture of 8-pixel blocks, tileable (it wraps as it
+    drifts)."""
     coarse = rng.uniform(60, 120, size=(size // 8, size // 8, 3))
     return np.kron(coarse, np.ones((8, 8, 1)))
 
 
 def _object_texture(rng: np.random.Generator, side: int, cell: int) -> np.ndarray:
-    """(side, side, 3) float checkerboard of ``cell``-pixel cells of a random bright and a random dark color."""
+    """(side, side, 3) float checkerboard of ``cell``-pixel cells of a random bright and a random
+    dark color."""
     first, second = rng.uniform(200, 255, size=3), rng.uniform(0, 40, size=3)
     cells = (np.add.outer(np.arange(side) // cell, np.arange(side) // cell) % 2).astype(bool)
     return np.where(cells[..., None], first, second)
@@ -107,8 +109,12 @@ def generate_demo_dataset(root: str, spec: DemoSpec, progress=None) -> bool:
         for label, name in enumerate(CLASS_NAMES):
             for index in range(spec.clips_per_class[split]):
                 rng = np.random.default_rng([spec.seed, split_number, label, index])
-                relative = os.path.join("videos", split, f"{name.replace(' ', '_')}_{index:04d}.mp4")
-                write_video(os.path.join(root, relative), render_clip(label, rng, spec), fps=spec.fps)
+                relative = os.path.join(
+                    "videos", split, f"{name.replace(' ', '_')}_{index:04d}.mp4"
+                )
+                write_video(
+                    os.path.join(root, relative), render_clip(label, rng, spec), fps=spec.fps
+                )
                 lines.append(f"{relative} {label}\n")
                 done += 1
                 if progress is not None:

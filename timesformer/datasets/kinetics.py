@@ -35,7 +35,8 @@ class Kinetics(ClipDataset):
         return VideoList(paths, labels)
 
     def load_frames(self, video_idx: int, temporal_idx: int) -> np.ndarray:
-        """(NUM_FRAMES, H, W, 3) uint8 frames of one dense clip; temporal_idx -1: random position."""
+        """(NUM_FRAMES, H, W, 3) uint8 frames of one dense clip; temporal_idx -1: random
+        position."""
         data = self.cfg.DATA
         choose_frames = partial(
             dense_clip_indices,
@@ -45,5 +46,7 @@ class Kinetics(ClipDataset):
             clip_idx=temporal_idx,
             num_clips=self.cfg.TEST.NUM_ENSEMBLE_VIEWS,
         )
-        with open_video(self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE) as container:
+        with open_video(
+            self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
+        ) as container:
             return decode_clip(container, choose_frames)

@@ -33,7 +33,9 @@ class VideoMixup(Mixup):
     ``(B, C*T, H, W)`` so that boxes fall on H and W, then viewed back.
     """
 
-    def __call__(self, clips: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(
+        self, clips: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """clips: (B, C, T, H, W), labels: (B,) -> mixed clips, soft targets (B, K)."""
         batch, channels, frames, height, width = clips.shape
         images = clips.reshape(batch, channels * frames, height, width)

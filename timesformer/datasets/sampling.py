@@ -59,7 +59,9 @@ def segment_indices(num_video_frames: int, num_frames: int, random_offset: bool)
     bounds = np.round(segment * np.arange(num_frames + 1)).astype(np.int64)
     starts, ends = bounds[:-1], bounds[1:]
     if random_offset:
-        chosen = np.array([np.random.randint(s, e + 1) for s, e in zip(starts, ends)], dtype=np.int64)
+        chosen = np.array(
+            [np.random.randint(s, e + 1) for s, e in zip(starts, ends, strict=True)], dtype=np.int64
+        )
     else:
         chosen = (starts + ends) // 2
     return np.clip(chosen, 0, max(num_video_frames - 1, 0))

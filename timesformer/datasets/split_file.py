@@ -6,7 +6,8 @@ from iopath.common.file_io import g_pathmgr
 
 
 class SplitFileError(ValueError):
-    """A split file that is missing or has a malformed line; the message gives file, line and text."""
+    """A split file that is missing or has a malformed line; the message gives file, line and
+    text."""
 
 
 def _line_error(path: str, line_number: int, text: str, problem: str) -> SplitFileError:
@@ -48,16 +49,23 @@ def read_path_label_file(
     return paths, labels
 
 
-def _parse_line(path: str, line_number: int, text: str, separator: str, num_classes: int) -> tuple[str, int]:
+def _parse_line(
+    path: str, line_number: int, text: str, separator: str, num_classes: int
+) -> tuple[str, int]:
     video, found, label_text = text.strip().rpartition(separator)
     if not found or not video.strip():
         raise _line_error(path, line_number, text, f"expected 'path{separator}label'")
     try:
         label = int(label_text)
     except ValueError:
-        raise _line_error(path, line_number, text, f"label {label_text!r} is not an integer") from None
+        raise _line_error(
+            path, line_number, text, f"label {label_text!r} is not an integer"
+        ) from None
     if not 0 <= label < num_classes:
         raise _line_error(
-            path, line_number, text, f"label {label} is out of range [0, {num_classes}) of MODEL.NUM_CLASSES"
+            path,
+            line_number,
+            text,
+            f"label {label} is out of range [0, {num_classes}) of MODEL.NUM_CLASSES",
         )
     return video.strip(), label

@@ -38,14 +38,22 @@ class Ssv2(ClipDataset):
 
     def read_split(self) -> VideoList:
         data_dir = self.cfg.DATA.PATH_TO_DATA_DIR
-        label_names = read_label_names(os.path.join(data_dir, LABEL_NAMES_FILE), self.cfg.MODEL.NUM_CLASSES)
+        label_names = read_label_names(
+            os.path.join(data_dir, LABEL_NAMES_FILE), self.cfg.MODEL.NUM_CLASSES
+        )
         annotation = "train" if self.split == "train" else "validation"
-        videos = read_video_labels(os.path.join(data_dir, f"something-something-v2-{annotation}.json"), label_names)
+        videos = read_video_labels(
+            os.path.join(data_dir, f"something-something-v2-{annotation}.json"), label_names
+        )
         frame_list = os.path.join(data_dir, "train.csv" if self.split == "train" else "val.csv")
         if os.path.exists(frame_list):
             return self._videos_with_frames(videos, frame_list)
-        logger.info("SSv2 %s: no frame list %s; decoding .webm videos directly", self.split, frame_list)
-        paths = [os.path.join(self.cfg.DATA.PATH_PREFIX, f"{video_id}.webm") for video_id, _ in videos]
+        logger.info(
+            "SSv2 %s: no frame list %s; decoding .webm videos directly", self.split, frame_list
+        )
+        paths = [
+            os.path.join(self.cfg.DATA.PATH_PREFIX, f"{video_id}.webm") for video_id, _ in videos
+        ]
         return VideoList(paths, [label for _, label in videos])
 
     def _videos_with_frames(self, videos, frame_list: str) -> VideoList:
@@ -54,7 +62,10 @@ class Ssv2(ClipDataset):
         if len(listed) < len(videos):
             logger.warning(
                 "SSv2 %s: %d of %d annotated videos have no frames in %s; they are left out",
-                self.split, len(videos) - len(listed), len(videos), frame_list,
+                self.split,
+                len(videos) - len(listed),
+                len(videos),
+                frame_list,
             )
         frame_paths = [frames_by_id[video_id] for video_id, _ in listed]
         folders = [os.path.dirname(paths[0]) for paths in frame_paths]
@@ -66,8 +77,12 @@ class Ssv2(ClipDataset):
         random_offset = self.split == "train"
         num_frames = self.cfg.DATA.NUM_FRAMES
         if self.videos.frame_paths is None:
-            with open_video(self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE) as container:
-                return decode_clip(container, lambda count, _fps: segment_indices(count, num_frames, random_offset))
+            with open_video(
+                self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
+            ) as container:
+                return decode_clip(
+                    container, lambda count, _fps: segment_indices(count, num_frames, random_offset)
+                )
         frame_paths = self.videos.frame_paths[video_idx]
         chosen = segment_indices(len(frame_paths), num_frames, random_offset)
         return np.stack([_read_rgb_image(frame_paths[index]) for index in chosen])
@@ -77,6 +92,8 @@ def _read_rgb_image(path: str) -> np.ndarray:
     """(H, W, 3) uint8 RGB image; VideoReadError when missing or unreadable."""
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
-        reason = "frame image not found" if not os.path.exists(path) else "cannot decode frame image"
+        reason = (
+            "frame image not found" if not os.path.exists(path) else "cannot decode frame image"
+        )
         raise VideoReadError(path, reason)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

@@ -21,23 +21,28 @@ def _load_json(path: str):
 
 
 def read_label_names(path: str, num_classes: int) -> dict[str, int]:
-    """``something-something-v2-labels.json``: ``{"Template text": "id", ...}`` -> {template: id}."""
+    """``something-something-v2-labels.json``: ``{"Template text": "id", ...}``
+    -> {template: id}."""
     names = {}
     for template, label_text in _load_json(path).items():
         try:
             label = int(label_text)
         except (TypeError, ValueError):
-            raise SplitFileError(f"{path}: label of {template!r} is {label_text!r}; expected an integer") from None
+            raise SplitFileError(
+                f"{path}: label of {template!r} is {label_text!r}; expected an integer"
+            ) from None
         if not 0 <= label < num_classes:
             raise SplitFileError(
-                f"{path}: label {label} of {template!r} is out of range [0, {num_classes}) of MODEL.NUM_CLASSES"
+                f"{path}: label {label} of {template!r} is out of range [0, {num_classes}) "
+                "of MODEL.NUM_CLASSES"
             )
         names[template] = label
     return names
 
 
 def read_video_labels(path: str, label_names: dict[str, int]) -> list[tuple[str, int]]:
-    """``something-something-v2-{train,validation}.json``: [{"id", "template", ...}] -> [(id, label)].
+    """``something-something-v2-{train,validation}.json``: [{"id", "template", ...}]
+    -> [(id, label)].
 
     The template's brackets are removed (``Putting [something] on [something]``)
     before looking it up in ``label_names``.
@@ -47,10 +52,14 @@ def read_video_labels(path: str, label_names: dict[str, int]) -> list[tuple[str,
         try:
             video_id, template = str(entry["id"]), entry["template"]
         except (TypeError, KeyError):
-            raise SplitFileError(f"{path}: entry {number} has no 'id' and 'template': {entry!r}") from None
+            raise SplitFileError(
+                f"{path}: entry {number} has no 'id' and 'template': {entry!r}"
+            ) from None
         plain = template.replace("[", "").replace("]", "")
         if plain not in label_names:
-            raise SplitFileError(f"{path}: entry {number} (id {video_id}) has unknown template {template!r}")
+            raise SplitFileError(
+                f"{path}: entry {number} (id {video_id}) has unknown template {template!r}"
+            )
         videos.append((video_id, label_names[plain]))
     return videos
 
@@ -67,7 +76,8 @@ def read_frame_lists(path: str, path_prefix: str) -> dict[str, list[str]]:
                 continue
             if len(fields) != 5:
                 raise SplitFileError(
-                    f"{path}:{line_number}: expected 5 fields '{FRAME_LIST_HEADER}': {line.rstrip()!r}"
+                    f"{path}:{line_number}: expected 5 fields '{FRAME_LIST_HEADER}': "
+                    f"{line.rstrip()!r}"
                 )
             frames.setdefault(fields[0], []).append(os.path.join(path_prefix, fields[3]))
     return frames

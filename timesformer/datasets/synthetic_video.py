@@ -32,9 +32,13 @@ def write_video(
         stream = None
         for image in frames_uint8_THWC:
             if stream is None:
-                stream = _add_stream(container, codec, fps, height=image.shape[0], width=image.shape[1])
+                stream = _add_stream(
+                    container, codec, fps, height=image.shape[0], width=image.shape[1]
+                )
                 stream.options = dict(options or {})
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image, dtype=np.uint8), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(image, dtype=np.uint8), format="rgb24"
+            )
             container.mux(stream.encode(frame))
         if stream is None:
             raise ValueError(f"{path}: no frames to write")
@@ -51,7 +55,9 @@ def _add_stream(container, codec: str, fps: float, height: int, width: int):
     return stream
 
 
-def moving_texture_video(num_frames: int, height: int, width: int, seed: int = 0) -> Iterable[np.ndarray]:
+def moving_texture_video(
+    num_frames: int, height: int, width: int, seed: int = 0
+) -> Iterable[np.ndarray]:
     """(H, W, 3) uint8 frames of a smooth random texture panning across the frame.
 
     Compresses like real footage (motion, changing grain), unlike flat or noise

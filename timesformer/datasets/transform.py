@@ -45,7 +45,8 @@ def random_short_side(min_size: int, max_size: int, inverse_uniform: bool) -> in
 
 
 def random_crop(frames: torch.Tensor, size: int) -> torch.Tensor:
-    """The same random ``size`` x ``size`` window of every frame: (T, C, H, W) -> (T, C, size, size)."""
+    """The same random ``size`` x ``size`` window of every frame:
+    (T, C, H, W) -> (T, C, size, size)."""
     height, width = frames.shape[-2:]
     top = np.random.randint(0, height - size + 1)
     left = np.random.randint(0, width - size + 1)
@@ -81,7 +82,7 @@ def normalize_to_cthw(frames: torch.Tensor, mean, std) -> torch.Tensor:
         (C, T, H, W) float32, contiguous.
     """
     scale = torch.tensor([1.0 / (255.0 * s) for s in std]).view(-1, 1, 1, 1)
-    shift = torch.tensor([m / s for m, s in zip(mean, std)]).view(-1, 1, 1, 1)
+    shift = torch.tensor([m / s for m, s in zip(mean, std, strict=True)]).view(-1, 1, 1, 1)
     cthw = frames.permute(1, 0, 2, 3).to(torch.float32, memory_format=torch.contiguous_format)
     return cthw.mul_(scale).sub_(shift)
 
@@ -123,7 +124,9 @@ def train_view(
     return _finish(frames, mean, std, reverse_channels)
 
 
-def test_view(frames_thwc, crop_size: int, spatial_idx: int, mean, std, reverse_channels: bool = False) -> torch.Tensor:
+def test_view(
+    frames_thwc, crop_size: int, spatial_idx: int, mean, std, reverse_channels: bool = False
+) -> torch.Tensor:
     """Deterministic test view: short side to ``crop_size``, then crop ``spatial_idx`` of 3.
 
     Args:

@@ -39,7 +39,9 @@ def open_video(path: str, multi_thread_decode: bool = True) -> av.container.Inpu
     try:
         container = av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
-        raise VideoReadError(path, f"cannot open: {getattr(error, 'strerror', None) or error}") from error
+        raise VideoReadError(
+            path, f"cannot open: {getattr(error, 'strerror', None) or error}"
+        ) from error
     if not container.streams.video:
         container.close()
         raise VideoReadError(path, "no video stream")

@@ -34,7 +34,9 @@ class FeatureStore:
 
     def __init__(self, root: str, file_format: str = "npy"):
         if file_format not in FORMATS:
-            raise ValueError(f"Feature format is {file_format!r}; expected one of {', '.join(FORMATS)}.")
+            raise ValueError(
+                f"Feature format is {file_format!r}; expected one of {', '.join(FORMATS)}."
+            )
         self.root = root
         self.file_format = file_format
         os.makedirs(os.path.join(root, FEATURES_DIR), exist_ok=True)
@@ -53,7 +55,11 @@ class FeatureStore:
                 try:
                     entries.append(json.loads(line))
                 except json.JSONDecodeError:
-                    logger.warning("%s line %d is incomplete; that video is redone.", self.index_path, line_number)
+                    logger.warning(
+                        "%s line %d is incomplete; that video is redone.",
+                        self.index_path,
+                        line_number,
+                    )
         return entries
 
     def finished(self, per_clip: bool) -> set[str]:
@@ -74,7 +80,8 @@ class FeatureStore:
         return f"{stem}-{digest}.{self.file_format}"
 
     def add(self, video: str, label: int | None, features: torch.Tensor, per_clip: bool) -> str:
-        """Store ``features`` of ``video`` atomically, then record it in the index; returns the file name."""
+        """Store ``features`` of ``video`` atomically, then record it in the index; returns the file
+        name."""
         name = self.file_name(video, per_clip)
         path = os.path.join(self.root, FEATURES_DIR, name)
         with atomic_write(path) as stream:
@@ -82,7 +89,13 @@ class FeatureStore:
                 np.save(stream, features.numpy())
             else:
                 torch.save(features, stream)
-        entry = {"video": video, "label": label, "file": name, "shape": list(features.shape), "per_clip": per_clip}
+        entry = {
+            "video": video,
+            "label": label,
+            "file": name,
+            "shape": list(features.shape),
+            "per_clip": per_clip,
+        }
         with open(self.index_path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry) + "\n")
             stream.flush()

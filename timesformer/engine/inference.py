@@ -58,7 +58,8 @@ class _ViewsByVideo(Dataset):
     def __init__(self, dataset: ClipDataset, video_indices: list[int]):
         if dataset.cfg.DATA.SKIP_BAD_TEST_VIDEOS:
             raise ValueError(
-                "Whole-video inference reports unreadable videos itself; set DATA.SKIP_BAD_TEST_VIDEOS False."
+                "Whole-video inference reports unreadable videos itself; "
+                "set DATA.SKIP_BAD_TEST_VIDEOS False."
             )
         self.dataset = dataset
         self.video_indices = video_indices
@@ -70,14 +71,19 @@ class _ViewsByVideo(Dataset):
         video_idx = self.video_indices[position]
         first = video_idx * self.dataset.num_clips
         try:
-            clips = torch.stack([self.dataset[first + view][0] for view in range(self.dataset.num_clips)])
+            clips = torch.stack(
+                [self.dataset[first + view][0] for view in range(self.dataset.num_clips)]
+            )
         except VideoReadError as err:
             return VideoViews(video_idx, None, str(err))
         return VideoViews(video_idx, clips)
 
 
-def iter_video_views(dataset: ClipDataset, video_indices: list[int], num_workers: int = 0) -> Iterator[VideoViews]:
-    """The views of each video of ``video_indices``, in order, decoded by up to ``num_workers`` loader workers."""
+def iter_video_views(
+    dataset: ClipDataset, video_indices: list[int], num_workers: int = 0
+) -> Iterator[VideoViews]:
+    """The views of each video of ``video_indices``, in order, decoded by up to ``num_workers``
+    loader workers."""
     loader = DataLoader(
         _ViewsByVideo(dataset, list(video_indices)),
         batch_size=None,
@@ -124,6 +130,7 @@ def _check_num_classes(checkpoint: str, num_classes: int) -> None:
     head = to_model_names(read_state_dict(checkpoint)).get("head.weight")
     if head is not None and head.shape[0] != num_classes:
         raise CheckpointError(
-            f"{checkpoint} classifies {head.shape[0]} classes but MODEL.NUM_CLASSES is {num_classes}; "
-            f"pass MODEL.NUM_CLASSES {head.shape[0]} (or the config the checkpoint was trained with)."
+            f"{checkpoint} classifies {head.shape[0]} classes but MODEL.NUM_CLASSES is "
+            f"{num_classes}; pass MODEL.NUM_CLASSES {head.shape[0]} "
+            "(or the config the checkpoint was trained with)."
         )

@@ -80,10 +80,13 @@ def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], None]) 
         torch.multiprocessing.spawn(run_process, nprocs=num_proc, args=args, daemon=False)
 
 
-def run_command_line(argv: list[str] | None, func: Callable[[CfgNode], None], description: str) -> int:
+def run_command_line(
+    argv: list[str] | None, func: Callable[[CfgNode], None], description: str
+) -> int:
     """``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``: load
     and check the config (a mistake stops here with one line naming it, exit status 2),
-    write it to OUTPUT_DIR/config.yaml (machine 0), then run ``func`` in this machine's processes."""
+    write it to OUTPUT_DIR/config.yaml (machine 0), then run ``func`` in this machine's
+    processes."""
     parser = build_arg_parser(description, launch=True)
     args = parser.parse_args(argv)
     cfg = load_config_or_exit(parser, args)

@@ -4,10 +4,10 @@
 the job runs it once; it reads its place in the job from
 ``submitit.JobEnvironment()`` (node index, number of nodes, host names), joins the
 other nodes through ``tcp://FIRST_HOST:PORT`` and trains then tests as
-``tools/run_net.py`` does (:func:`~timesformer.engine.launch.train_then_test`). When Slurm preempts the job or its time runs out,
-submitit calls :meth:`NodeJob.checkpoint`, which hands back the same job to
-requeue; the requeued job finds the last checkpoint in OUTPUT_DIR and continues
-from there (TRAIN.AUTO_RESUME).
+``tools/run_net.py`` does (:func:`~timesformer.engine.launch.train_then_test`). When Slurm
+preempts the job or its time runs out, submitit calls :meth:`NodeJob.checkpoint`, which hands
+back the same job to requeue; the requeued job finds the last checkpoint in OUTPUT_DIR and
+continues from there (TRAIN.AUTO_RESUME).
 """
 
 import argparse
@@ -78,7 +78,8 @@ def guard_preemption_handler() -> None:
 
 
 class MainProcessHandlesPreemption:
-    """``func(cfg)`` for :func:`launch_job`, leaving the preemption signal to the node's main process.
+    """``func(cfg)`` for :func:`launch_job`, leaving the preemption signal to the node's main
+    process.
 
     Slurm signals every process of the job step. Only the process that submitit
     started may checkpoint and requeue the job; the training processes that
@@ -116,17 +117,21 @@ class NodeJob:
             :func:`~timesformer.engine.launch.train_then_test` by default.
     """
 
-    def __init__(self, cfg_file: str, opts: list[str], run: Callable[[CfgNode], object] = train_then_test) -> None:
+    def __init__(
+        self, cfg_file: str, opts: list[str], run: Callable[[CfgNode], object] = train_then_test
+    ) -> None:
         self.cfg_file = cfg_file
         self.opts = list(opts)
         self.run = run
 
     def node_args(self, job_env: submitit.JobEnvironment) -> argparse.Namespace:
-        """The ``run_net.py`` arguments of this node: its shard id, the shard count and the rendezvous."""
+        """The ``run_net.py`` arguments of this node: its shard id, the shard count and the
+        rendezvous."""
         if job_env.num_tasks != job_env.num_nodes:
             raise RuntimeError(
-                f"{job_env}: expected one task per node (tasks_per_node=1), found {job_env.num_tasks} "
-                f"tasks on {job_env.num_nodes} node(s); each task starts one process per GPU itself."
+                f"{job_env}: expected one task per node (tasks_per_node=1), found "
+                f"{job_env.num_tasks} tasks on {job_env.num_nodes} node(s); "
+                "each task starts one process per GPU itself."
             )
         return argparse.Namespace(
             cfg_file=self.cfg_file,
@@ -140,7 +145,10 @@ class NodeJob:
         """Train (TRAIN.ENABLE), then test (TEST.ENABLE) on this node's share of the job."""
         job_env = submitit.JobEnvironment()
         args = self.node_args(job_env)
-        print(f"{job_env}: shard {args.shard_id} of {args.num_shards}, rendezvous {args.init_method}", flush=True)
+        print(
+            f"{job_env}: shard {args.shard_id} of {args.num_shards}, rendezvous {args.init_method}",
+            flush=True,
+        )
         cfg = load_config(args)
         if cfg.SHARD_ID == 0:
             save_config(cfg)
@@ -157,5 +165,10 @@ class NodeJob:
         The requeued job starts from the last checkpoint of OUTPUT_DIR (TRAIN.AUTO_RESUME
         is forced on); work done since that checkpoint is done again.
         """
-        print(f"Requeuing {self.cfg_file}; it resumes from the last checkpoint of its OUTPUT_DIR.", flush=True)
-        return submitit.helpers.DelayedSubmission(self.__class__(self.cfg_file, self.opts, self.run))
+        print(
+            f"Requeuing {self.cfg_file}; it resumes from the last checkpoint of its OUTPUT_DIR.",
+            flush=True,
+        )
+        return submitit.helpers.DelayedSubmission(
+            self.__class__(self.cfg_file, self.opts, self.run)
+        )

@@ -22,7 +22,8 @@ logger = get_logger(__name__)
 
 
 def _gather(*tensors: torch.Tensor) -> list[torch.Tensor]:
-    """Concatenate tensors of all processes (on the model's device: the GPU for NCCL), returned on the CPU."""
+    """Concatenate tensors of all processes (on the model's device: the GPU for NCCL), returned on
+    the CPU."""
     return [tensor.cpu() for tensor in du.all_gather(list(tensors))]
 
 
@@ -36,7 +37,9 @@ def run_test_views(loader, model, meter: TestMeter, cfg: CfgNode) -> None:
         with autocast_context(cfg):
             scores = model(clips)
         probabilities = scores.float().softmax(dim=1)
-        probabilities, labels, item_indices = _gather(probabilities, labels.to(device), item_indices.to(device))
+        probabilities, labels, item_indices = _gather(
+            probabilities, labels.to(device), item_indices.to(device)
+        )
         meter.update(probabilities, labels, item_indices)
         if (cur_iter + 1) % cfg.LOG_PERIOD == 0:
             logger.info("Test iteration %d/%d", cur_iter + 1, len(loader))
@@ -75,9 +78,14 @@ def test(cfg: CfgNode) -> dict | None:
     dataset = loader.dataset
     logger.info(
         "Testing %d videos x %d views (%d temporal x %d spatial)",
-        dataset.num_videos, dataset.num_clips, cfg.TEST.NUM_ENSEMBLE_VIEWS, cfg.TEST.NUM_SPATIAL_CROPS,
+        dataset.num_videos,
+        dataset.num_clips,
+        cfg.TEST.NUM_ENSEMBLE_VIEWS,
+        cfg.TEST.NUM_SPATIAL_CROPS,
     )
-    meter = TestMeter(dataset.num_videos, dataset.num_clips, cfg.MODEL.NUM_CLASSES, cfg.TEST.ENSEMBLE_METHOD)
+    meter = TestMeter(
+        dataset.num_videos, dataset.num_clips, cfg.MODEL.NUM_CLASSES, cfg.TEST.ENSEMBLE_METHOD
+    )
     run_test_views(loader, model, meter, cfg)
     if not du.is_master_proc():
         return None

@@ -7,7 +7,11 @@ from contextlib import nullcontext
 import torch
 from fvcore.common.config import CfgNode
 
-from timesformer.config.batch import accumulation_steps, iteration_batch_size, optimizer_step_batch_size
+from timesformer.config.batch import (
+    accumulation_steps,
+    iteration_batch_size,
+    optimizer_step_batch_size,
+)
 from timesformer.datasets import construct_loader, shuffle_dataset
 from timesformer.datasets.mixup import build_mixup
 from timesformer.models import build_model
@@ -63,7 +67,9 @@ def _optimizer_step(model, optimizer, scaler, cfg: CfgNode) -> None:
     optimizer.zero_grad(set_to_none=True)
 
 
-def train_epoch(loader, model, optimizer, scaler, meter: TrainMeter, epoch: int, cfg: CfgNode, writer=None) -> dict:
+def train_epoch(
+    loader, model, optimizer, scaler, meter: TrainMeter, epoch: int, cfg: CfgNode, writer=None
+) -> dict:
     """Train for one epoch with per-iteration LR and gradient accumulation; return epoch stats.
 
     Each optimizer step averages the gradients of ``accumulation_steps(cfg)``
@@ -104,13 +110,23 @@ def train_epoch(loader, model, optimizer, scaler, meter: TrainMeter, epoch: int,
         loss_sum, top1_sum, top5_sum, count = _sum_over_processes(
             loss.item() * labels.numel(), top1.item(), top5.item(), labels.numel()
         )
-        meter.update(loss_sum / count, 100 * (1 - top1_sum / count), 100 * (1 - top5_sum / count), lr, int(count))
+        meter.update(
+            loss_sum / count,
+            100 * (1 - top1_sum / count),
+            100 * (1 - top5_sum / count),
+            lr,
+            int(count),
+        )
         meter.log_iter(epoch, cur_iter)
         if writer is not None:
             step = epoch * epoch_iters + cur_iter
             writer.add_scalars(
-                {"Train/loss": loss_sum / count, "Train/lr": lr, "Train/Top1_err": 100 * (1 - top1_sum / count),
-                 "Train/Top5_err": 100 * (1 - top5_sum / count)},
+                {
+                    "Train/loss": loss_sum / count,
+                    "Train/lr": lr,
+                    "Train/Top1_err": 100 * (1 - top1_sum / count),
+                    "Train/Top5_err": 100 * (1 - top5_sum / count),
+                },
                 step,
             )
     meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
@@ -138,7 +154,9 @@ def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=
     stats = meter.log_epoch(epoch)
     all_predictions = predictions.gather()
     if writer is not None:
-        writer.add_scalars({"Val/Top1_err": stats["top1_err"], "Val/Top5_err": stats["top5_err"]}, epoch)
+        writer.add_scalars(
+            {"Val/Top1_err": stats["top1_err"], "Val/Top5_err": stats["top5_err"]}, epoch
+        )
         if all_predictions is not None:
             writer.plot_eval(*all_predictions, global_step=epoch, split="Val")
     return stats
@@ -162,7 +180,9 @@ def load_start_state(cfg: CfgNode, model, optimizer, scaler=None) -> int:
     if not path:
         return 0
     prefixes = tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN)
-    load_model_weights(model, path, reset_head_if_mismatch=cfg.TRAIN.FINETUNE, clear_prefixes=prefixes)
+    load_model_weights(
+        model, path, reset_head_if_mismatch=cfg.TRAIN.FINETUNE, clear_prefixes=prefixes
+    )
     if cfg.TRAIN.FINETUNE or cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
         return 0
     return cu.load_optimizer_state(path, optimizer)
@@ -189,8 +209,11 @@ def train(cfg: CfgNode) -> torch.nn.Module:
     train_loader = construct_loader(cfg, "train")
     val_loader = construct_loader(cfg, "val")
     logger.info(
-        "Effective batch: %d samples per optimizer step (%d per iteration x %d accumulated iterations).",
-        optimizer_step_batch_size(cfg), iteration_batch_size(cfg), accumulation_steps(cfg),
+        "Effective batch: %d samples per optimizer step "
+        "(%d per iteration x %d accumulated iterations).",
+        optimizer_step_batch_size(cfg),
+        iteration_batch_size(cfg),
+        accumulation_steps(cfg),
     )
     train_meter = TrainMeter(len(train_loader), cfg)
     val_meter = ValMeter(cfg)

@@ -38,7 +38,9 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, cls_only: bool = False, project: bool = True) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cls_only: bool = False, project: bool = True
+    ) -> torch.Tensor:
         """x: (..., L, D) -> (..., L, D), or (..., 1, D) with ``cls_only``: the output of the
         first token of each group alone (it still attends to all L tokens).
 
@@ -118,7 +120,9 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=norm_eps)
         self.mlp = Mlp(dim, hidden_features=int(dim * mlp_ratio), act_layer=nn.GELU)
 
-    def forward(self, x: torch.Tensor, num_frames: int, cls_only: bool = False, shortcuts: bool = True) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, num_frames: int, cls_only: bool = False, shortcuts: bool = True
+    ) -> torch.Tensor:
         """x: (..., L, D) -> (..., L, D), or (..., 1, D) if ``cls_only``.
 
         ``num_frames`` and ``shortcuts`` are unused (same call as divided blocks).
@@ -150,27 +154,36 @@ class DividedSpaceTimeBlock(Block):
     patch position in step 1 and per frame in step 2); in eval mode both agree.
     """
 
-    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True, norm_eps: float = 1e-6, **kwargs):
+    def __init__(
+        self, dim: int, num_heads: int, qkv_bias: bool = True, norm_eps: float = 1e-6, **kwargs
+    ):
         super().__init__(dim, num_heads, qkv_bias=qkv_bias, norm_eps=norm_eps, **kwargs)
         self.temporal_norm1 = nn.LayerNorm(dim, eps=norm_eps)
         self.temporal_attn = Attention(dim, num_heads, qkv_bias=qkv_bias)
         self.temporal_fc = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, num_frames: int, cls_only: bool = False, shortcuts: bool = True) -> torch.Tensor:
-        """x: (B, 1 + N*T, D), patches in ``(n t)`` order -> same shape, or (B, 1, D) if ``cls_only``.
+    def forward(
+        self, x: torch.Tensor, num_frames: int, cls_only: bool = False, shortcuts: bool = True
+    ) -> torch.Tensor:
+        """x: (B, 1 + N*T, D), patches in ``(n t)`` order -> same shape, or (B, 1, D) if
+        ``cls_only``.
 
         ``shortcuts``: ``temporal_attn.proj`` and ``temporal_fc`` applied as one map.
         """
         cls_token, patches = x[:, :1], x[:, 1:]
         patches = patches + self._temporal_residual(patches, num_frames, shortcuts)
-        spatial = self._spatial_attention(cls_token, patches, num_frames, cls_only)  # (B, T, 1 or 1 + N, D)
+        spatial = self._spatial_attention(
+            cls_token, patches, num_frames, cls_only
+        )  # (B, T, 1 or 1 + N, D)
         cls_token = cls_token + spatial[:, :, 0].mean(dim=1, keepdim=True)
         if cls_only:
             return self.mlp_residual(cls_token)
         patch_residual = rearrange(spatial[:, :, 1:], "b t n d -> b (n t) d")
         return self.mlp_residual(torch.cat((cls_token, patches + patch_residual), dim=1))
 
-    def _temporal_residual(self, patches: torch.Tensor, num_frames: int, fold: bool) -> torch.Tensor:
+    def _temporal_residual(
+        self, patches: torch.Tensor, num_frames: int, fold: bool
+    ) -> torch.Tensor:
         """patches: (B, N*T, D) -> residual (B, N*T, D) of attention across frames,
         ``temporal_fc(drop_path(temporal_attn(temporal_norm1(patches))))``.
 
@@ -182,7 +195,9 @@ class DividedSpaceTimeBlock(Block):
         batch, tokens, dim = patches.shape
         groups = self.temporal_norm1(patches).view(batch, tokens // num_frames, num_frames, dim)
         if not fold:
-            return self.temporal_fc(self.drop_path(self.temporal_attn(groups)).view(batch, tokens, dim))
+            return self.temporal_fc(
+                self.drop_path(self.temporal_attn(groups)).view(batch, tokens, dim)
+            )
         mixed = self.temporal_attn(groups, project=False).view(batch, tokens, dim)
         proj, fc = self.temporal_attn.proj, self.temporal_fc
         bias = F.linear(proj.bias, fc.weight)

@@ -23,7 +23,10 @@ def create_model(cfg: CfgNode) -> nn.Module:
     """
     registered = sorted(name for name, _ in MODEL_REGISTRY)
     if cfg.MODEL.MODEL_NAME not in registered:
-        raise KeyError(f"MODEL.MODEL_NAME is {cfg.MODEL.MODEL_NAME!r}; registered models: {', '.join(registered)}.")
+        raise KeyError(
+            f"MODEL.MODEL_NAME is {cfg.MODEL.MODEL_NAME!r}; "
+            f"registered models: {', '.join(registered)}."
+        )
     return MODEL_REGISTRY.get(cfg.MODEL.MODEL_NAME)(cfg)
 
 
@@ -36,7 +39,9 @@ def build_model(cfg: CfgNode, gpu_id: int | None = None) -> nn.Module:
     than one process, and compiled with ``torch.compile`` when MODEL.COMPILE is set.
     """
     model = create_model(cfg)
-    device = process_device(cfg) if gpu_id is None or cfg.NUM_GPUS == 0 else torch.device("cuda", gpu_id)
+    device = (
+        process_device(cfg) if gpu_id is None or cfg.NUM_GPUS == 0 else torch.device("cuda", gpu_id)
+    )
     model = model.to(device)
     if get_world_size() > 1:
         model = _distributed(model, device)

@@ -22,7 +22,9 @@ OUTPUT_NAME = "logits"
 
 def _export_torchscript(model: torch.nn.Module, example: torch.Tensor, path: str) -> None:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the deprecation of torch.jit, and trace warnings on shape checks
+        warnings.simplefilter(
+            "ignore"
+        )  # the deprecation of torch.jit, and trace warnings on shape checks
         traced = torch.jit.trace(model, example)
     traced.save(path)
 
@@ -33,7 +35,13 @@ def _export_program(model: torch.nn.Module, example: torch.Tensor, path: str) ->
 
 def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: str) -> None:
     torch.onnx.export(
-        model, (example,), path, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], dynamo=True, verbose=False
+        model,
+        (example,),
+        path,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamo=True,
+        verbose=False,
     )
 
 
@@ -42,9 +50,12 @@ EXPORTERS = {"torchscript": _export_torchscript, "exported": _export_program, "o
 
 @torch.no_grad()
 def export_model(model: torch.nn.Module, example: torch.Tensor, path: str, file_format: str) -> str:
-    """Write ``model`` (put in eval mode) traced on ``example`` (B, 3, T, H, W) to ``path``; returns ``path``."""
+    """Write ``model`` (put in eval mode) traced on ``example`` (B, 3, T, H, W) to ``path``; returns
+    ``path``."""
     if file_format not in EXPORTERS:
-        raise ValueError(f"Export format is {file_format!r}; expected one of {', '.join(EXPORTERS)}.")
+        raise ValueError(
+            f"Export format is {file_format!r}; expected one of {', '.join(EXPORTERS)}."
+        )
     EXPORTERS[file_format](model.eval(), example, path)
     return path
 
@@ -72,5 +83,6 @@ def _onnx_runner(path: str) -> Callable[[torch.Tensor], torch.Tensor]:
 
 @torch.no_grad()
 def max_difference(model: torch.nn.Module, exported: Callable, example: torch.Tensor) -> float:
-    """Largest absolute difference between the outputs of ``model`` and ``exported`` on ``example``."""
+    """Largest absolute difference between the outputs of ``model`` and ``exported`` on
+    ``example``."""
     return (model.eval()(example) - exported(example)).abs().max().item()

@@ -66,7 +66,9 @@ def _test_clip(module: torch.nn.Module, cfg: CfgNode) -> torch.Tensor:
     return torch.zeros(view_batch_shape(cfg), device=next(module.parameters()).device)
 
 
-def _count_per_view(model: torch.nn.Module, cfg: CfgNode, analysis_class: Callable, sdpa_handle: Callable) -> float:
+def _count_per_view(
+    model: torch.nn.Module, cfg: CfgNode, analysis_class: Callable, sdpa_handle: Callable
+) -> float:
     """Total of an fvcore JIT analysis over one test view, the model in eval mode."""
     module = unwrap_model(model)
     was_training = module.training
@@ -108,7 +110,8 @@ def flops_per_view(model: torch.nn.Module, cfg: CfgNode, as_computed: bool = Fal
 
 
 def activations_per_view(model: torch.nn.Module, cfg: CfgNode, as_computed: bool = False) -> float:
-    """Millions of activations (output elements of convolutions, linear layers and attention) of one view.
+    """Millions of activations (output elements of convolutions, linear layers and attention) of
+    one view.
 
     ``as_computed`` as for :func:`flops_per_view`.
     """
@@ -120,7 +123,8 @@ def activations_per_view(model: torch.nn.Module, cfg: CfgNode, as_computed: bool
 
 def model_stats(model: torch.nn.Module, cfg: CfgNode) -> dict:
     """``{"params_m", "gflops_per_view", "gflops_per_video", "views_per_video", "activations_m",
-    "computed_gflops_per_view"}``: the model's cost as the paper counts it, and what our forward executes."""
+    "computed_gflops_per_view"}``: the model's cost as the paper counts it, and what our forward
+    executes."""
     gflops = flops_per_view(model, cfg)
     views = views_per_video(cfg)
     return {
@@ -140,8 +144,12 @@ def log_model_info(model: torch.nn.Module, cfg: CfgNode) -> dict:
     logger.info("Parameters: %.2f M", stats["params_m"])
     logger.info(
         "FLOPs: %.2f G per view, %.2f G per video (%d views)",
-        stats["gflops_per_view"], stats["gflops_per_video"], stats["views_per_video"],
+        stats["gflops_per_view"],
+        stats["gflops_per_video"],
+        stats["views_per_video"],
     )
     logger.info("Activations: %.2f M per view", stats["activations_m"])
-    logger.info("FLOPs executed by this implementation: %.2f G per view", stats["computed_gflops_per_view"])
+    logger.info(
+        "FLOPs executed by this implementation: %.2f G per view", stats["computed_gflops_per_view"]
+    )
     return stats

@@ -3,7 +3,8 @@
 
 Official names carry the registered wrapper's ``model.`` prefix
 (``model.blocks.0.attn.qkv.weight``); Hugging Face's are those of
-``TimesformerForVideoClassification`` (``timesformer.encoder.layer.0.attention.attention.qkv.weight``).
+``TimesformerForVideoClassification``
+(``timesformer.encoder.layer.0.attention.attention.qkv.weight``).
 """
 
 from collections.abc import Mapping
@@ -38,15 +39,23 @@ _HF_BLOCK_MODULES = {
 }
 _HF_BASE_MODEL_PREFIXES = ("embeddings.", "encoder.", "layernorm.")
 # Hugging Face config values this model has fixed (the official architecture).
-HF_FIXED_SETTINGS = {"hidden_act": "gelu", "qkv_bias": True, "layer_norm_eps": 1e-6, "num_channels": 3}
+HF_FIXED_SETTINGS = {
+    "hidden_act": "gelu",
+    "qkv_bias": True,
+    "layer_norm_eps": 1e-6,
+    "num_channels": 3,
+}
 
 
 def check_hf_config(hf_config: Mapping | None, source: str) -> None:
-    """Raise CheckpointError when a Hugging Face config differs from the architecture of this model."""
+    """Raise CheckpointError when a Hugging Face config differs from the architecture of this
+    model."""
     for key, expected in HF_FIXED_SETTINGS.items():
         value = (hf_config or {}).get(key, expected)
         if value != expected:
-            raise CheckpointError(f"{source}: config.json has {key} = {value!r}; this TimeSformer has {expected!r}.")
+            raise CheckpointError(
+                f"{source}: config.json has {key} = {value!r}; this TimeSformer has {expected!r}."
+            )
 
 
 def is_hf_state_dict(state_dict: Mapping[str, torch.Tensor]) -> bool:
@@ -97,7 +106,6 @@ def _rename(key: str, top_level: dict, blocks: tuple[str, str], block_modules: d
     raise CheckpointError(f"Unknown TimeSformer parameter {key!r}; cannot rename it.")
 
 
-
 # ---------------------------------------------------------------------------- #
 # config.json <-> config keys
 # ---------------------------------------------------------------------------- #
@@ -109,7 +117,8 @@ HEAD_WIDTH = 64
 def cfg_from_hf_config(hf_config: dict) -> CfgNode:
     """The config keys that describe the model of a Hugging Face TimesformerConfig dict.
 
-    A partial config: merge it into :func:`~timesformer.config.get_cfg` with ``merge_from_other_cfg``.
+    A partial config: merge it into :func:`~timesformer.config.get_cfg` with
+    ``merge_from_other_cfg``.
     """
     image_size, patch_size = hf_config.get("image_size", 224), hf_config.get("patch_size", 16)
     hidden_size = hf_config.get("hidden_size", 768)
@@ -119,7 +128,9 @@ def cfg_from_hf_config(hf_config: dict) -> CfgNode:
                 "TRAIN_CROP_SIZE": image_size if isinstance(image_size, int) else image_size[0],
                 "NUM_FRAMES": hf_config.get("num_frames", 8),
             },
-            "MODEL": {"NUM_CLASSES": len(hf_config.get("id2label", {})) or hf_config.get("num_labels", 2)},
+            "MODEL": {
+                "NUM_CLASSES": len(hf_config.get("id2label", {})) or hf_config.get("num_labels", 2)
+            },
             "TIMESFORMER": {
                 "ATTENTION_TYPE": hf_config.get("attention_type", "divided_space_time"),
                 "EMBED_DIM": hidden_size,
@@ -133,7 +144,10 @@ def cfg_from_hf_config(hf_config: dict) -> CfgNode:
 
 
 def hf_config_kwargs(
-    state_dict: Mapping[str, torch.Tensor], saved_cfg: dict, num_heads: int | None = None, num_frames: int | None = None
+    state_dict: Mapping[str, torch.Tensor],
+    saved_cfg: dict,
+    num_heads: int | None = None,
+    num_frames: int | None = None,
 ) -> dict:
     """``TimesformerConfig`` arguments of VisionTransformer-named weights (``saved_cfg``, the
     checkpoint's config keys as a dict, where the weights are silent).
@@ -154,8 +168,12 @@ def hf_config_kwargs(
         patch_size=patch_size,
         num_frames=num_frames or data_cfg.get("NUM_FRAMES", 8),
         hidden_size=hidden_size,
-        num_hidden_layers=len({key.split(".")[1] for key in state_dict if key.startswith("blocks.")}),
-        num_attention_heads=num_heads or timesformer_cfg.get("NUM_HEADS") or hidden_size // HEAD_WIDTH,
+        num_hidden_layers=len(
+            {key.split(".")[1] for key in state_dict if key.startswith("blocks.")}
+        ),
+        num_attention_heads=num_heads
+        or timesformer_cfg.get("NUM_HEADS")
+        or hidden_size // HEAD_WIDTH,
         intermediate_size=state_dict["blocks.0.mlp.fc1.weight"].shape[0],
         attention_type=attention_type_of(state_dict),
         num_labels=state_dict["head.weight"].shape[0],
@@ -172,7 +190,8 @@ def attention_type_of(state_dict: Mapping[str, torch.Tensor]) -> str:
 
 
 def saved_cfg_dict(checkpoint: object) -> dict:
-    """The ``cfg`` a checkpoint dict stores (YAML text or a dict) as a dict; {} when there is none."""
+    """The ``cfg`` a checkpoint dict stores (YAML text or a dict) as a dict; {} when there is
+    none."""
     cfg = checkpoint.get("cfg") if isinstance(checkpoint, dict) else None
     if isinstance(cfg, str):
         cfg = yaml.safe_load(cfg)

@@ -64,7 +64,9 @@ class VisionTransformer(nn.Module):
         """
         super().__init__()
         if attention_type not in BLOCKS:
-            raise ValueError(f"attention_type is {attention_type!r}; expected one of {', '.join(BLOCKS)}.")
+            raise ValueError(
+                f"attention_type is {attention_type!r}; expected one of {', '.join(BLOCKS)}."
+            )
         self.attention_type = attention_type
         self.num_classes = num_classes
         self.num_features = self.embed_dim = embed_dim
@@ -73,7 +75,9 @@ class VisionTransformer(nn.Module):
         # one thing the head reads, and divided blocks apply temporal_attn.proj and
         # temporal_fc as one map. Off: every token through every layer, as the paper counts.
         self.shortcuts = True
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim, strict_img_size=False)
+        self.patch_embed = PatchEmbed(
+            img_size, patch_size, in_chans, embed_dim, strict_img_size=False
+        )
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, embed_dim))
         if attention_type != "space_only":
@@ -81,7 +85,9 @@ class VisionTransformer(nn.Module):
         block_class = BLOCKS[attention_type]
         drop_path_rates = torch.linspace(0, drop_path_rate, depth).tolist()
         self.blocks = nn.ModuleList(
-            block_class(embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop_path=rate)
+            block_class(
+                embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop_path=rate
+            )
             for rate in drop_path_rates
         )
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
@@ -119,7 +125,9 @@ class VisionTransformer(nn.Module):
         for index, block in enumerate(self.blocks):
             cls_only = self.shortcuts and index == last
             if self.activation_checkpointing and self.training and torch.is_grad_enabled():
-                tokens = checkpoint(block, tokens, num_frames, cls_only, self.shortcuts, use_reentrant=False)
+                tokens = checkpoint(
+                    block, tokens, num_frames, cls_only, self.shortcuts, use_reentrant=False
+                )
             else:
                 tokens = block(tokens, num_frames, cls_only, self.shortcuts)
         return self.norm(self._cls_output(tokens))
@@ -136,7 +144,9 @@ class VisionTransformer(nn.Module):
         patches = self._patch_features(x)  # (B, D, T, N)
         if self.attention_type == "space_only":
             tokens = pos_embed[:, 1:].unsqueeze(1) + patches.permute(0, 2, 3, 1)  # (B, T, N, D)
-            return torch.cat((cls_token.unsqueeze(1).expand(batch, num_frames, 1, -1), tokens), dim=2)
+            return torch.cat(
+                (cls_token.unsqueeze(1).expand(batch, num_frames, 1, -1), tokens), dim=2
+            )
         time_embed = resize_time_embed(self.time_embed, num_frames)
         embeddings = pos_embed[:, 1:].unsqueeze(2) + time_embed.unsqueeze(1)  # (1, N, T, D)
         # The broadcast operand first: the sum is laid out (B, N, T, D), so flattening is a view.
@@ -144,7 +154,8 @@ class VisionTransformer(nn.Module):
         return torch.cat((cls_token.expand(batch, 1, -1), tokens.flatten(1, 2)), dim=1)
 
     def _patch_features(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, 3, T, H, W) -> patch projections (B, D, T, N), N = (H/p)*(W/p) patches of each frame.
+        """x: (B, 3, T, H, W) -> patch projections (B, D, T, N), N = (H/p)*(W/p) patches of each
+        frame.
 
         ``patch_embed.proj`` (a 2-D convolution) applied as a 3-D convolution of temporal
         size 1, so that the clip is not copied into (B*T, 3, H, W).

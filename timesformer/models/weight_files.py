@@ -80,7 +80,11 @@ def _read_hf_directory(folder: str) -> dict[str, torch.Tensor]:
         if os.path.isfile(index_path):
             with open(index_path) as f:
                 shards = sorted(set(json.load(f)["weight_map"].values()))
-            return {k: v for shard in shards for k, v in read_state_dict(os.path.join(folder, shard)).items()}
+            return {
+                k: v
+                for shard in shards
+                for k, v in read_state_dict(os.path.join(folder, shard)).items()
+            }
     raise CheckpointError(
         f"{folder} is a directory without Hugging Face weights; expected one of "
         f"{', '.join(HF_WEIGHT_FILES + HF_INDEX_FILES)}."
@@ -93,10 +97,13 @@ def _unwrap_state_dict(obj: object, path: str) -> dict[str, torch.Tensor]:
         if container is not None:
             obj = obj[container]
     if not isinstance(obj, Mapping) or not obj or not all(torch.is_tensor(v) for v in obj.values()):
-        found = f"a dict with keys {sorted(obj)[:8]}" if isinstance(obj, Mapping) else type(obj).__name__
+        found = (
+            f"a dict with keys {sorted(obj)[:8]}"
+            if isinstance(obj, Mapping)
+            else type(obj).__name__
+        )
         raise CheckpointError(
             f"{path} is not a model checkpoint: expected a state dict (parameter name -> tensor) "
             f"or a dict holding one under {' / '.join(map(repr, CONTAINER_KEYS))}; found {found}."
         )
     return dict(obj)
-

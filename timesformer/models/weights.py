@@ -158,7 +158,8 @@ def _apply_state_dict(
     if strict and (unexplained_missing or result.unexpected):
         raise CheckpointError(
             f"{source} does not match the model: missing {_names(unexplained_missing)}; "
-            f"unexpected {_names(result.unexpected)}. Check TIMESFORMER.ATTENTION_TYPE and the model size."
+            f"unexpected {_names(result.unexpected)}. "
+            "Check TIMESFORMER.ATTENTION_TYPE and the model size."
         )
     vit.load_state_dict({key: state_dict[key] for key in result.loaded}, strict=False)
     logger.info("Loaded %d tensors from %s.", len(result.loaded), source)
@@ -174,7 +175,9 @@ def _names(keys: list[str], limit: int = 20) -> str:
     return ", ".join(keys[:limit]) + more
 
 
-def _fit_embeddings(state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str) -> dict[str, torch.Tensor]:
+def _fit_embeddings(
+    state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str
+) -> dict[str, torch.Tensor]:
     """Resize ``pos_embed`` / ``time_embed`` of another grid / clip length to the model's."""
     state_dict = dict(state_dict)
     pos_embed = state_dict.get("pos_embed")
@@ -182,26 +185,48 @@ def _fit_embeddings(state_dict: dict[str, torch.Tensor], vit: nn.Module, source:
         if pos_embed.shape[-1] == vit.pos_embed.shape[-1]:
             state_dict["pos_embed"] = resize_pos_embed(pos_embed, vit.patch_embed.grid_size)
             logger.info(
-                "Resized pos_embed of %s from %s to %s.", source, tuple(pos_embed.shape), tuple(vit.pos_embed.shape)
+                "Resized pos_embed of %s from %s to %s.",
+                source,
+                tuple(pos_embed.shape),
+                tuple(vit.pos_embed.shape),
             )
     time_embed = state_dict.get("time_embed")
-    if time_embed is not None and hasattr(vit, "time_embed") and time_embed.shape[-1] == vit.time_embed.shape[-1]:
+    if (
+        time_embed is not None
+        and hasattr(vit, "time_embed")
+        and time_embed.shape[-1] == vit.time_embed.shape[-1]
+    ):
         num_frames = vit.time_embed.shape[1]
         if time_embed.shape[1] != num_frames:
             state_dict["time_embed"] = resize_time_embed(time_embed, num_frames)
-            logger.info("Resized time_embed of %s from %d to %d frames.", source, time_embed.shape[1], num_frames)
+            logger.info(
+                "Resized time_embed of %s from %d to %d frames.",
+                source,
+                time_embed.shape[1],
+                num_frames,
+            )
     return state_dict
 
 
-def _drop_mismatched_head(state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str) -> list[str]:
-    """Remove ``head.*`` from ``state_dict`` when its shape differs from the model's; return the names removed."""
+def _drop_mismatched_head(
+    state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str
+) -> list[str]:
+    """Remove ``head.*`` from ``state_dict`` when its shape differs from the model's; return the
+    names removed."""
     model_head = {f"head.{name}": p for name, p in vit.head.named_parameters()}
     checkpoint_head = [key for key in state_dict if key.startswith("head.")]
-    if all(key in model_head and state_dict[key].shape == model_head[key].shape for key in checkpoint_head):
+    if all(
+        key in model_head and state_dict[key].shape == model_head[key].shape
+        for key in checkpoint_head
+    ):
         return []
     for key in checkpoint_head:
         del state_dict[key]
-    logger.info("Head of %s does not fit the model's %d classes; it is re-initialized.", source, vit.num_classes)
+    logger.info(
+        "Head of %s does not fit the model's %d classes; it is re-initialized.",
+        source,
+        vit.num_classes,
+    )
     return list(model_head)
 
 
@@ -225,15 +250,19 @@ def _timm_pretrained_state_dict(name: str) -> dict[str, torch.Tensor]:
     if not timm.is_model(name):
         raise CheckpointError(
             f"TIMESFORMER.PRETRAINED_MODEL {name!r} is neither a file nor a timm model name "
-            "(e.g. 'vit_base_patch16_224.augreg_in21k'); set it to a ViT state dict file, or '' for random init."
+            "(e.g. 'vit_base_patch16_224.augreg_in21k'); set it to a ViT state dict file, "
+            "or '' for random init."
         )
     try:
         return timm.create_model(name, pretrained=True).state_dict()
     except Exception as err:  # network and hub errors come in many types
         raise CheckpointError(
-            f"Could not get the pretrained weights of timm model {name!r} ({type(err).__name__}: {err}). "
-            "This machine may be offline and the weights not cached. On a machine with internet access run\n"
-            f"  python -c \"import timm, torch; torch.save(timm.create_model('{name}', pretrained=True)"
+            f"Could not get the pretrained weights of timm model {name!r} "
+            f"({type(err).__name__}: {err}). "
+            "This machine may be offline and the weights not cached. "
+            "On a machine with internet access run\n"
+            f'  python -c "import timm, torch; '
+            f"torch.save(timm.create_model('{name}', pretrained=True)"
             f".state_dict(), '{name}.pth')\"\n"
             "and set TIMESFORMER.PRETRAINED_MODEL to the path of that file."
         ) from err
@@ -259,7 +288,9 @@ def _read_jax_npz(path: str, vit: nn.Module) -> dict[str, torch.Tensor]:
     try:
         image_vit.load_pretrained(path)
     except Exception as err:  # numpy / key errors from timm's reader
-        raise CheckpointError(f"{path} is not a JAX ViT checkpoint timm can read for this model size: {err}") from err
+        raise CheckpointError(
+            f"{path} is not a JAX ViT checkpoint timm can read for this model size: {err}"
+        ) from err
     return image_vit.state_dict()
 
 
@@ -269,7 +300,9 @@ def _image_to_video_state_dict(
     """An image ViT's weights fitted to the video model ``vit`` (see load_pretrained_imagenet)."""
     state_dict = dict(state_dict)
     if "patch_embed.proj.weight" in state_dict:
-        state_dict["patch_embed.proj.weight"] = _fit_patch_embed(state_dict["patch_embed.proj.weight"], vit)
+        state_dict["patch_embed.proj.weight"] = _fit_patch_embed(
+            state_dict["patch_embed.proj.weight"], vit
+        )
     if "pos_embed" in state_dict:
         state_dict["pos_embed"] = _fit_image_pos_embed(state_dict["pos_embed"], vit)
     _drop_mismatched_head(state_dict, vit, source)
@@ -279,7 +312,8 @@ def _image_to_video_state_dict(
 
 
 def _fit_patch_embed(weight: torch.Tensor, vit: nn.Module) -> torch.Tensor:
-    """Patch filter: a linear patchify (D, C*p*p) -> conv (D, C, p, p); resample to the model's patch size."""
+    """Patch filter: a linear patchify (D, C*p*p) -> conv (D, C, p, p); resample to the model's
+    patch size."""
     out_channels, in_channels = vit.patch_embed.proj.weight.shape[:2]
     if weight.ndim == 2:
         side = math.isqrt(weight.shape[1] // in_channels)
@@ -299,11 +333,14 @@ def _fit_image_pos_embed(pos_embed: torch.Tensor, vit: nn.Module) -> torch.Tenso
 
 
 def _temporal_init(state_dict: dict[str, torch.Tensor], vit: nn.Module) -> dict[str, torch.Tensor]:
-    """``temporal_attn`` / ``temporal_norm1`` copied from ``attn`` / ``norm1``, ``temporal_fc`` zero."""
+    """``temporal_attn`` / ``temporal_norm1`` copied from ``attn`` / ``norm1``, ``temporal_fc``
+    zero."""
     temporal = {}
     for key, value in state_dict.items():
         if key.startswith("blocks.") and (".attn." in key or ".norm1." in key):
-            temporal[key.replace(".attn.", ".temporal_attn.").replace(".norm1.", ".temporal_norm1.")] = value.clone()
+            temporal[
+                key.replace(".attn.", ".temporal_attn.").replace(".norm1.", ".temporal_norm1.")
+            ] = value.clone()
     for index, block in enumerate(vit.blocks):
         for name, parameter in block.temporal_fc.named_parameters():
             temporal[f"blocks.{index}.temporal_fc.{name}"] = torch.zeros_like(parameter)

@@ -35,7 +35,8 @@ def get_path_to_checkpoint(output_dir: str, epoch: int) -> str:
 
 
 def list_checkpoints(output_dir: str) -> list[str]:
-    """Checkpoint paths in ``output_dir/checkpoints``, oldest epoch first (temporary files ignored)."""
+    """Checkpoint paths in ``output_dir/checkpoints``, oldest epoch first (temporary files
+    ignored)."""
     folder = get_checkpoint_dir(output_dir)
     if not os.path.isdir(folder):
         return []
@@ -100,7 +101,9 @@ def _restore_rng(state: dict) -> None:
     else:
         logger.warning(
             "Checkpoint holds random states of %d process(es), this run has %d: "
-            "random streams restart from the seed.", len(states), du.get_world_size(),
+            "random streams restart from the seed.",
+            len(states),
+            du.get_world_size(),
         )
 
 
@@ -138,7 +141,11 @@ def load_optimizer_state(path: str, optimizer) -> int:
         try:
             optimizer.load_state_dict(state["optimizer_state"])
         except ValueError as error:
-            logger.warning("Optimizer state of %s does not fit this optimizer (%s); starting it afresh.", path, error)
+            logger.warning(
+                "Optimizer state of %s does not fit this optimizer (%s); starting it afresh.",
+                path,
+                error,
+            )
     return state["epoch"] + 1
 
 
@@ -149,11 +156,17 @@ def weights_to_test(cfg: CfgNode) -> str:
     Raises:
         FileNotFoundError: none of them, naming the keys and the folder looked in.
     """
-    path = cfg.TEST.CHECKPOINT_FILE_PATH or get_last_checkpoint(cfg.OUTPUT_DIR) or cfg.TRAIN.CHECKPOINT_FILE_PATH
+    path = (
+        cfg.TEST.CHECKPOINT_FILE_PATH
+        or get_last_checkpoint(cfg.OUTPUT_DIR)
+        or cfg.TRAIN.CHECKPOINT_FILE_PATH
+    )
     if not path:
         raise FileNotFoundError(
-            f"No weights to test: TEST.CHECKPOINT_FILE_PATH is empty, {get_checkpoint_dir(cfg.OUTPUT_DIR)} "
-            "holds no checkpoint and TRAIN.CHECKPOINT_FILE_PATH is empty. Set TEST.CHECKPOINT_FILE_PATH "
+            "No weights to test: TEST.CHECKPOINT_FILE_PATH is empty, "
+            f"{get_checkpoint_dir(cfg.OUTPUT_DIR)} "
+            "holds no checkpoint and TRAIN.CHECKPOINT_FILE_PATH is empty. "
+            "Set TEST.CHECKPOINT_FILE_PATH "
             "to a checkpoint (.pyth) or train first."
         )
     return path

@@ -49,7 +49,9 @@ def process_device(cfg: CfgNode) -> torch.device:
 def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
     """The model inside DistributedDataParallel and/or torch.compile wrappers (any nesting)."""
     while True:
-        inner = next((getattr(model, name) for name in WRAPPER_ATTRIBUTES if hasattr(model, name)), None)
+        inner = next(
+            (getattr(model, name) for name in WRAPPER_ATTRIBUTES if hasattr(model, name)), None
+        )
         if not isinstance(inner, torch.nn.Module):
             return model
         model = inner

@@ -23,7 +23,9 @@ def atomic_write(path: str, binary: bool = True) -> Iterator[IO]:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     partial = f"{path}.tmp.{os.getpid()}"
     try:
-        with open(partial, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as stream:
+        with open(
+            partial, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})
+        ) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

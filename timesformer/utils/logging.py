@@ -18,7 +18,9 @@ _DATE_FORMAT = "%m/%d %H:%M:%S"
 LOG_FILE_NAME = "stdout.log"
 
 
-def setup_logging(output_dir: str | None = None, is_master: bool | None = None, stream=None) -> None:
+def setup_logging(
+    output_dir: str | None = None, is_master: bool | None = None, stream=None
+) -> None:
     """Configure the root logger for this process.
 
     Args:

@@ -75,7 +75,9 @@ class TrainMeter:
         """Mark the end of waiting for the batch."""
         self.data_time.add(self.iter_timer.seconds())
 
-    def update(self, loss: float, top1_err: float, top5_err: float, lr: float, batch_size: int) -> None:
+    def update(
+        self, loss: float, top1_err: float, top5_err: float, lr: float, batch_size: int
+    ) -> None:
         """Record one iteration's results (errors in percent) and restart the timer."""
         self.loss.add(loss, batch_size)
         self.top1_err.add(top1_err, batch_size)
@@ -171,7 +173,9 @@ ENSEMBLE_START = {"sum": 0.0, "max": -float("inf")}
 """Combined scores of a video before its first view, per TEST.ENSEMBLE_METHOD."""
 
 
-def combine_view(combined: torch.Tensor, view_scores: torch.Tensor, ensemble_method: str) -> torch.Tensor:
+def combine_view(
+    combined: torch.Tensor, view_scores: torch.Tensor, ensemble_method: str
+) -> torch.Tensor:
     """A video's combined scores (K,) with one more view's scores (K,): their sum ("sum") or
     element-wise maximum ("max"). Start from :data:`ENSEMBLE_START`."""
     if ensemble_method == "sum":
@@ -212,10 +216,12 @@ class TestMeter:
         self.seen = torch.zeros((num_videos, num_clips), dtype=torch.bool)
         self.skipped = torch.zeros((num_videos,), dtype=torch.bool)
 
-    def update(self, scores: torch.Tensor, labels: torch.Tensor, item_indices: torch.Tensor) -> None:
+    def update(
+        self, scores: torch.Tensor, labels: torch.Tensor, item_indices: torch.Tensor
+    ) -> None:
         """scores: (N, K) class probabilities of N views; labels, item_indices: (N,)."""
         scores, labels, item_indices = scores.float().cpu(), labels.cpu(), item_indices.cpu()
-        for score, label, item in zip(scores, labels.tolist(), item_indices.tolist()):
+        for score, label, item in zip(scores, labels.tolist(), item_indices.tolist(), strict=True):
             video, clip = divmod(item, self.num_clips)
             if label < 0:
                 self.skipped[video] = True
@@ -224,7 +230,9 @@ class TestMeter:
                 continue
             self.seen[video, clip] = True
             self.video_labels[video] = label
-            self.video_scores[video] = combine_view(self.video_scores[video], score, self.ensemble_method)
+            self.video_scores[video] = combine_view(
+                self.video_scores[video], score, self.ensemble_method
+            )
 
     def incomplete_videos(self) -> list[int]:
         """Indices of videos (not skipped) missing at least one view."""

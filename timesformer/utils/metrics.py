@@ -3,7 +3,9 @@
 import torch
 
 
-def topks_correct(scores: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]) -> list[torch.Tensor]:
+def topks_correct(
+    scores: torch.Tensor, labels: torch.Tensor, ks: tuple[int, ...]
+) -> list[torch.Tensor]:
     """Number of samples whose label is among the top-k scores, for each k.
 
     Args:

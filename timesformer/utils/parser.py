@@ -54,7 +54,10 @@ def build_arg_parser(
     )
     if config:
         parser.add_argument(
-            "--cfg", dest="cfg_file", default=None, help="YAML config file (keys of timesformer/config/defaults.py)."
+            "--cfg",
+            dest="cfg_file",
+            default=None,
+            help="YAML config file (keys of timesformer/config/defaults.py).",
         )
     if launch:
         parser.add_argument(
@@ -62,13 +65,25 @@ def build_arg_parser(
             default="tcp://localhost:9999",
             help="Rendezvous of the process group, tcp://HOST:PORT of the first machine.",
         )
-        parser.add_argument("--shard_id", type=int, default=None, help="Index of this machine (sets SHARD_ID).")
-        parser.add_argument("--num_shards", type=int, default=None, help="Number of machines (sets NUM_SHARDS).")
+        parser.add_argument(
+            "--shard_id", type=int, default=None, help="Index of this machine (sets SHARD_ID)."
+        )
+        parser.add_argument(
+            "--num_shards", type=int, default=None, help="Number of machines (sets NUM_SHARDS)."
+        )
     if config:
         metavar = f"{items}... [KEY VALUE...]" if items else "KEY VALUE"
-        what = f"{items} paths, then config overrides" if items else "Config overrides, applied after the YAML file"
+        what = (
+            f"{items} paths, then config overrides"
+            if items
+            else "Config overrides, applied after the YAML file"
+        )
         parser.add_argument(
-            "opts", default=[], nargs=argparse.REMAINDER, metavar=metavar, help=f"{what} (after all options)."
+            "opts",
+            default=[],
+            nargs=argparse.REMAINDER,
+            metavar=metavar,
+            help=f"{what} (after all options).",
         )
     return parser
 
@@ -101,7 +116,9 @@ def exit_with_error(parser: argparse.ArgumentParser, message: object) -> None:
     parser.exit(2, f"{parser.prog}: error: {message}\n")
 
 
-def load_config_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespace, check_devices: bool = True) -> CfgNode:
+def load_config_or_exit(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, check_devices: bool = True
+) -> CfgNode:
     """:func:`load_config`, or :func:`exit_with_error` with the ConfigError's message."""
     try:
         return load_config(args, check_devices=check_devices)
@@ -110,14 +127,17 @@ def load_config_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespac
 
 
 def split_items(items: list[str]) -> tuple[list[str], list[str]]:
-    """(paths, overrides): overrides start at the first item spelled like a config key that is no file."""
+    """(paths, overrides): overrides start at the first item spelled like a config key that is no
+    file."""
     for position, item in enumerate(items):
         if _CONFIG_KEY.match(item) and not os.path.exists(item):
             return items[:position], items[position:]
     return list(items), []
 
 
-def load_tool_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[CfgNode, list[str]]:
+def load_tool_config(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[CfgNode, list[str]]:
     """(config from ``--cfg`` and the trailing overrides, the paths before the overrides), for the
     single-process tools (predict, extract_features, export...).
 
@@ -130,7 +150,9 @@ def load_tool_config(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     cfg = load_config_or_exit(parser, namespace, check_devices=False)
     cfg.TIMESFORMER.PRETRAINED_MODEL = ""
     if cfg.NUM_GPUS > 0 and not torch.cuda.is_available():
-        logger.warning("NUM_GPUS is %d but CUDA is not available; running on the CPU.", cfg.NUM_GPUS)
+        logger.warning(
+            "NUM_GPUS is %d but CUDA is not available; running on the CPU.", cfg.NUM_GPUS
+        )
         cfg.NUM_GPUS = 0
     return cfg, paths
 

@@ -9,7 +9,8 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def autocast_context(cfg: CfgNode):
-    """``torch.autocast`` in TRAIN.MIXED_PRECISION_DTYPE when TRAIN.MIXED_PRECISION, else a no-op."""
+    """``torch.autocast`` in TRAIN.MIXED_PRECISION_DTYPE when TRAIN.MIXED_PRECISION, else a
+    no-op."""
     if not cfg.TRAIN.MIXED_PRECISION:
         return nullcontext()
     device_type = "cuda" if cfg.NUM_GPUS > 0 else "cpu"

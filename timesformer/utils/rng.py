@@ -28,7 +28,9 @@ def _numpy_state() -> dict:
 
 def _set_numpy_state(state: dict) -> None:
     keys = state["keys"].numpy().astype(np.uint32)
-    np.random.set_state((state["kind"], keys, state["position"], state["has_gauss"], state["cached_gaussian"]))
+    np.random.set_state(
+        (state["kind"], keys, state["position"], state["has_gauss"], state["cached_gaussian"])
+    )
 
 
 def get_rng_state() -> dict:

@@ -65,7 +65,8 @@ class AttentionMaps:
 
     cls_attention: (T, h, w) attention of the CLS token(s) to each patch in the last block.
     rollout: (T, h, w) relevance of each patch to the output CLS feature over all blocks.
-    temporal: (depth, T, T) per block, attention of a frame's patches (rows) to each frame (columns).
+    temporal: (depth, T, T) per block, attention of a frame's patches (rows) to each frame
+    (columns).
     """
 
     cls_attention: torch.Tensor
@@ -75,7 +76,9 @@ class AttentionMaps:
 
 def _nt_to_frame_major(matrix: torch.Tensor, num_patches: int, num_frames: int) -> torch.Tensor:
     """(L, L) over ``[CLS, (n t) patches]`` -> (L, L) over ``[CLS, (t n) patches]``."""
-    patch_order = 1 + torch.arange(num_patches * num_frames).view(num_patches, num_frames).t().reshape(-1)
+    patch_order = 1 + torch.arange(num_patches * num_frames).view(
+        num_patches, num_frames
+    ).t().reshape(-1)
     order = torch.cat((torch.zeros(1, dtype=torch.long), patch_order))
     return matrix[order][:, order]
 
@@ -101,7 +104,8 @@ def _divided_spatial_mixing(spatial: torch.Tensor) -> torch.Tensor:
 
 
 def _rollout(mixings: list[torch.Tensor]) -> torch.Tensor:
-    """Product of ``0.5 * M + 0.5 * I`` over the layers' (..., L, L) mixings, first layer rightmost."""
+    """Product of ``0.5 * M + 0.5 * I`` over the layers' (..., L, L) mixings, first layer
+    rightmost."""
     identity = torch.eye(mixings[0].shape[-1])
     result = identity.expand_as(mixings[0])
     for mixing in mixings:
@@ -110,13 +114,16 @@ def _rollout(mixings: list[torch.Tensor]) -> torch.Tensor:
 
 
 def _frame_to_frame(mixing: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """(L, L) frame-major -> (T, T): mean over a frame's query patches of the weight on each frame's patches."""
+    """(L, L) frame-major -> (T, T): mean over a frame's query patches of the weight on each frame's
+    patches."""
     num_patches = (mixing.shape[0] - 1) // num_frames
     patches = mixing[1:, 1:].reshape(num_frames, num_patches, num_frames, num_patches)
     return patches.sum(dim=3).mean(dim=1)
 
 
-def _divided_maps(blocks: list[dict], num_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _divided_maps(
+    blocks: list[dict], num_frames: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     last_spatial = blocks[-1]["attn"]  # (T, 1 + N, 1 + N)
     mixings = []
     for block in blocks:
@@ -127,7 +134,9 @@ def _divided_maps(blocks: list[dict], num_frames: int) -> tuple[torch.Tensor, to
     return last_spatial[:, 0, 1:], rollout, temporal
 
 
-def _joint_maps(blocks: list[dict], num_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _joint_maps(
+    blocks: list[dict], num_frames: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     num_patches = (blocks[0]["attn"].shape[-1] - 1) // num_frames
     mixings = [_nt_to_frame_major(block["attn"][0], num_patches, num_frames) for block in blocks]
     cls_attention = mixings[-1][0, 1:].view(num_frames, num_patches)
@@ -136,14 +145,24 @@ def _joint_maps(blocks: list[dict], num_frames: int) -> tuple[torch.Tensor, torc
     return cls_attention, rollout, temporal
 
 
-def _space_only_maps(blocks: list[dict], num_frames: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    frames = [block["attn"] for block in blocks]  # each (T, 1 + N, 1 + N): frames never attend to each other
-    rollout = _rollout(frames)[:, 0, 1:] / num_frames  # the output averages the T per-frame CLS tokens
+def _space_only_maps(
+    blocks: list[dict], num_frames: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    frames = [
+        block["attn"] for block in blocks
+    ]  # each (T, 1 + N, 1 + N): frames never attend to each other
+    rollout = (
+        _rollout(frames)[:, 0, 1:] / num_frames
+    )  # the output averages the T per-frame CLS tokens
     temporal = torch.eye(num_frames).expand(len(blocks), num_frames, num_frames)
     return frames[-1][:, 0, 1:], rollout, temporal
 
 
-_MAPS = {"divided_space_time": _divided_maps, "joint_space_time": _joint_maps, "space_only": _space_only_maps}
+_MAPS = {
+    "divided_space_time": _divided_maps,
+    "joint_space_time": _joint_maps,
+    "space_only": _space_only_maps,
+}
 
 
 def _by_block(weights: dict[str, torch.Tensor], depth: int) -> list[dict]:
@@ -157,7 +176,8 @@ def _by_block(weights: dict[str, torch.Tensor], depth: int) -> list[dict]:
 
 @torch.no_grad()
 def attention_maps(vit: nn.Module, clip: torch.Tensor) -> AttentionMaps:
-    """Attention maps of ``clip`` (3, T, H, W), one preprocessed view, in a VisionTransformer ``vit``."""
+    """Attention maps of ``clip`` (3, T, H, W), one preprocessed view, in a VisionTransformer
+    ``vit``."""
     num_frames, height, width = clip.shape[1:]
     patch_h, patch_w = vit.patch_embed.patch_size
     with AttentionRecorder(vit) as recorder:

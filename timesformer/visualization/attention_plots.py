@@ -10,7 +10,8 @@ from timesformer.visualization.attention_maps import AttentionMaps
 
 
 def displayable_frames(clip: torch.Tensor, mean, std, reverse_channels: bool = False) -> np.ndarray:
-    """Undo the test transform: clip (3, T, H, W) normalized -> (T, H, W, 3) uint8 RGB, as the model saw it."""
+    """Undo the test transform: clip (3, T, H, W) normalized -> (T, H, W, 3) uint8 RGB, as the model
+    saw it."""
     mean, std = list(mean), list(std)
     if reverse_channels:
         clip, mean, std = clip.flip(0), mean[::-1], std[::-1]
@@ -20,18 +21,25 @@ def displayable_frames(clip: torch.Tensor, mean, std, reverse_channels: bool = F
 
 def upsampled(maps: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     """maps (T, h, w) -> (T, H, W) bilinear, scaled to [0, 1] over all frames together."""
-    large = F.interpolate(maps.unsqueeze(1).float(), size=size, mode="bilinear", align_corners=False)[:, 0]
+    large = F.interpolate(
+        maps.unsqueeze(1).float(), size=size, mode="bilinear", align_corners=False
+    )[:, 0]
     low, high = large.min(), large.max()
     return ((large - low) / (high - low).clamp_min(1e-12)).numpy()
 
 
 def spatial_attention_figure(frames: np.ndarray, maps: AttentionMaps, title: str = "") -> Figure:
-    """Rows: the frames, CLS attention of the last block overlaid, rollout overlaid; one column per frame.
+    """Rows: the frames, CLS attention of the last block overlaid, rollout overlaid; one column per
+    frame.
 
     frames: (T, H, W, 3) uint8.
     """
     num_frames, height, width = frames.shape[:3]
-    rows = {"frames": None, "CLS attention (last block)": maps.cls_attention, "attention rollout": maps.rollout}
+    rows = {
+        "frames": None,
+        "CLS attention (last block)": maps.cls_attention,
+        "attention rollout": maps.rollout,
+    }
     figure = Figure(figsize=(2 * num_frames, 2 * len(rows) + 0.4), layout="constrained")
     axes = figure.subplots(len(rows), num_frames, squeeze=False)
     for row, (label, values) in enumerate(rows.items()):
@@ -50,7 +58,9 @@ def spatial_attention_figure(frames: np.ndarray, maps: AttentionMaps, title: str
     return figure
 
 
-def temporal_attention_figure(temporal: torch.Tensor, attention_type: str, title: str = "") -> Figure:
+def temporal_attention_figure(
+    temporal: torch.Tensor, attention_type: str, title: str = ""
+) -> Figure:
     """One (T, T) heat map per block: rows the query frame, columns the attended frame.
 
     temporal: (depth, T, T).

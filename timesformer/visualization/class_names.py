@@ -26,7 +26,8 @@ def read_class_names(path: str, num_classes: int | None = None) -> list[str]:
     names = _parse_json(text, path) if path.endswith(".json") else _parse_lines(text)
     if num_classes is not None and len(names) != num_classes:
         raise ClassNamesError(
-            f"Class names {path} has {len(names)} classes but the model has {num_classes} (MODEL.NUM_CLASSES)."
+            f"Class names {path} has {len(names)} classes but the model has {num_classes} "
+            "(MODEL.NUM_CLASSES)."
         )
     return names
 
@@ -47,7 +48,9 @@ def _parse_json(text: str, path: str) -> list[str]:
         return data
     if isinstance(data, dict):
         return _names_by_id(data, path)
-    raise ClassNamesError(f"Class names {path}: expected a JSON list of names or a dict name -> id.")
+    raise ClassNamesError(
+        f"Class names {path}: expected a JSON list of names or a dict name -> id."
+    )
 
 
 def _names_by_id(name_to_id: dict, path: str) -> list[str]:
@@ -81,5 +84,7 @@ def class_ids(names: list[str], class_names: list[str], source: str) -> list[int
     index = {name: class_id for class_id, name in enumerate(class_names)}
     unknown = [name for name in names if name not in index]
     if unknown:
-        raise ClassNamesError(f"{source}: unknown class name(s): {', '.join(map(repr, unknown[:10]))}.")
+        raise ClassNamesError(
+            f"{source}: unknown class name(s): {', '.join(map(repr, unknown[:10]))}."
+        )
     return [index[name] for name in names]

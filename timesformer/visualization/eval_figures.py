@@ -15,7 +15,12 @@ from fvcore.common.config import CfgNode
 from matplotlib.figure import Figure
 
 from timesformer.utils import distributed as du
-from timesformer.visualization.class_names import ClassNamesError, class_ids, read_class_names, read_name_subset
+from timesformer.visualization.class_names import (
+    ClassNamesError,
+    class_ids,
+    read_class_names,
+    read_name_subset,
+)
 from timesformer.visualization.plots import (
     confusion_matrix,
     confusion_matrix_figure,
@@ -59,7 +64,9 @@ class EvalFigureSettings:
             categories=_read_categories(tb.CATEGORIES_PATH, names) if tb.CATEGORIES_PATH else {},
             confusion_figsize=tuple(cm.FIGSIZE),
             histogram=hist.ENABLE,
-            histogram_classes=read_name_subset(hist.SUBSET_PATH, names) if hist.SUBSET_PATH else all_classes,
+            histogram_classes=read_name_subset(hist.SUBSET_PATH, names)
+            if hist.SUBSET_PATH
+            else all_classes,
             histogram_topk=hist.TOPK,
             histogram_figsize=tuple(hist.FIGSIZE),
         )
@@ -73,7 +80,9 @@ def _read_categories(path: str, class_names: list[str]) -> dict[str, list[int]]:
     except (OSError, json.JSONDecodeError) as err:
         raise ClassNamesError(f"TENSORBOARD.CATEGORIES_PATH {path}: {err}") from err
     if not isinstance(groups, dict) or not all(isinstance(v, list) for v in groups.values()):
-        raise ClassNamesError(f"TENSORBOARD.CATEGORIES_PATH {path}: expected {{\"parent\": [\"class\", ...]}}.")
+        raise ClassNamesError(
+            f'TENSORBOARD.CATEGORIES_PATH {path}: expected {{"parent": ["class", ...]}}.'
+        )
     return {parent: class_ids(children, class_names, path) for parent, children in groups.items()}
 
 
@@ -86,7 +95,8 @@ def _subset_figure(counts: torch.Tensor, ids: list[int], settings: EvalFigureSet
 def eval_figures(
     predictions: torch.Tensor, labels: torch.Tensor, settings: EvalFigureSettings
 ) -> dict[str, Figure]:
-    """Figures by tag (without split prefix) for top-1 ``predictions`` and ``labels`` (N,); labels -1 are left out."""
+    """Figures by tag (without split prefix) for top-1 ``predictions`` and ``labels`` (N,);
+    labels -1 are left out."""
     kept = labels >= 0
     counts = confusion_matrix(predictions[kept], labels[kept], len(settings.class_names))
     names, figsize = settings.class_names, settings.confusion_figsize
@@ -95,20 +105,32 @@ def eval_figures(
         figures["Confusion Matrix"] = confusion_matrix_figure(counts, names, figsize)
         figures["Per-class Accuracy"] = per_class_accuracy_figure(counts, names, figsize)
         if settings.confusion_subset:
-            figures["Confusion Matrix Subset"] = _subset_figure(counts, settings.confusion_subset, settings)
+            figures["Confusion Matrix Subset"] = _subset_figure(
+                counts, settings.confusion_subset, settings
+            )
         for parent, ids in settings.categories.items():
-            figures[f"Hierarchical Confusion Matrix/{parent}"] = _subset_figure(counts, ids, settings)
+            figures[f"Hierarchical Confusion Matrix/{parent}"] = _subset_figure(
+                counts, ids, settings
+            )
     if settings.histogram:
         for class_id in settings.histogram_classes:
-            tag = f"Top {settings.histogram_topk} predictions by classes/{settings.class_names[class_id]}"
+            tag = (
+                f"Top {settings.histogram_topk} predictions by classes/"
+                f"{settings.class_names[class_id]}"
+            )
             figures[tag] = top_predictions_figure(
-                counts[class_id], settings.class_names, class_id, settings.histogram_topk, settings.histogram_figsize
+                counts[class_id],
+                settings.class_names,
+                class_id,
+                settings.histogram_topk,
+                settings.histogram_figsize,
             )
     return figures
 
 
 class PredictionCollector:
-    """Top-1 predictions and labels of an evaluation, from every process; does nothing when no figure is on."""
+    """Top-1 predictions and labels of an evaluation, from every process; does nothing when no
+    figure is on."""
 
     def __init__(self, cfg: CfgNode):
         self.enabled = eval_figures_enabled(cfg)

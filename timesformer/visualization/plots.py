@@ -1,4 +1,5 @@
-"""Figures of classification results: confusion matrix, per-class accuracy, top predictions of a class."""
+"""Figures of classification results: confusion matrix, per-class accuracy, top predictions of a
+class."""
 
 import torch
 from matplotlib.figure import Figure
@@ -9,8 +10,11 @@ MAX_CELL_TEXT = 20
 """Classes above which confusion matrix cells carry no numbers."""
 
 
-def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Counts (K, K): row = true class, column = predicted class. predictions, labels: (N,) class ids."""
+def confusion_matrix(
+    predictions: torch.Tensor, labels: torch.Tensor, num_classes: int
+) -> torch.Tensor:
+    """Counts (K, K): row = true class, column = predicted class. predictions, labels: (N,) class
+    ids."""
     flat = labels.long() * num_classes + predictions.long()
     return torch.bincount(flat, minlength=num_classes * num_classes).view(num_classes, num_classes)
 
@@ -20,7 +24,8 @@ def _row_normalized(counts: torch.Tensor) -> torch.Tensor:
 
 
 def confusion_matrix_figure(counts: torch.Tensor, class_names: list[str], figsize=(8, 8)) -> Figure:
-    """Rows normalized to the fraction of each true class predicted as each class. counts: (K, K)."""
+    """Rows normalized to the fraction of each true class predicted as each class. counts:
+    (K, K)."""
     fractions = _row_normalized(counts).numpy()
     num_classes = len(class_names)
     figure = Figure(figsize=tuple(figsize), layout="constrained")
@@ -37,11 +42,15 @@ def confusion_matrix_figure(counts: torch.Tensor, class_names: list[str], figsiz
             for column in range(num_classes):
                 value = fractions[row, column]
                 color = "white" if value > 0.5 else "black"
-                axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color=color)
+                axis.text(
+                    column, row, f"{value:.2f}", ha="center", va="center", fontsize=7, color=color
+                )
     return figure
 
 
-def per_class_accuracy_figure(counts: torch.Tensor, class_names: list[str], figsize=(8, 8)) -> Figure:
+def per_class_accuracy_figure(
+    counts: torch.Tensor, class_names: list[str], figsize=(8, 8)
+) -> Figure:
     """Bars: top-1 accuracy (%) of each true class (the normalized diagonal). counts: (K, K)."""
     accuracy = 100 * _row_normalized(counts).diagonal().numpy()
     num_classes = len(class_names)
@@ -59,13 +68,18 @@ def per_class_accuracy_figure(counts: torch.Tensor, class_names: list[str], figs
 def top_predictions_figure(
     row: torch.Tensor, class_names: list[str], true_class: int, k: int, figsize=(8, 8)
 ) -> Figure:
-    """Bars: the ``k`` classes most often predicted for videos of ``true_class``. row: (K,) counts."""
+    """Bars: the ``k`` classes most often predicted for videos of ``true_class``. row:
+    (K,) counts."""
     counts, predicted = row.topk(min(k, row.numel()))
     figure = Figure(figsize=tuple(figsize), layout="constrained")
     axis = figure.subplots()
     colors = ["tab:green" if int(c) == true_class else "tab:gray" for c in predicted]
     axis.bar(range(len(predicted)), counts.numpy(), color=colors)
-    axis.set_xticks(range(len(predicted)), [class_names[int(c)] for c in predicted], rotation=90, fontsize=7)
+    axis.set_xticks(
+        range(len(predicted)), [class_names[int(c)] for c in predicted], rotation=90, fontsize=7
+    )
     axis.set_ylabel("videos")
-    axis.set_title(f"top {len(predicted)} predictions for true class {class_names[true_class]}", fontsize=9)
+    axis.set_title(
+        f"top {len(predicted)} predictions for true class {class_names[true_class]}", fontsize=9
+    )
     return figure

@@ -8,7 +8,11 @@ from fvcore.common.config import CfgNode
 from torch.utils.tensorboard import SummaryWriter
 
 from timesformer.utils.logging import get_logger
-from timesformer.visualization.eval_figures import EvalFigureSettings, eval_figures, eval_figures_enabled
+from timesformer.visualization.eval_figures import (
+    EvalFigureSettings,
+    eval_figures,
+    eval_figures_enabled,
+)
 
 logger = get_logger(__name__)
 
@@ -42,8 +46,11 @@ class TensorboardWriter:
         """Write a matplotlib figure as an image."""
         self.writer.add_figure(tag, figure, global_step, close=False)
 
-    def plot_eval(self, predictions: torch.Tensor, labels: torch.Tensor, global_step: int, split: str = "Val") -> None:
-        """Write the enabled figures of top-1 ``predictions`` and ``labels`` (N,) under ``split/``."""
+    def plot_eval(
+        self, predictions: torch.Tensor, labels: torch.Tensor, global_step: int, split: str = "Val"
+    ) -> None:
+        """Write the enabled figures of top-1 ``predictions`` and ``labels`` (N,) under
+        ``split/``."""
         if self.eval_settings is None:
             return
         for tag, figure in eval_figures(predictions, labels, self.eval_settings).items():
@@ -54,8 +61,11 @@ class TensorboardWriter:
         self.writer.close()
 
 
-def write_test_figures(cfg: CfgNode, video_scores: torch.Tensor, video_labels: torch.Tensor) -> None:
-    """Test/ figures of per-video scores (N, K) and labels (N,; -1 for skipped videos), when enabled."""
+def write_test_figures(
+    cfg: CfgNode, video_scores: torch.Tensor, video_labels: torch.Tensor
+) -> None:
+    """Test/ figures of per-video scores (N, K) and labels (N,; -1 for skipped videos), when
+    enabled."""
     if not eval_figures_enabled(cfg):
         return
     writer = TensorboardWriter(cfg)
