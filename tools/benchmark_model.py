@@ -37,6 +37,7 @@ The result is a Markdown table on stdout, headed by the machine and the command.
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import statistics
@@ -118,6 +119,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile", action="store_true", help="print torch.profiler's top operators of a step"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
+    parser.add_argument("--json", metavar="FILE", help="also write the table's rows to FILE as JSON")
     parser.add_argument("--probe", nargs=2, metavar=("IMPL", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.reference_dtype = args.reference_dtype or args.dtype
@@ -447,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     cases = [Case(attention, frames) for attention in args.attention for frames in args.frames]
     rows = [measure_case(args, case, mode, peak_flops) for case in cases for mode in args.modes]
     print(markdown_table(rows))
+    if args.json:
+        with open(args.json, "w") as stream:
+            json.dump({"machine": machine_description(args.device), "argv": argv, "rows": rows}, stream, indent=1)
     print(f"\nLoad average after the run: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")
     return 0
 

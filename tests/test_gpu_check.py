@@ -1,0 +1,45 @@
+"""tools/gpu_check.sh: the prepared GPU check parses, and --dry-run lists its steps without
+running any (the check itself needs a GPU; see the README's GPU section)."""
+
+import os
+import subprocess
+
+from helpers import REPO_ROOT
+
+SCRIPT = os.path.join(REPO_ROOT, "tools", "gpu_check.sh")
+
+
+def test_script_parses():
+    subprocess.run(["bash", "-n", SCRIPT], check=True)
+
+
+def test_dry_run_lists_every_step_and_writes_nothing(tmp_path):
+    report = tmp_path / "report"
+    result = subprocess.run(
+        ["bash", SCRIPT, "--dry-run"],
+        env=dict(os.environ, OUT=str(report)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    steps = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert steps == [
+        "env",
+        "cuda_tests",
+        "bench_divided_bf16",
+        "bench_large_96x224",
+        "bench_divided_vs_fp32",
+        "bench_joint_bf16",
+        "bench_divided_compiled",
+        "loader",
+    ]
+    assert f"report to {report}" in result.stdout
+    assert "-m cuda tests/test_cuda.py" in result.stdout
+    assert "--activation-checkpointing" in result.stdout and "--compile" in result.stdout
+    assert not report.exists()
+
+
+def test_unknown_option_is_refused():
+    result = subprocess.run(["bash", SCRIPT, "--bogus"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "usage: tools/gpu_check.sh" in result.stderr
