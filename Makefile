@@ -1,5 +1,7 @@
 # Two commands: `make demo` and `make test`. Both create .venv and install the
 # project into it on first use (and again when pyproject.toml or setup.py change).
+# `make test-slurm` (root: it installs and starts a two-node Slurm cluster on this
+# machine) runs the Slurm scripts and tools/submit.py on it, see tests/slurm/run.sh.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 # The PyTorch build to install; override for another platform or CUDA version.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test lint install clean
+.PHONY: demo test test-slurm lint install clean
 
 install: $(INSTALLED)
 
@@ -23,6 +25,9 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(PY) -m pytest -q tests
+
+test-slurm: $(INSTALLED)
+	PYTHON=$(PY) bash tests/slurm/run.sh
 
 # ruff: pyflakes, pycodestyle, isort and bugbear checks, and the formatter (pyproject.toml).
 lint: $(INSTALLED)

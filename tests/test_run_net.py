@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from helpers import REPO_ROOT, json_stats, load_tool, tiny_args, write_color_dataset
+from timesformer.engine import launch
 from timesformer.utils.checkpoint import list_checkpoints
 
 main = load_tool("run_net").main
@@ -41,6 +42,25 @@ def test_missing_cfg_file_is_named(tmp_path, capsys):
         main(["--cfg", str(tmp_path / "missing.yaml")])
     assert exit_info.value.code == 2
     assert "missing.yaml does not exist" in capsys.readouterr().err
+
+
+def test_training_and_testing_share_one_launch(tmp_path, monkeypatch):
+    """One launch, hence one process group and one rendezvous per machine, runs both phases,
+    with a barrier between them: the nodes of a job cannot race from training into testing."""
+    phases, launches = [], []
+    monkeypatch.setattr(launch, "train", lambda cfg: phases.append("train"))
+    monkeypatch.setattr(launch.du, "synchronize", lambda: phases.append("barrier"))
+    monkeypatch.setattr(launch, "test", lambda cfg: phases.append("test"))
+    launch_job = launch.launch_job
+    monkeypatch.setattr(
+        launch,
+        "launch_job",
+        lambda cfg, init_method, func: launches.append(init_method) or launch_job(cfg, "", func),
+    )
+    argv = ["--init_method", "tcp://n1:29500", *tiny_args("", str(tmp_path / "out"))]
+    assert main(argv) == 0
+    assert launches == ["tcp://n1:29500"]
+    assert phases == ["train", "barrier", "test"]
 
 
 def test_train_val_test_cycle(tmp_path):

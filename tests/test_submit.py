@@ -131,9 +131,40 @@ def test_help_lists_the_original_flags(capsys):
         "--resume-from",
         "--resume-job",
         "--cluster",
+        "--cpus_per_task",
+        "--mem_gb",
+        "--account",
+        "--qos",
+        "--constraint",
+        "--sbatch",
         "KEY VALUE",
     ):
         assert flag in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--cpus_per_task", "0"], "argument --cpus_per_task: expected an integer >= 1, got '0'"),
+        (["--cpus_per_task", "two"], "argument --cpus_per_task: expected an integer >= 1"),
+        (["--mem_gb", "-4"], "argument --mem_gb: expected a number > 0, got '-4'"),
+        (["--mem_gb", "nan"], "argument --mem_gb: expected a number > 0"),
+        (["--sbatch", "reservation="], "expected KEY=VALUE or KEY"),
+        (["--sbatch", "=big"], "expected KEY=VALUE or KEY"),
+        (["--sbatch", "partition=gpu"], "use --partition for --partition"),
+        (["--sbatch=--mem=4G"], "use --mem_gb for --mem"),
+        (["--sbatch", "cpus-per-task=4"], "use --cpus_per_task for --cpus-per-task"),
+        (["--sbatch", "signal=USR1@60"], "submitit sets --signal itself"),
+        (["--sbatch", "ntasks-per-node=8"], "submitit sets --ntasks-per-node itself"),
+    ],
+)
+def test_bad_resource_flags_are_refused_by_the_parser(tmp_path, capsys, argv, message):
+    job_dir = tmp_path / "job"
+    with pytest.raises(SystemExit) as exit_info:
+        submit.main(["--cfg", DEMO_CFG, "--job_dir", str(job_dir), *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not job_dir.exists()
 
 
 @pytest.mark.parametrize(
@@ -284,6 +315,96 @@ def test_slurm_submission_requests_the_flags(tmp_path, monkeypatch, capsys):
     )
     assert node_job.opts[-4:] == ["OUTPUT_DIR", str(job_dir), "NUM_GPUS", "8"]
     assert node_job.opts[:4] == ["TRAIN.BATCH_SIZE", "8", "GLOBAL_BATCH_SIZE", "64"]
+
+
+def test_slurm_submission_passes_account_qos_constraint_and_other_options(
+    tmp_path, monkeypatch, capsys
+):
+    _fake_slurm_commands(tmp_path, monkeypatch, SBATCH_STUB)
+    job_dir = tmp_path / "job"
+    argv = [
+        "--cfg",
+        DEMO_CFG,
+        "--job_dir",
+        str(job_dir),
+        "--num_shards",
+        "2",
+        "--num_gpus",
+        "4",
+        "--cpus_per_task",
+        "16",
+        "--mem_gb",
+        "96",
+        "--account",
+        "vision",
+        "--qos",
+        "high",
+        "--constraint",
+        "ib|roce",
+        "--use_volta32",
+        "--sbatch",
+        "exclusive",
+        "--sbatch=--reservation=big",
+        "--sbatch",
+        "gres-flags=enforce-binding",
+        "--sbatch",
+        "reservation=bigger",
+    ]
+    assert submit.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "2 node(s) x 4 GPU(s), 16 CPU(s) and 96 GB per node." in out
+    sbatch = (tmp_path / "submitted.sh").read_text()
+    for line in (
+        "--nodes=2",
+        "--gpus-per-node=4",
+        "--cpus-per-task=16",
+        "--mem=96GB",
+        "--account=vision",
+        "--qos=high",
+        "--constraint='volta32gb&(ib|roce)'",
+        "--exclusive",
+        "--reservation=bigger",  # the last of a repeated option wins
+        "--gres-flags=enforce-binding",
+        "--signal=USR2@120",
+    ):
+        assert f"#SBATCH {line}\n" in sbatch, line
+    assert "--reservation=big\n" not in sbatch
+
+
+def test_cpu_job_asks_for_no_cpus_or_memory_unless_told(tmp_path, monkeypatch, capsys):
+    """A CPU job gets the partition's defaults rather than 10 CPUs and 60 GB it may not have."""
+    _fake_slurm_commands(tmp_path, monkeypatch, SBATCH_STUB)
+    argv = ["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]
+    assert submit.main(argv) == 0
+    assert "the partition's default CPUs and the partition's default memory per node" in (
+        capsys.readouterr().out
+    )
+    sbatch = (tmp_path / "submitted.sh").read_text()
+    for option in ("--cpus-per-task", "--mem", "--gpus-per-node", "--constraint", "--account"):
+        assert f"#SBATCH {option}=" not in sbatch, option
+    assert submit.main(argv + ["--cpus_per_task", "1", "--mem_gb", "0.5"]) == 0
+    sbatch = (tmp_path / "submitted.sh").read_text()
+    assert "#SBATCH --cpus-per-task=1\n" in sbatch and "#SBATCH --mem=512MB\n" in sbatch
+    assert "#SBATCH --constraint=" not in sbatch
+    assert submit.main(argv + ["--constraint", "avx512"]) == 0
+    assert "#SBATCH --constraint=avx512\n" in (tmp_path / "submitted.sh").read_text()
+
+
+def test_submission_from_a_job_keeps_the_cluster_config_only(tmp_path, monkeypatch):
+    """sbatch must not inherit an enclosing job's SLURM_* variables, but needs SLURM_CONF (where
+    the cluster's slurm.conf is, on sites without /etc/slurm)."""
+    env_stub = '#!/bin/bash\nenv > "$STUB_LOG/sbatch.env"\necho "Submitted batch job 778"\n'
+    _fake_slurm_commands(tmp_path, monkeypatch, env_stub)
+    monkeypatch.setenv("SLURM_CONF", "/opt/slurm/etc/slurm.conf")
+    monkeypatch.setenv("SLURM_JOB_ID", "12")
+    monkeypatch.setenv("SLURM_CPUS_PER_TASK", "80")
+    argv = ["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]
+    assert submit.main(argv) == 0
+    env = (tmp_path / "sbatch.env").read_text().splitlines()
+    assert [line for line in env if line.startswith("SLURM_")] == [
+        "SLURM_CONF=/opt/slurm/etc/slurm.conf"
+    ]
+    assert os.environ["SLURM_JOB_ID"] == "12"  # restored after the submission
 
 
 def test_refused_slurm_submission_exits_nonzero(tmp_path, monkeypatch, capsys):

@@ -34,8 +34,76 @@ VOLTA32_CONSTRAINT = "volta32gb"
 POLL_S = 0.2
 
 
+# sbatch options that --sbatch may not set: the flag that sets each, or why submitit needs it.
+SBATCH_OPTIONS_WITH_A_FLAG = {
+    "partition": "--partition",
+    "account": "--account",
+    "qos": "--qos",
+    "constraint": "--constraint",
+    "cpus_per_task": "--cpus_per_task",
+    "mem": "--mem_gb",
+    "nodes": "--num_shards",
+    "gpus_per_node": "--num_gpus",
+    "time": "--timeout",
+    "job_name": "--name",
+    "comment": "--comment",
+    "mail_user": "--mail",
+}
+SBATCH_OPTIONS_OF_SUBMITIT = {
+    "ntasks_per_node": "each node runs one task, which starts one process per GPU",
+    "output": "submitit's log files are JOB_DIR/submitit/JOB_ID/",
+    "error": "submitit's log files are JOB_DIR/submitit/JOB_ID/",
+    "open_mode": "a requeued job appends to its logs",
+    "signal": f"submitit requeues the job on USR2, {SIGNAL_DELAY_S} s before the time limit",
+    "array": "one job per submission",
+}
+
+
 class SubmitError(Exception):
     """A submission that cannot go ahead (bad argument, file or folder)."""
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a number > 0 (integers stay int, so that sbatch gets whole GB)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return int(value) if value.is_integer() else value
+
+
+def sbatch_option(text: str) -> tuple[str, str | bool]:
+    """An argparse type: ``KEY=VALUE`` or ``KEY`` (a flag) of ``--sbatch``, as submitit's
+    ``slurm_additional_parameters`` item (KEY with underscores; leading dashes dropped)."""
+    key, has_value, value = text.partition("=")
+    key = key.strip().lstrip("-").replace("-", "_")
+    if not key.replace("_", "").isalnum() or (has_value and not value):
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE or KEY, as in 'sbatch --KEY=VALUE', got {text!r}"
+        )
+    if key in SBATCH_OPTIONS_WITH_A_FLAG:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use {SBATCH_OPTIONS_WITH_A_FLAG[key]} for --{key.replace('_', '-')}"
+        )
+    if key in SBATCH_OPTIONS_OF_SUBMITIT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: submitit sets --{key.replace('_', '-')} itself "
+            f"({SBATCH_OPTIONS_OF_SUBMITIT[key]})"
+        )
+    return key, value if has_value else True
 
 
 def build_submit_parser() -> argparse.ArgumentParser:
@@ -49,7 +117,39 @@ def build_submit_parser() -> argparse.ArgumentParser:
         "--num_gpus", type=int, default=8, help="GPUs per node (sets NUM_GPUS; 0: CPU)."
     )
     parser.add_argument(
+        "--cpus_per_task",
+        type=positive_int,
+        default=None,
+        help=f"CPUs of each node's task (default: {CPUS_PER_GPU} per GPU; a CPU job without it "
+        "gets the partition's default).",
+    )
+    parser.add_argument(
+        "--mem_gb",
+        type=positive_float,
+        default=None,
+        help=f"Memory per node, in GB (default: {MEM_GB_PER_GPU} per GPU; a CPU job without it "
+        "gets the partition's default).",
+    )
+    parser.add_argument(
         "--partition", default=None, help="Slurm partition (default: the cluster's)."
+    )
+    parser.add_argument("--account", default=None, help="Slurm account to charge the job to.")
+    parser.add_argument("--qos", default=None, help="Slurm quality of service.")
+    parser.add_argument(
+        "--constraint",
+        default=None,
+        help="Slurm node features the nodes must have, e.g. 'a100|h100' (ANDed with "
+        "--use_volta32's).",
+    )
+    parser.add_argument(
+        "--sbatch",
+        dest="sbatch_options",
+        metavar="KEY[=VALUE]",
+        type=sbatch_option,
+        action="append",
+        default=[],
+        help="Any other sbatch option, repeatable: --sbatch exclusive --sbatch "
+        "reservation=big --sbatch=--gres=gpu:a100:8 (KEY as in 'sbatch --KEY=VALUE').",
     )
     parser.add_argument(
         "--timeout", type=int, default=60 * 72, help="Time limit of the job, in minutes."
@@ -178,7 +278,7 @@ def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
 def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submitit.AutoExecutor:
     """A submitit executor for ``args.cluster`` with the job's resources.
 
-    Slurm: one task per node, ``--num_gpus`` GPUs, CPUs and memory in proportion,
+    Slurm: one task per node, ``--num_gpus`` GPUs, CPUs and memory (:func:`node_resources`),
     and the preemption signal SIGNAL_DELAY_S seconds before the time limit.
     Submitit's files go to JOB_DIR/submitit/JOB_ID/.
     """
@@ -191,14 +291,14 @@ def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submiti
         raise SubmitError(
             f"--cluster {args.cluster}: {error} (use --cluster local to run here)."
         ) from error
-    per_node = max(1, args.num_gpus)
-    executor.update_parameters(
+    cpus_per_task, mem_gb = node_resources(args)
+    executor.update_parameters(  # None: not requested at all
         name=name,
         nodes=args.num_shards,
         tasks_per_node=1,
-        gpus_per_node=args.num_gpus or None,  # None: no GPU request at all
-        cpus_per_task=CPUS_PER_GPU * per_node,
-        mem_gb=MEM_GB_PER_GPU * per_node,
+        gpus_per_node=args.num_gpus or None,
+        cpus_per_task=cpus_per_task,
+        mem_gb=mem_gb,
         timeout_min=args.timeout,
         slurm_signal_delay_s=SIGNAL_DELAY_S,
         **slurm_options(args),
@@ -206,27 +306,46 @@ def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submiti
     return executor
 
 
+def node_resources(args: argparse.Namespace) -> tuple[int | None, float | None]:
+    """CPUs of each node's task and GB of memory per node: ``--cpus_per_task`` and
+    ``--mem_gb``, else CPUS_PER_GPU and MEM_GB_PER_GPU per GPU; None (not requested: the
+    partition's default) for a CPU job without them."""
+    cpus_per_task = args.cpus_per_task or CPUS_PER_GPU * args.num_gpus or None
+    mem_gb = args.mem_gb or MEM_GB_PER_GPU * args.num_gpus or None
+    return cpus_per_task, mem_gb
+
+
 def slurm_options(args: argparse.Namespace) -> dict:
-    """Slurm-only parameters from ``--partition``, ``--use_volta32``, ``--mail`` and
-    ``--comment``."""
+    """Slurm-only parameters from ``--partition``, ``--account``, ``--qos``, ``--constraint``,
+    ``--use_volta32``, ``--mail``, ``--comment`` and ``--sbatch``."""
     options = {}
-    if args.partition:
-        options["slurm_partition"] = args.partition
-    if args.use_volta32:
-        options["slurm_constraint"] = VOLTA32_CONSTRAINT
+    for name in ("partition", "account", "qos", "comment"):
+        if getattr(args, name):
+            options[f"slurm_{name}"] = getattr(args, name)
+    if args.use_volta32 and args.constraint:
+        expression = f"({args.constraint})" if "|" in args.constraint else args.constraint
+        options["slurm_constraint"] = f"{VOLTA32_CONSTRAINT}&{expression}"
+    elif args.use_volta32 or args.constraint:
+        options["slurm_constraint"] = args.constraint or VOLTA32_CONSTRAINT
     if args.mail:
         options.update(slurm_mail_user=args.mail, slurm_mail_type="END,FAIL")
-    if args.comment:
-        options["slurm_comment"] = args.comment
+    if args.sbatch_options:
+        options["slurm_additional_parameters"] = dict(args.sbatch_options)
     return options
 
 
 def describe(job: submitit.Job, args: argparse.Namespace, job_dir: str) -> str:
-    """Where the submitted job writes: training log, checkpoints and submitit's logs."""
+    """What the job asked for, and where it writes: training log, checkpoints and submitit's
+    logs."""
+    resources = f"{args.num_shards} node(s) x {args.num_gpus} GPU(s)"
+    if args.cluster == "slurm":
+        cpus_per_task, mem_gb = node_resources(args)
+        cpus = f"{cpus_per_task} CPU(s)" if cpus_per_task else "the partition's default CPUs"
+        mem = f"{mem_gb} GB" if mem_gb else "the partition's default memory"
+        resources += f", {cpus} and {mem} per node"
     return "\n".join(
         [
-            f"Submitted job {job.job_id} ({args.cluster}): "
-            f"{args.num_shards} node(s) x {args.num_gpus} GPU(s).",
+            f"Submitted job {job.job_id} ({args.cluster}): {resources}.",
             f"  training log: {os.path.join(job_dir, 'stdout.log')}",
             f"  checkpoints:  {os.path.join(job_dir, 'checkpoints')}",
             f"  job output:   {job.paths.stdout}",
@@ -266,8 +385,10 @@ def main(argv: list[str] | None = None) -> int:
     except SubmitError as error:
         print(f"submit.py: error: {error}", file=sys.stderr)
         return 2
+    cluster_config = {name: os.environ[name] for name in ("SLURM_CONF",) if name in os.environ}
     try:
-        with submitit.helpers.clean_env():
+        with submitit.helpers.clean_env():  # drops SLURM_*, SBATCH_* (of an enclosing job)
+            os.environ.update(cluster_config)  # but sbatch needs the cluster's slurm.conf
             job = executor.submit(node_job)
     except FailedJobError as error:  # sbatch refused the job
         print(f"submit.py: error: submission failed: {str(error).strip()}", file=sys.stderr)
