@@ -96,8 +96,14 @@ _C.TEST.CHECKPOINT_TYPE = "pytorch"
 # when relative).
 _C.TEST.SAVE_RESULTS_PATH = ""
 
-# How the views of one video are combined: "sum" or "max".
+# How the views of one video are combined, as the original's TestMeter does: "sum" adds
+# the views' scores, "max" takes their element-wise maximum (from zero, as the original:
+# max(0, score_1, ..., score_V)). The scores are the model's raw logits.
 _C.TEST.ENSEMBLE_METHOD = "sum"
+
+# Combine the views' softmax probabilities instead of their raw logits (not the original's
+# aggregation: it weighs a confident view less, and can rank videos differently).
+_C.TEST.ENSEMBLE_SOFTMAX = False
 
 # ---------------------------------------------------------------------------- #
 # Model
