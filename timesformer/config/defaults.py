@@ -304,8 +304,13 @@ _C.SOLVER.DAMPENING = 0.0
 # Use Nesterov momentum with SGD.
 _C.SOLVER.NESTEROV = True
 
-# L2 weight decay (never applied to biases, norms, pos_embed, cls_token, time_embed).
+# L2 weight decay, applied to every parameter (as the original).
 _C.SOLVER.WEIGHT_DECAY = 1e-4
+
+# No weight decay for biases, normalization weights (every parameter of fewer than two
+# dimensions) and the pos_embed, cls_token and time_embed embeddings (PySlowFast's key; not
+# the original TimeSformer's recipe, which decays them all).
+_C.SOLVER.ZERO_WD_1D_PARAM = False
 
 # Epochs of linear warmup from WARMUP_START_LR to the policy's learning rate.
 _C.SOLVER.WARMUP_EPOCHS = 0.0
