@@ -99,11 +99,11 @@ TINY_MODEL = [
     "5",
     "TIMESFORMER.DROP_PATH_RATE",
     "0.1",
-    "MODEL.DROPOUT_RATE",
+    "MODEL.HEAD_DROPOUT_RATE",
     "0.5",
 ]
 """The model tests' TimeSformer: 2 blocks of width 32, 4 heads, patches of 8, 4 frames of
-32 px, 5 classes, the default drop rates."""
+32 px, 5 classes, the default drop path and head dropout 0.5 (so that both are at work)."""
 
 TINY_VIDEO_DATA = [
     "DATA.NUM_FRAMES",

@@ -123,8 +123,14 @@ _C.MODEL.NUM_CLASSES = 400
 # Loss: "cross_entropy" (soft-target cross entropy is used with MIXUP).
 _C.MODEL.LOSS_FUNC = "cross_entropy"
 
-# Dropout on the pooled feature, before the classification head.
+# The original's head dropout key, kept so that its YAML files (which set 0.5) load: the
+# original TimeSformer builds it but never applies it, so the published models were trained
+# without head dropout. It has no effect here either; MODEL.HEAD_DROPOUT_RATE applies one.
 _C.MODEL.DROPOUT_RATE = 0.5
+
+# Dropout on the pooled feature, before the classification head, in training (not in the
+# original code; 0: none, as the original trains).
+_C.MODEL.HEAD_DROPOUT_RATE = 0.0
 
 # Label smoothing of the cross-entropy loss (without MIXUP).
 _C.MODEL.LABEL_SMOOTHING = 0.0

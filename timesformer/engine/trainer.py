@@ -200,6 +200,13 @@ def train(cfg: CfgNode) -> torch.nn.Module:
     setup_logging(cfg.OUTPUT_DIR)
     set_seed(cfg.RNG_SEED)
     logger.info("Training with config:\n%s", cfg.dump())
+    if cfg.MODEL.DROPOUT_RATE > 0:
+        logger.info(
+            "MODEL.DROPOUT_RATE %s is not applied, as in the original code; "
+            "MODEL.HEAD_DROPOUT_RATE (%s) is the head dropout.",
+            cfg.MODEL.DROPOUT_RATE,
+            cfg.MODEL.HEAD_DROPOUT_RATE,
+        )
     model = build_model(cfg)
     if cfg.LOG_MODEL_INFO and du.is_master_proc():
         log_model_info(model, cfg)

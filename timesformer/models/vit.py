@@ -200,7 +200,7 @@ def vit_kwargs_from_cfg(cfg: CfgNode) -> dict:
         num_heads=tf.NUM_HEADS,
         mlp_ratio=tf.MLP_RATIO,
         drop_path_rate=tf.DROP_PATH_RATE,
-        dropout=cfg.MODEL.DROPOUT_RATE,
+        dropout=cfg.MODEL.HEAD_DROPOUT_RATE,
         num_frames=cfg.DATA.NUM_FRAMES,
         attention_type=tf.ATTENTION_TYPE,
         activation_checkpointing=tf.ACTIVATION_CHECKPOINTING,
