@@ -45,8 +45,8 @@ TINY_RUN = [
     "2",
     "TIMESFORMER.DROP_PATH_RATE",
     "0.0",
-    "MODEL.DROPOUT_RATE",
-    "0.0",
+    "TIMESFORMER.PRETRAINED_MODEL",
+    "none",
     "DATA.NUM_FRAMES",
     "2",
     "DATA.SAMPLING_RATE",
@@ -82,7 +82,8 @@ TINY_RUN = [
     "RNG_SEED",
     "0",
 ]
-"""A complete tiny CPU run: 1 block of width 32, 2 frames of 32 px, 2 classes, 2 epochs."""
+"""A complete tiny CPU run: 1 block of width 32, 2 frames of 32 px, 2 classes, 2 epochs, trained
+from scratch (no ImageNet weights: no test touches the network)."""
 
 TINY_MODEL = [
     "TIMESFORMER.EMBED_DIM",

@@ -43,6 +43,24 @@ def test_missing_cfg_file_is_named(tmp_path, capsys):
     assert "missing.yaml does not exist" in capsys.readouterr().err
 
 
+def test_training_without_imagenet_weights_stops_in_one_line_before_reading_data(tmp_path, capsys):
+    """A shipped config trains from the original's ImageNet weights; offline, with none in
+    timm's cache (conftest.py), run_net.py stops before any process starts or data is read."""
+    out = tmp_path / "out"
+    argv = ["--cfg", os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml")]
+    argv += ["NUM_GPUS", "0", "OUTPUT_DIR", str(out), "DATA.PATH_TO_DATA_DIR", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err  # (other tests may have left log handlers on stderr)
+    (line,) = [line for line in err.splitlines() if ": error: " in line]
+    assert "Traceback" not in err
+    assert ": error: TIMESFORMER.PRETRAINED_MODEL: the original's ImageNet weights" in line
+    for part in ("vit_base_patch16_224.orig_in21k_ft_in1k", "local file", "'none'"):
+        assert part in line
+    assert not out.exists()  # no config, log or checkpoint written; no split file read
+
+
 def test_train_val_test_cycle(tmp_path):
     data = write_color_dataset(str(tmp_path / "data"))
     out = str(tmp_path / "run")

@@ -146,8 +146,13 @@ _C.TIMESFORMER = CfgNode()
 # Space-time attention: divided_space_time, joint_space_time or space_only.
 _C.TIMESFORMER.ATTENTION_TYPE = "divided_space_time"
 
-# ImageNet initialization: a local ViT state dict (.pth/.pt/.bin/.safetensors/
-# .npz) or a timm model name; empty: random initialization.
+# ImageNet weights a training run starts from when it has nothing to resume or fine-tune
+# from (no checkpoint in OUTPUT_DIR, no TRAIN.CHECKPOINT_FILE_PATH); testing and the tools
+# never load them. As in the original: empty means the original's weights, timm's
+# vit_base_patch16_224.orig_in21k_ft_in1k (jx_vit_base_p16_224-80ecf9dd.pth, a ViT-Base/16),
+# downloaded once into timm's cache (Hugging Face hub cache); a path is a local ViT state dict
+# (.pth/.pt/.bin/.safetensors, or the JAX .npz). Also: any timm model name whose weights
+# timm has, or "none" for random initialization (training from scratch).
 _C.TIMESFORMER.PRETRAINED_MODEL = ""
 
 # Token width. Defaults: ViT-Base/16.
