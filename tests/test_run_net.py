@@ -1,5 +1,6 @@
 """tools/run_net.py: the command line and a full train + val + test cycle."""
 
+import argparse
 import os
 import subprocess
 import sys
@@ -8,7 +9,10 @@ import pytest
 import torch
 
 from helpers import REPO_ROOT, json_stats, load_tool, tiny_args, write_color_dataset
+from timesformer.datasets import build_dataset
+from timesformer.models.build import create_model
 from timesformer.utils.checkpoint import list_checkpoints
+from timesformer.utils.parser import load_config
 
 main = load_tool("run_net").main
 
@@ -83,3 +87,37 @@ def test_train_val_test_cycle(tmp_path):
     results = torch.load(os.path.join(out, "results.pyth"), weights_only=False)
     assert results["scores"].shape == (8, 2)
     assert results["labels"].tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+
+
+def test_testing_a_checkpoint_with_a_shipped_config_saves_the_sum_of_raw_logits(
+    kinetics_dir, tmp_path
+):
+    """run_net.py, the shipped Kinetics config (1 clip x 3 crops), a checkpoint: the results
+    file holds, per video, the sum of its views' logits, as the original's test loop."""
+    tiny = ["NUM_GPUS", "0", "TEST.BATCH_SIZE", "2", "DATA_LOADER.NUM_WORKERS", "0"]
+    tiny += ["TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "1", "TIMESFORMER.NUM_HEADS", "2"]
+    tiny += ["DATA.NUM_FRAMES", "4", "DATA.SAMPLING_RATE", "2", "MODEL.NUM_CLASSES", "5"]
+    tiny += ["DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32"]
+    tiny += ["DATA.TRAIN_JITTER_SCALES", "[32, 40]"]
+    tiny += ["DATA.PATH_TO_DATA_DIR", kinetics_dir, "DATA.PATH_PREFIX", kinetics_dir]
+    config = os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml")
+    cfg = load_config(argparse.Namespace(cfg_file=config, opts=tiny))
+    torch.manual_seed(0)
+    model = create_model(cfg).eval()
+    for param in model.parameters():  # no zero-initialized parameter: every view counts
+        torch.nn.init.normal_(param, std=0.2)
+    checkpoint = str(tmp_path / "model.pyth")
+    torch.save({"model_state": model.state_dict()}, checkpoint)
+    out = str(tmp_path / "out")
+    test = ["TRAIN.ENABLE", "False", "TEST.CHECKPOINT_FILE_PATH", checkpoint, "OUTPUT_DIR", out]
+    assert main(["--cfg", config, *tiny, *test, "TEST.SAVE_RESULTS_PATH", "results.pyth"]) == 0
+
+    results = torch.load(os.path.join(out, "results.pyth"), weights_only=False)
+    dataset = build_dataset("kinetics", cfg, "test")
+    assert dataset.num_clips == 3  # the config's 1 x 3 views
+    with torch.no_grad():
+        logits = model(torch.stack([dataset[i][0] for i in range(len(dataset))]))
+    expected = logits.view(dataset.num_videos, 3, 5).sum(dim=1)
+    torch.testing.assert_close(results["scores"], expected, atol=1e-5, rtol=1e-5)
+    assert results["ensemble_method"] == "sum" and results["ensemble_softmax"] is False
+    assert results["labels"].tolist() == [0, 1, 2]
