@@ -1,5 +1,6 @@
 """Shared fixtures; shared helpers are in helpers.py."""
 
+import huggingface_hub
 import pytest
 import torch
 
@@ -14,6 +15,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_weight_caches(tmp_path_factory):
+    """No test touches the network or this machine's weight caches: Hugging Face hub offline,
+    and the hub's and torch hub's caches (where timm keeps ImageNet weights) empty folders of
+    the test session, for this process and the processes it spawns. Returns the folder."""
+    root = tmp_path_factory.mktemp("weight_caches")
+    hub_cache = str(root / "huggingface" / "hub")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("HF_HOME", str(root / "huggingface"))
+        patch.setenv("HF_HUB_CACHE", hub_cache)
+        patch.setenv("TORCH_HOME", str(root / "torch"))
+        patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        patch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", hub_cache)
+        yield root
 
 
 @pytest.fixture(scope="session")

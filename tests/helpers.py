@@ -8,11 +8,14 @@ override sets of the model and the data-pipeline tests.
 
 import importlib.util
 import json
+import math
 import os
 from types import ModuleType
 
+import av
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from timesformer.config import assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides
@@ -45,8 +48,8 @@ TINY_RUN = [
     "2",
     "TIMESFORMER.DROP_PATH_RATE",
     "0.0",
-    "MODEL.DROPOUT_RATE",
-    "0.0",
+    "TIMESFORMER.PRETRAINED_MODEL",
+    "none",
     "DATA.NUM_FRAMES",
     "2",
     "DATA.SAMPLING_RATE",
@@ -82,7 +85,8 @@ TINY_RUN = [
     "RNG_SEED",
     "0",
 ]
-"""A complete tiny CPU run: 1 block of width 32, 2 frames of 32 px, 2 classes, 2 epochs."""
+"""A complete tiny CPU run: 1 block of width 32, 2 frames of 32 px, 2 classes, 2 epochs, trained
+from scratch (no ImageNet weights: no test touches the network)."""
 
 TINY_MODEL = [
     "TIMESFORMER.EMBED_DIM",
@@ -99,11 +103,11 @@ TINY_MODEL = [
     "5",
     "TIMESFORMER.DROP_PATH_RATE",
     "0.1",
-    "MODEL.DROPOUT_RATE",
+    "MODEL.HEAD_DROPOUT_RATE",
     "0.5",
 ]
 """The model tests' TimeSformer: 2 blocks of width 32, 4 heads, patches of 8, 4 frames of
-32 px, 5 classes, the default drop rates."""
+32 px, 5 classes, the default drop path and head dropout 0.5 (so that both are at work)."""
 
 TINY_VIDEO_DATA = [
     "DATA.NUM_FRAMES",
@@ -218,6 +222,107 @@ def frame_numbers(frames_thwc) -> list[int]:
     """Recover the frame number of each decoded (T, H, W, 3) frame of a frame-number video
     (from the green channel, so that red and blue may carry other marks)."""
     return [int(round(float(frame[..., 1].mean()) / FRAME_STEP)) for frame in frames_thwc]
+
+
+def write_counted_video(
+    path: str, num_frames: int, fps: float, height: int = 32, width: int = 48, **kwargs
+) -> str:
+    """A video whose frame t reads back as t, up to 351 (:func:`counted_frames`): the top half is
+    flat gray level 8 * (t % 32), the bottom half 24 * (t // 32); halves of 16 rows, so that
+    each is its own codec blocks (H.264 and VP8/VP9 keep such levels within one)."""
+    t = np.arange(num_frames)
+    frames = np.empty((num_frames, height, width, 3), dtype=np.uint8)
+    frames[:, :16] = (8 * (t % 32))[:, None, None, None]
+    frames[:, 16:] = (24 * (t // 32))[:, None, None, None]
+    return write_video(path, frames, fps, **kwargs)
+
+
+def counted_frames(frames_thwc) -> list[int]:
+    """The frame number of each decoded (T, H, W, 3) frame of a :func:`write_counted_video`."""
+    return [
+        int(round(float(frame[:16].mean()) / 8)) + 32 * int(round(float(frame[16:].mean()) / 24))
+        for frame in frames_thwc
+    ]
+
+
+# ---------------------------------------------------------------------------- #
+# The original's test views, written out (expected values of the data tests)
+# ---------------------------------------------------------------------------- #
+
+
+def original_test_clip_frames(path, num_frames, sampling_rate, target_fps, clip_idx, num_clips):
+    """Frame numbers of a test clip as the original TimeSformer's datasets/decoder.py picks them
+    (decode -> pyav_decode -> pyav_decode_stream -> get_start_end_idx -> temporal_sampling),
+    written out over the timestamps of all the video's frames."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate)
+        frames_length, duration = stream.frames, stream.duration
+        all_pts = [frame.pts for frame in container.decode(stream)]
+    clip_size = sampling_rate * num_frames / target_fps * fps
+    if duration is None:  # decode_all_video, then get_start_end_idx over the decoded frames
+        kept = list(range(len(all_pts)))
+        start = max(len(kept) - clip_size, 0) * clip_idx / num_clips
+    else:
+        delta = max(frames_length - clip_size, 0)  # get_start_end_idx over the header's count
+        start_idx = delta * clip_idx / num_clips
+        end_idx = start_idx + clip_size - 1
+        timebase = duration / frames_length
+        start_pts, end_pts = int(start_idx * timebase), int(end_idx * timebase)
+        kept = []  # pyav_decode_stream with buffer_size 0: one frame past end_pts is kept
+        for number, pts in enumerate(all_pts):
+            if pts < start_pts:
+                continue
+            kept.append(number)
+            if pts > end_pts:
+                break
+        start = 0.0  # decode(): get_start_end_idx(len(frames), clip_sz, 0, 1)
+    index = torch.linspace(start, start + clip_size - 1, num_frames)  # temporal_sampling
+    index = torch.clamp(index, 0, len(kept) - 1).long()
+    return [kept[i] for i in index.tolist()]
+
+
+def original_test_view(frames_thwc, short_side: int, crop_size: int, spatial_idx: int, mean, std):
+    """A test view as the original TimeSformer computes it (datasets/kinetics.py and ssv2.py:
+    utils.tensor_normalize, then utils.spatial_sampling -> transform.
+    random_short_side_scale_jitter(short_side, short_side) -> transform.uniform_crop), written
+    out: normalized in float, then resized, then cropped.
+
+    Returns:
+        ((3, T, crop_size, crop_size) float view, (scaled height, scaled width, top, left)).
+    """
+    x = torch.as_tensor(np.asarray(frames_thwc)).float() / 255.0
+    x = ((x - torch.tensor(mean)) / torch.tensor(std)).permute(3, 0, 1, 2)  # C T H W
+    height, width = x.shape[2], x.shape[3]
+    size = short_side
+    if not ((width <= height and width == size) or (height <= width and height == size)):
+        new_height, new_width = size, size
+        if width < height:
+            new_height = int(math.floor((float(height) / width) * size))
+        else:
+            new_width = int(math.floor((float(width) / height) * size))
+        x = F.interpolate(x, size=(new_height, new_width), mode="bilinear", align_corners=False)
+    height, width = x.shape[2], x.shape[3]
+    y_offset = int(math.ceil((height - crop_size) / 2))
+    x_offset = int(math.ceil((width - crop_size) / 2))
+    if height > width:
+        if spatial_idx == 0:
+            y_offset = 0
+        elif spatial_idx == 2:
+            y_offset = height - crop_size
+    else:
+        if spatial_idx == 0:
+            x_offset = 0
+        elif spatial_idx == 2:
+            x_offset = width - crop_size
+    view = x[:, :, y_offset : y_offset + crop_size, x_offset : x_offset + crop_size]
+    return view, (height, width, y_offset, x_offset)
+
+
+def all_frames(path: str) -> np.ndarray:
+    """Every frame of a video, decoded from the start: (N, H, W, 3) uint8 RGB."""
+    with av.open(path) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
 
 
 def write_truncated_copy(source: str, path: str) -> str:

@@ -4,10 +4,13 @@ import glob
 import os
 
 import pytest
+import timm
 
 from helpers import REPO_ROOT
 from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides, merge_yaml_file
+from timesformer.models.build import create_model
+from timesformer.models.weights import imagenet_weights_source
 
 CONFIG_FILES = sorted(glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.yaml")))
 
@@ -48,6 +51,34 @@ def test_ssv2_recipe_has_174_classes_and_no_flips():
         cfg = merge_yaml_file(get_cfg(), path)
         assert cfg.MODEL.NUM_CLASSES == 174
         assert cfg.DATA.RANDOM_FLIP is False
+
+
+ORIGINAL_RECIPE_FILES = [
+    path for path in CONFIG_FILES if os.path.basename(os.path.dirname(path)) != "Demo"
+]
+
+
+@pytest.mark.parametrize("path", ORIGINAL_RECIPE_FILES, ids=lambda p: os.path.relpath(p, REPO_ROOT))
+def test_shipped_recipes_compute_what_the_original_computes(path, monkeypatch):
+    """Every Kinetics, SSv2 and HowTo100M config names the original's ImageNet weights, and
+    neither loading it nor building its model fetches them."""
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("timm.create_model called: ImageNet weights fetched or loaded")
+
+    monkeypatch.setattr(timm, "create_model", no_weights)
+    cfg = assert_and_infer_cfg(merge_yaml_file(get_cfg(), path), check_devices=False)
+    assert imagenet_weights_source(cfg.TIMESFORMER.PRETRAINED_MODEL) == (
+        "vit_base_patch16_224.orig_in21k_ft_in1k"
+    )
+    # The original's defaults: raw logits summed over views, every parameter decayed.
+    assert (cfg.TEST.ENSEMBLE_METHOD, cfg.TEST.ENSEMBLE_SOFTMAX) == ("sum", False)
+    assert cfg.SOLVER.ZERO_WD_1D_PARAM is False
+    # MODEL.DROPOUT_RATE 0.5, as in the original YAML files, which never applied it.
+    assert cfg.MODEL.DROPOUT_RATE == 0.5 and cfg.MODEL.HEAD_DROPOUT_RATE == 0.0
+    tiny = ["TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "1", "TIMESFORMER.NUM_HEADS", "2"]
+    model = create_model(merge_overrides(cfg, tiny))
+    assert model.model.head_drop.p == 0.0
 
 
 def test_defaults_are_vit_base():
@@ -177,11 +208,19 @@ def _checked(*overrides, check_devices=False):
         (["TIMESFORMER.DROP_PATH_RATE", "1.5"], r"TIMESFORMER\.DROP_PATH_RATE is 1\.5"),
         (["TIMESFORMER.INIT_STD", "0"], r"TIMESFORMER\.INIT_STD is 0\.0; expected > 0"),
         (["TIMESFORMER.TIME_EMBED_INIT_STD", "-1"], r"TIMESFORMER\.TIME_EMBED_INIT_STD is -1\.0"),
+        (["MODEL.HEAD_DROPOUT_RATE", "1.0"], r"MODEL\.HEAD_DROPOUT_RATE is 1\.0"),
     ],
 )
 def test_impossible_values_fail_naming_the_key(overrides, message):
     with pytest.raises(ConfigError, match=message):
         _checked(*overrides)
+
+
+def test_null_pretrained_model_names_the_choices(tmp_path):
+    path = tmp_path / "null.yaml"
+    path.write_text("TIMESFORMER:\n  PRETRAINED_MODEL: null\n")
+    with pytest.raises(ConfigError, match=r"TIMESFORMER\.PRETRAINED_MODEL is None; expected ''"):
+        assert_and_infer_cfg(merge_yaml_file(get_cfg(), str(path)), check_devices=False)
 
 
 def test_more_gpus_than_present_fails():

@@ -13,7 +13,10 @@ import torch
 
 from helpers import (
     TINY_VIDEO_DATA,
+    all_frames,
     frame_numbers,
+    original_test_clip_frames,
+    original_test_view,
     tiny_cfg,
     write_frame_number_video,
     write_truncated_copy,
@@ -21,7 +24,11 @@ from helpers import (
 from timesformer.datasets import build_dataset
 from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.ssv2 import Ssv2
+from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.datasets.video_container import VideoReadError
+
+MEAN, STD = [0.45, 0.45, 0.45], [0.225, 0.225, 0.225]  # DATA.MEAN, DATA.STD defaults
+ONE_LEVEL = 1.01 / (255 * 0.225)  # one 8-bit level, normalized (see test_transform.py)
 
 
 def test_registered_names_and_unknown_name(kinetics_dir):
@@ -202,11 +209,61 @@ def test_howto100m_test_clips_spread_over_the_whole_video(tmp_path):
     dataset = build_dataset("howto100m", cfg, "test")
     assert len(dataset) == 12
     starts = [frame_numbers(dataset.load_frames(0, view))[0] for view in range(4)]
-    assert starts == [0, 14, 29, 43]
+    # Starts 58 * i / 4 = 0, 14.5, 29, 43.5; the original's PyAV path (decoder.pyav_decode)
+    # keeps the frames from timestamp int(start * pts per frame), so 14.5 starts at frame 15.
+    assert starts == [0, 15, 29, 44]
     np.random.seed(3)
     train = build_dataset("howto100m", cfg, "train")
     random_starts = {frame_numbers(train.load_frames(0, -1))[0] for _ in range(12)}
     assert len(random_starts) > 6 and max(random_starts) > 30
+
+
+@pytest.fixture(scope="module")
+def textured_video_dir(tmp_path_factory):
+    """One 96-frame 30 fps video of 40x56 moving noisy texture (no two frames, no two pixel
+    positions alike), listed as test.csv and train.csv."""
+    folder = tmp_path_factory.mktemp("textured")
+    write_video(str(folder / "v.mp4"), list(moving_texture_video(96, 40, 56)), fps=30)
+    for split in ("train", "test"):
+        (folder / f"{split}.csv").write_text("v.mp4 3\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "name, views, crops",
+    [("kinetics", 1, 3), ("kinetics", 10, 3), ("kinetics", 1, 1), ("howto100m", 4, 1)],
+)
+def test_test_views_are_the_originals_frames_and_crops(textured_video_dir, name, views, crops):
+    """Every test view equals the original's: its frames (datasets/decoder.py) and its crop
+    (datasets/kinetics.py: 3 crops of short side TEST_CROP_SIZE, or the centre crop of short
+    side TRAIN_JITTER_SCALES[0]), up to one 8-bit level from resizing uint8 frames."""
+    cfg = tiny_cfg(str(textured_video_dir), "", *TINY_VIDEO_DATA)
+    cfg.DATA.SAMPLING_RATE = 8  # clips of 4 x 8 = 32 frames; starts 64 * i / views
+    cfg.DATA.TRAIN_JITTER_SCALES = [48, 56]
+    cfg.TEST.NUM_ENSEMBLE_VIEWS, cfg.TEST.NUM_SPATIAL_CROPS = views, crops
+    dataset = build_dataset(name, cfg, "test")
+    path = dataset.paths[0]
+    decoded = all_frames(path)
+    short_side = 32 if crops == 3 else 48
+    for index in range(len(dataset)):
+        view, label, _, meta = dataset[index]
+        temporal_idx = meta["temporal_idx"]
+        spatial_idx = meta["spatial_idx"] if crops == 3 else 1
+        frames = original_test_clip_frames(path, 4, 8, 30, temporal_idx, views)
+        expected, _ = original_test_view(decoded[frames], short_side, 32, spatial_idx, MEAN, STD)
+        torch.testing.assert_close(view, expected, atol=ONE_LEVEL, rtol=0)
+        assert label == 3
+
+
+def test_ssv2_one_crop_test_view_keeps_the_test_crop_size_scale(ssv2_dir):
+    """The original's ssv2.py scales test frames to TEST_CROP_SIZE whatever the crop count."""
+    cfg = ssv2_cfg(ssv2_dir, ssv2_dir / "frames")
+    cfg.DATA.TRAIN_JITTER_SCALES = [40, 48]
+    cfg.TEST.NUM_SPATIAL_CROPS = 1
+    dataset = build_dataset("ssv2", cfg, "test")
+    expected, box = original_test_view(dataset.load_frames(0, 0), 32, 32, 1, MEAN, STD)
+    assert box == (32, 42, 0, 5)
+    torch.testing.assert_close(dataset[0][0], expected, atol=ONE_LEVEL, rtol=0)
 
 
 def write_ssv2_annotations(

@@ -1,14 +1,22 @@
 """Decoding (decoder.py, video_container.py, synthetic_video.py) and frame sampling
 (sampling.py)."""
 
+from fractions import Fraction
 from functools import partial
 
 import av
 import numpy as np
 import pytest
 
-from helpers import frame_numbers, write_frame_number_video, write_truncated_copy
-from timesformer.datasets.decoder import decode_clip
+from helpers import (
+    counted_frames,
+    frame_numbers,
+    original_test_clip_frames,
+    write_counted_video,
+    write_frame_number_video,
+    write_truncated_copy,
+)
+from timesformer.datasets.decoder import decode_clip, decode_test_clip
 from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices, segment_indices
 from timesformer.datasets.video_container import VideoReadError, open_video
 
@@ -153,3 +161,45 @@ def test_stream_without_length_in_header_is_decoded_whole(tmp_path):
         assert container.duration is None and container.streams.video[0].frames == 0
         frames = decode_clip(container, lambda count, fps: np.array([0, count // 2, count - 1]))
     assert frame_numbers(frames) == [0, 15, 29]
+
+
+# ---------------------------------------------------------------------------- #
+# Test clips: the frames the original's PyAV decoder takes
+# ---------------------------------------------------------------------------- #
+
+
+def _test_clip(path, clip_idx, num_clips=10, num_frames=8, sampling_rate=32):
+    with open_video(path) as container:
+        frames = decode_test_clip(container, num_frames, sampling_rate, 30, clip_idx, num_clips)
+    return counted_frames(frames)
+
+
+@pytest.mark.parametrize("fps", [25, Fraction(30000, 1001), 30], ids=["25", "29.97", "30"])
+def test_test_clips_take_the_originals_frames(fps, tmp_path):
+    # 10 s (12 s at 25 fps) with a key frame every 30 frames: 10 views of 8 x 32 frames.
+    path = write_counted_video(str(tmp_path / "v.mp4"), 300, fps, options={"g": "30"})
+    views = [_test_clip(path, clip_idx) for clip_idx in range(10)]
+    assert views == [original_test_clip_frames(path, 8, 32, 30, i, 10) for i in range(10)]
+    if fps == 30:
+        # View 1: start 44 * 1 / 10 = 4.4, pts int(4.4 * 512) = 2252: the first frame kept is
+        # 5 (pts 2560), not 4; indexing the video by frame would give [4, 40, 77, 113, ...].
+        assert views[1] == [5, 41, 77, 114, 150, 187, 223, 260]
+        assert views[0] == [0, 36, 72, 109, 145, 182, 218, 255]
+
+
+def test_test_clips_of_a_video_shorter_than_a_clip_repeat_its_last_frame(tmp_path):
+    path = write_counted_video(str(tmp_path / "short.mp4"), 40, 30)
+    for clip_idx in (0, 2):  # no room to move: every view is the same
+        assert _test_clip(path, clip_idx, num_clips=3) == [0, 36, 39, 39, 39, 39, 39, 39]
+    assert _test_clip(path, 1, num_clips=3) == original_test_clip_frames(path, 8, 32, 30, 1, 3)
+
+
+@pytest.mark.parametrize("fps", [25, Fraction(30000, 1001), 30], ids=["25", "29.97", "30"])
+def test_test_clips_of_a_stream_without_length_in_header_match_decoding_it_whole(fps, tmp_path):
+    if "libvpx" not in av.codecs_available:
+        pytest.skip("libvpx encoder not available")
+    path = write_counted_video(str(tmp_path / "v.webm"), 120, fps, codec="libvpx")
+    with av.open(path) as container:
+        assert container.streams.video[0].duration is None  # the original decodes it all
+    views = [_test_clip(path, i, num_clips=4, num_frames=4, sampling_rate=8) for i in range(4)]
+    assert views == [original_test_clip_frames(path, 4, 8, 30, i, 4) for i in range(4)]

@@ -9,9 +9,12 @@ import pytest
 import torch
 
 from helpers import TINY_RUN, load_tool, tiny_cfg, write_color_dataset
+from timesformer.datasets import construct_loader
 from timesformer.engine.feature_store import FeatureStore
 from timesformer.engine.inference import views_of_files
+from timesformer.engine.tester import run_test_views
 from timesformer.models.build import create_model
+from timesformer.utils.meters import TestMeter
 
 main = load_tool("extract_features").main
 
@@ -60,6 +63,22 @@ def test_split_per_video_npy_then_rerun_skips(setup, tmp_path, capsys):
     assert main(argv) == 0
     assert "2 of 2 videos already done" in capsys.readouterr().err
     assert len(_index(out)) == 2
+
+
+def test_video_feature_ranks_classes_as_the_test_loop(setup, tmp_path):
+    """The head is linear: the head of the stored mean feature is the mean of the views'
+    logits, the test loop's aggregate (their sum) over the number of views."""
+    data_dir, checkpoint, model, cfg = setup
+    out = tmp_path / "feats"
+    argv = ["--checkpoint", checkpoint, "--output-dir", str(out), "--split", "test"] + TINY_RUN
+    assert main(argv + ["DATA.PATH_TO_DATA_DIR", data_dir]) == 0
+    meter = TestMeter(2, 2, 2, "sum")
+    run_test_views(construct_loader(cfg, "test"), model, meter, cfg)
+    for video, entry in enumerate(_index(out)):
+        stored = torch.from_numpy(np.load(out / "features" / entry["file"]))
+        with torch.no_grad():
+            logits = model.model.head(stored)
+        torch.testing.assert_close(logits * 2, meter.video_scores[video], atol=1e-5, rtol=0)
 
 
 def test_files_per_clip_pt(setup, tmp_path):

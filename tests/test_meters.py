@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from timesformer.utils.meters import IncompleteViewsError, ScalarMeter, TestMeter
+from timesformer.utils.meters import IncompleteViewsError, ScalarMeter, TestMeter, ensemble_views
 
 
 def test_scalar_meter_window_median_and_weighted_mean():
@@ -44,6 +44,53 @@ def test_max_ensemble_takes_elementwise_maximum():
     meter = TestMeter(num_videos=1, num_clips=2, num_classes=2, ensemble_method="max")
     meter.update(torch.tensor([[0.2, 0.8], [0.7, 0.3]]), torch.tensor([0, 0]), torch.tensor([0, 1]))
     assert torch.equal(meter.video_scores[0], torch.tensor([0.7, 0.8]))
+
+
+# Three views of one video, logits over 3 classes.
+LOGITS = torch.tensor([[2.0, -1.0, 0.5], [-3.0, 4.0, 0.0], [1.5, -2.5, -1.0]])
+
+
+def _combined(method: str, softmax: bool = False) -> torch.Tensor:
+    meter = TestMeter(
+        num_videos=1, num_clips=3, num_classes=3, ensemble_method=method, softmax=softmax
+    )
+    meter.update(LOGITS, torch.tensor([1, 1, 1]), torch.tensor([0, 1, 2]))
+    return meter.video_scores[0]
+
+
+def test_sum_adds_the_views_raw_logits_as_the_original():
+    # The original's utils/meters.py::TestMeter.update_stats: video_preds starts at zeros,
+    # video_preds[vid] += preds[ind], preds being the model's outputs (no softmax).
+    expected = torch.tensor([2.0 - 3.0 + 1.5, -1.0 + 4.0 - 2.5, 0.5 + 0.0 - 1.0])
+    torch.testing.assert_close(_combined("sum"), expected)
+    torch.testing.assert_close(ensemble_views(LOGITS, "sum", softmax=False), expected)
+
+
+def test_max_is_the_originals_maximum_from_zero():
+    # The original: video_preds[vid] = torch.max(video_preds[vid], preds[ind]) from zeros, so a
+    # class whose logits are all negative scores 0.
+    expected = torch.tensor([2.0, 4.0, 0.5])
+    torch.testing.assert_close(_combined("max"), expected)
+    torch.testing.assert_close(ensemble_views(LOGITS, "max", softmax=False), expected)
+    negative = -LOGITS.abs()
+    torch.testing.assert_close(ensemble_views(negative, "max", softmax=False), torch.zeros(3))
+
+
+def test_ensemble_softmax_combines_probabilities():
+    probabilities = LOGITS.softmax(dim=1)
+    torch.testing.assert_close(_combined("sum", softmax=True), probabilities.sum(dim=0))
+    torch.testing.assert_close(_combined("max", softmax=True), probabilities.max(dim=0).values)
+    torch.testing.assert_close(
+        ensemble_views(LOGITS, "sum", softmax=True), probabilities.sum(dim=0)
+    )
+
+
+def test_raw_logits_and_probabilities_can_rank_a_video_differently():
+    """One confident view against three mild ones: its logit outweighs them, its probability
+    does not (why the default follows the original)."""
+    views = torch.tensor([[10.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    assert ensemble_views(views, "sum", softmax=False).argmax() == 0
+    assert ensemble_views(views, "sum", softmax=True).argmax() == 1
 
 
 def test_missing_views_are_named():

@@ -3,7 +3,9 @@
 import pytest
 import torch
 
+from helpers import TINY_MODEL, tiny_cfg
 from timesformer.config import get_cfg
+from timesformer.models.build import create_model
 from timesformer.models.optimizer import construct_optimizer, param_groups, set_lr
 
 
@@ -22,9 +24,23 @@ def _names(model, params):
     return sorted(by_id[id(p)] for p in params)
 
 
-def test_no_decay_for_biases_norms_and_embeddings():
+def test_every_parameter_is_decayed_by_default_as_the_original():
+    # The original's models/optimizer.py::construct_optimizer: parameters whose name holds
+    # "bn" get BN.WEIGHT_DECAY, all others SOLVER.WEIGHT_DECAY; no TimeSformer name holds
+    # "bn", so every tensor is decayed by SOLVER.WEIGHT_DECAY.
+    model = create_model(tiny_cfg("", "", *TINY_MODEL))
+    names = [name for name, _ in model.named_parameters()]
+    assert not any("bn" in name for name in names)
+    cfg = get_cfg()
+    optimizer = construct_optimizer(model, cfg)
+    (group,) = optimizer.param_groups
+    assert group["weight_decay"] == cfg.SOLVER.WEIGHT_DECAY == 1e-4
+    assert _names(model, group["params"]) == sorted(names)
+
+
+def test_zero_wd_1d_param_exempts_biases_norms_and_embeddings():
     model = _Tiny()
-    decay, no_decay = param_groups(model, 0.05)
+    decay, no_decay = param_groups(model, 0.05, zero_wd_1d_param=True)
     assert decay["weight_decay"] == 0.05 and no_decay["weight_decay"] == 0.0
     assert _names(model, decay["params"]) == ["proj.weight"]
     assert _names(model, no_decay["params"]) == [
@@ -51,3 +67,14 @@ def test_method_and_settings(method, kind):
         )
     set_lr(optimizer, 0.01)
     assert all(group["lr"] == 0.01 for group in optimizer.param_groups)
+
+
+def test_zero_wd_1d_param_key_builds_the_two_groups():
+    model = create_model(tiny_cfg("", "", *TINY_MODEL))
+    cfg = get_cfg()
+    cfg.SOLVER.ZERO_WD_1D_PARAM = True
+    decay, no_decay = construct_optimizer(model, cfg).param_groups
+    assert decay["weight_decay"] == 1e-4 and no_decay["weight_decay"] == 0.0
+    exempt = _names(model, no_decay["params"])
+    assert "model.pos_embed" in exempt and "model.blocks.0.attn.qkv.bias" in exempt
+    assert all(p.ndim > 1 for p in decay["params"]) and "model.head.weight" not in exempt

@@ -48,8 +48,15 @@ def _videos(data_dir: str) -> list[str]:
     return [os.path.join(data_dir, "v0.mp4"), os.path.join(data_dir, "v1.mp4")]
 
 
-def test_json_output_matches_the_test_path(setup, tmp_path, capsys):
+@pytest.mark.parametrize(
+    "ensemble",
+    [("sum", False), ("max", False), ("sum", True), ("max", True)],
+    ids=["sum", "max", "sum-softmax", "max-softmax"],
+)
+def test_json_output_matches_the_test_path(ensemble, setup, tmp_path, capsys):
     data_dir, checkpoint, cfg = setup
+    method, softmax = ensemble
+    options = ["TEST.ENSEMBLE_METHOD", method, "TEST.ENSEMBLE_SOFTMAX", str(softmax)]
     labels = tmp_path / "labels.json"
     labels.write_text(json.dumps({"first": 0, "second": 1}))
     argv = [
@@ -62,14 +69,23 @@ def test_json_output_matches_the_test_path(setup, tmp_path, capsys):
         "--json",
         *_videos(data_dir),
     ]
-    assert main(argv + TINY_RUN + VIEWS) == 0
+    assert main(argv + TINY_RUN + VIEWS + options) == 0
     results = json.loads(capsys.readouterr().out)
 
     model = create_model(cfg)
     model.load_state_dict(torch.load(checkpoint)["model_state"])
-    meter = TestMeter(2, 6, 2, "sum")
+    meter = TestMeter(2, 6, 2, method, softmax=softmax)
     run_test_views(construct_loader(cfg, "test"), model, meter, cfg)
-    expected = meter.video_scores / 6  # test.csv lists the same two videos
+    aggregate = meter.video_scores  # test.csv lists the same two videos
+    # Shown: the softmax of the test loop's aggregate of logits; with TEST.ENSEMBLE_SOFTMAX
+    # the aggregated probabilities, as their mean for "sum". Either way ranked as the aggregate.
+    if not softmax:
+        expected = aggregate.softmax(dim=1)
+    else:
+        expected = aggregate / 6 if method == "sum" else aggregate
+    for result, scores in zip(results, aggregate, strict=True):
+        ranked = [scores[entry["label"]].item() for entry in result["top_k"]]
+        assert ranked == sorted(ranked, reverse=True)
 
     assert [r["video"] for r in results] == _videos(data_dir)
     for result, scores in zip(results, expected, strict=True):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import original_test_view
 from timesformer.datasets import transform
 
 MEAN, STD = [0.45, 0.45, 0.45], [0.225, 0.225, 0.225]
@@ -95,3 +96,35 @@ def test_test_view_is_deterministic_and_crops_differ():
     assert all(c.shape == (3, 2, 32, 32) for c in crops)
     assert torch.equal(crops[1], transform.test_view(frames, 32, 1, MEAN, STD))
     assert crops[0][0, 0, 0, 0] < crops[1][0, 0, 0, 0] < crops[2][0, 0, 0, 0]
+
+
+ONE_LEVEL = 1.01 / (255 * 0.225)
+"""One 8-bit level (normalized; measured at most 1.0014): the most resizing uint8 frames moves
+a pixel from the original's resizing of float ones. A box off by one pixel moves noise pixels by
+tens of levels."""
+
+
+@pytest.mark.parametrize(
+    "height, width, box",
+    [
+        (240, 320, (256, 341, 16, 59)),  # the issue's example
+        (320, 240, (341, 256, 59, 16)),
+        (272, 640, (256, 602, 16, 189)),
+    ],
+)
+def test_one_crop_test_view_is_the_originals_box(height, width, box):
+    """1 crop (Kinetics): short side to TRAIN_JITTER_SCALES[0] = 256, centre 224 crop."""
+    frames = np.random.default_rng(0).integers(0, 256, (2, height, width, 3), dtype=np.uint8)
+    expected, original_box = original_test_view(frames, 256, 224, 1, MEAN, STD)
+    assert original_box == box
+    view = transform.test_view(frames, 224, transform.CENTER_CROP, MEAN, STD, short_side=256)
+    torch.testing.assert_close(view, expected, atol=ONE_LEVEL, rtol=0)
+
+
+@pytest.mark.parametrize("spatial_idx", [0, 1, 2])
+@pytest.mark.parametrize("height, width", [(240, 320), (320, 240)])
+def test_three_crop_test_views_are_the_originals_boxes(height, width, spatial_idx):
+    frames = np.random.default_rng(1).integers(0, 256, (2, height, width, 3), dtype=np.uint8)
+    expected, _ = original_test_view(frames, 224, 224, spatial_idx, MEAN, STD)
+    view = transform.test_view(frames, 224, spatial_idx, MEAN, STD)
+    torch.testing.assert_close(view, expected, atol=ONE_LEVEL, rtol=0)

@@ -84,7 +84,7 @@ def test_gradients_reach_every_parameter(attention_type, frames, size):
         *TINY_MODEL,
         "TIMESFORMER.ATTENTION_TYPE",
         attention_type,
-        "MODEL.DROPOUT_RATE",
+        "MODEL.HEAD_DROPOUT_RATE",
         "0.0",
         "TIMESFORMER.DROP_PATH_RATE",
         "0.0",
@@ -166,7 +166,7 @@ def test_shortcuts_give_the_results_of_every_token_through_every_layer(attention
         "3",
         "TIMESFORMER.DROP_PATH_RATE",
         "0.3",
-        "MODEL.DROPOUT_RATE",
+        "MODEL.HEAD_DROPOUT_RATE",
         "0.0",
     )
     model = randomize_(build_model(cfg)).train()
@@ -203,7 +203,7 @@ def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
         "3",
         "TIMESFORMER.DROP_PATH_RATE",
         "0.2",
-        "MODEL.DROPOUT_RATE",
+        "MODEL.HEAD_DROPOUT_RATE",
         "0.3",
     )
     model = build_model(cfg).model
@@ -221,7 +221,7 @@ def test_head_dropout_is_active_in_training_only():
                 *TINY_MODEL,
                 "TIMESFORMER.DROP_PATH_RATE",
                 "0.0",
-                "MODEL.DROPOUT_RATE",
+                "MODEL.HEAD_DROPOUT_RATE",
                 "0.5",
             )
         )
@@ -245,7 +245,7 @@ def test_activation_checkpointing_gives_the_same_gradients(attention_type, monke
         attention_type,
         "TIMESFORMER.DROP_PATH_RATE",
         "0.2",
-        "MODEL.DROPOUT_RATE",
+        "MODEL.HEAD_DROPOUT_RATE",
         "0.0",
     )
     plain = randomize_(build_model(cfg)).train()

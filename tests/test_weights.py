@@ -2,19 +2,28 @@
 problem."""
 
 import logging
+import shutil
 
 import numpy as np
 import pytest
 import safetensors.torch
 import timm
 import torch
+from timm.models import get_pretrained_cfg
 from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
 
 from helpers import TINY_MODEL, tiny_cfg
 from timesformer.models import TimeSformer, build_model
 from timesformer.models.attention import ATTENTION_TYPES
 from timesformer.models.weight_files import CheckpointError
-from timesformer.models.weights import load_model_weights, load_pretrained_imagenet
+from timesformer.models.weights import (
+    ORIGINAL_IMAGENET_WEIGHTS,
+    fetch_imagenet_weights,
+    imagenet_weights_source,
+    load_model_weights,
+    load_pretrained_imagenet,
+    local_imagenet_weights,
+)
 
 
 def random_state(model):
@@ -220,9 +229,10 @@ def test_imagenet_init_copies_spatial_weights_into_temporal_ones(suffix, tmp_pat
         "MODEL.NUM_CLASSES",
         "5",
     )
-    cfg.TIMESFORMER.PRETRAINED_MODEL = path
+    model = build_model(cfg)
     with caplog.at_level(logging.INFO):
-        vit = build_model(cfg).model
+        load_pretrained_imagenet(model, path)
+    vit = model.model
     for index, block in enumerate(vit.blocks):
         for name in ("norm1.weight", "attn.qkv.weight", "attn.proj.bias", "mlp.fc2.weight"):
             torch.testing.assert_close(
@@ -309,10 +319,53 @@ def test_timm_name_offline_says_how_to_supply_weights(monkeypatch):
     monkeypatch.setattr(timm, "create_model", offline)
     model = build_model(tiny_cfg("", "", *TINY_MODEL))
     expected = (
-        r"(?s)offline.*torch\.save\(timm\.create_model\('vit_base_patch16_224'.*PRETRAINED_MODEL"
+        r"^TIMESFORMER\.PRETRAINED_MODEL: the weights of timm model vit_base_patch16_224 are not "
+        r"in timm's cache and cannot be downloaded \(OSError: We couldn't connect.*local file.*"
+        r"torch\.save\(timm\.create_model\('vit_base_patch16_224'.*or to 'none' for random"
     )
-    with pytest.raises(CheckpointError, match=expected):
+    with pytest.raises(CheckpointError, match=expected) as error:
         load_pretrained_imagenet(model, "vit_base_patch16_224")
+    assert "\n" not in str(error.value)
+
+
+def test_original_weights_offline_and_not_cached_fail_in_one_line():
+    """The session's weight caches are empty and the hub offline (conftest.py)."""
+    assert local_imagenet_weights(ORIGINAL_IMAGENET_WEIGHTS) is None
+    with pytest.raises(CheckpointError) as error:
+        fetch_imagenet_weights(ORIGINAL_IMAGENET_WEIGHTS)
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("TIMESFORMER.PRETRAINED_MODEL: ")
+    for part in (
+        "the original's ImageNet weights (timm's vit_base_patch16_224.orig_in21k_ft_in1k, "
+        "jx_vit_base_p16_224-80ecf9dd.pth)",
+        "local file",
+        "'none' for random initialization",
+    ):
+        assert part in message
+
+
+def test_timm_weights_in_timms_cache_load_without_the_network(offline_weight_caches, tmp_path):
+    """A timm model's weights in the Hugging Face hub cache, laid out as hf_hub_download leaves
+    them, are found and loaded with the hub offline."""
+    name = "vit_tiny_patch16_224.augreg_in21k_ft_in1k"
+    image_state = TimmVisionTransformer(embed_dim=192, depth=12, num_heads=3).state_dict()
+    repo = offline_weight_caches / "huggingface" / "hub" / f"models--timm--{name}"
+    snapshot = repo / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    safetensors.torch.save_file(image_state, str(snapshot / "model.safetensors"))
+    try:
+        assert local_imagenet_weights(name) == str(snapshot / "model.safetensors")
+        fetch_imagenet_weights(name)  # cached: nothing to download
+        model = TimeSformer(img_size=32, num_classes=5, num_frames=2, embed_dim=192, num_heads=3)
+        load_pretrained_imagenet(model, name)
+    finally:
+        shutil.rmtree(repo)
+    torch.testing.assert_close(
+        model.model.blocks[11].temporal_attn.qkv.weight, image_state["blocks.11.attn.qkv.weight"]
+    )
+    torch.testing.assert_close(model.model.cls_token, image_state["cls_token"])
 
 
 def test_unknown_pretrained_model_names_and_missing_files_are_explained():
@@ -323,13 +376,32 @@ def test_unknown_pretrained_model_names_and_missing_files_are_explained():
         load_pretrained_imagenet(model, "/nonexistent/vit.pth")
 
 
-def test_empty_pretrained_model_means_random_init():
-    cfg = tiny_cfg("", "", *TINY_MODEL)
+def test_pretrained_model_values_mean_what_they_meant_in_the_original():
+    # The original's models/helpers.py::load_pretrained: '' downloads the default_cfg URL
+    # .../jx_vit_base_p16_224-80ecf9dd.pth (timm's vit_base_patch16_224.orig_in21k_ft_in1k);
+    # anything else is a file to load.
+    assert imagenet_weights_source("") == "vit_base_patch16_224.orig_in21k_ft_in1k"
+    assert get_pretrained_cfg(ORIGINAL_IMAGENET_WEIGHTS).url.endswith(
+        "/jx_vit_base_p16_224-80ecf9dd.pth"
+    )
+    assert imagenet_weights_source("/data/vit.pth") == "/data/vit.pth"
+    assert imagenet_weights_source("none") is None and imagenet_weights_source("None") is None
+
+
+def test_building_a_model_never_loads_imagenet_weights(monkeypatch):
+    """The registered model is built randomly initialized whatever TIMESFORMER.PRETRAINED_MODEL
+    says: testing and the tools load a checkpoint into it and must not fetch ImageNet weights."""
+    monkeypatch.setattr(timm, "create_model", _no_timm_weights)
+    cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.PRETRAINED_MODEL", "")
     torch.manual_seed(0)
     first = build_model(cfg)
     torch.manual_seed(1)
     second = build_model(cfg)
     assert not torch.equal(first.model.pos_embed, second.model.pos_embed)
+
+
+def _no_timm_weights(*args, **kwargs):
+    raise AssertionError("timm.create_model called: ImageNet weights fetched or loaded")
 
 
 def save_as_jax_npz(image_state, path, num_heads=4):

@@ -119,7 +119,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile", action="store_true", help="print torch.profiler's top operators of a step"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
-    parser.add_argument("--json", metavar="FILE", help="also write the table's rows to FILE as JSON")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows to FILE as JSON")
     parser.add_argument("--probe", nargs=2, metavar=("IMPL", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.reference_dtype = args.reference_dtype or args.dtype
@@ -451,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(rows))
     if args.json:
         with open(args.json, "w") as stream:
-            json.dump({"machine": machine_description(args.device), "argv": argv, "rows": rows}, stream, indent=1)
+            machine = machine_description(args.device)
+            json.dump({"machine": machine, "argv": argv, "rows": rows}, stream, indent=1)
     print(f"\nLoad average after the run: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")
     return 0
 

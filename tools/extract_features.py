@@ -7,7 +7,9 @@
 Videos are the VIDEO files given, else those of TEST.DATASET's --split (with
 their labels). Every video is read as its test views (TEST.NUM_ENSEMBLE_VIEWS
 clips x TEST.NUM_SPATIAL_CROPS crops, as tools/test_net.py reads it). Per video
-(default) the stored feature is the mean over the views, shape (D,); with
+(default) the stored feature is the mean over the views, shape (D,): the head is
+linear, so the head of that mean is the mean of the views' logits, which ranks
+classes as the test loop's default aggregate (their sum) does; with
 --per-clip it is every view's, shape (NUM_ENSEMBLE_VIEWS, NUM_SPATIAL_CROPS, D):
 for long videos (HowTo100M) raise TEST.NUM_ENSEMBLE_VIEWS to cover them with
 more clips. DIR gets features/<name>.npy|.pt and index.jsonl (one line per

@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""Classify videos: the top-k classes of each, from the test views averaged.
+"""Classify videos: the top-k classes of each, ranked as the test loop ranks them.
 
     python tools/predict.py --cfg configs/Kinetics/TimeSformer_divST_8x32_224.yaml \\
         --checkpoint TimeSformer_divST_8x32_224_K400.pyth --labels kinetics_classnames.json \\
         [--top-k 5] [--json] VIDEO... [KEY VALUE...]
 
 Each video is decoded, sampled and preprocessed exactly as tools/test_net.py
-does (TEST.NUM_ENSEMBLE_VIEWS clips x TEST.NUM_SPATIAL_CROPS crops); the softmax
-probabilities of the views are averaged (TEST.ENSEMBLE_METHOD "max": their
-maximum). Runs on the first GPU when NUM_GPUS > 0 and CUDA is there, else on the
-CPU. With --json, stdout is only a JSON list, one object per video:
+does (TEST.NUM_ENSEMBLE_VIEWS clips x TEST.NUM_SPATIAL_CROPS crops), and its
+views are combined as the test loop combines them: the sum of their logits
+(TEST.ENSEMBLE_METHOD "max": their maximum), as the original. The score shown is
+the softmax of that video-level aggregate, a probability that ranks the classes
+as the aggregate does; with TEST.ENSEMBLE_SOFTMAX, the views' probabilities are
+combined instead and the score is their mean ("max": their maximum). Runs on the
+first GPU when NUM_GPUS > 0 and CUDA is there, else on the CPU. With --json,
+stdout is only a JSON list, one object per video:
 {"video": PATH, "top_k": [{"label": INT, "name": STR or null, "score": FLOAT}, ...]}.
 Unreadable videos are reported on stderr, left out, and make the exit status 1.
 """
@@ -45,6 +49,17 @@ def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[d
     ]
 
 
+def shown_scores(view_logits: torch.Tensor, cfg) -> torch.Tensor:
+    """(V, K) logits of the views of one video -> (K,) scores shown, ordered as the test loop's
+    aggregate (:func:`~timesformer.utils.meters.ensemble_views`): its softmax, or with
+    TEST.ENSEMBLE_SOFTMAX the aggregated probabilities (their mean for "sum")."""
+    test = cfg.TEST
+    aggregate = ensemble_views(view_logits, test.ENSEMBLE_METHOD, test.ENSEMBLE_SOFTMAX)
+    if not test.ENSEMBLE_SOFTMAX:
+        return aggregate.softmax(dim=0)
+    return aggregate / len(view_logits) if test.ENSEMBLE_METHOD == "sum" else aggregate
+
+
 def predict_videos(
     cfg, model, paths: list[str], k: int, class_names: list[str] | None
 ) -> tuple[list[dict], list[str]]:
@@ -55,10 +70,7 @@ def predict_videos(
         if views.error is not None:
             errors.append(views.error)
             continue
-        probabilities = run_on_views(model, views.clips, cfg).softmax(dim=1)
-        scores = ensemble_views(probabilities, cfg.TEST.ENSEMBLE_METHOD)
-        if cfg.TEST.ENSEMBLE_METHOD == "sum":
-            scores = scores / len(probabilities)  # shown as the mean probability; ranked the same
+        scores = shown_scores(run_on_views(model, views.clips, cfg), cfg)
         results.append({"video": paths[views.video_idx], "top_k": top_k(scores, k, class_names)})
     return results, errors
 

@@ -24,6 +24,8 @@ from submitit.core.utils import FailedJobError, JobPaths
 
 from timesformer.config import ConfigError
 from timesformer.engine.submitit_job import NodeJob
+from timesformer.engine.trainer import prepare_imagenet_weights
+from timesformer.models.weight_files import CheckpointError
 from timesformer.utils.parser import build_arg_parser, load_config
 
 CPUS_PER_GPU = 10
@@ -257,7 +259,8 @@ def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
 
 def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
     """Load the job's config as its nodes will, so that a bad key fails now rather than in the
-    queue."""
+    queue; when the job will train from nothing, get the ImageNet weights it starts from into
+    timm's cache here (:func:`~timesformer.engine.trainer.prepare_imagenet_weights`)."""
     if args.num_shards < 1 or args.num_gpus < 0:
         raise SubmitError(
             f"--num_shards {args.num_shards} / --num_gpus {args.num_gpus}: expected >= 1 / >= 0."
@@ -267,11 +270,15 @@ def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
             f"--cluster {args.cluster} runs on this machine only; use --num_shards 1."
         )
     namespace = argparse.Namespace(
-        cfg_file=node_job.cfg_file, opts=node_job.opts, shard_id=0, num_shards=args.num_shards
+        cfg_file=node_job.cfg_file,
+        opts=node_job.opts + ["TRAIN.AUTO_RESUME", "True"],  # as the nodes run it
+        shard_id=0,
+        num_shards=args.num_shards,
     )
     try:
-        load_config(namespace, check_devices=args.cluster != "slurm")
-    except ConfigError as error:
+        cfg = load_config(namespace, check_devices=args.cluster != "slurm")
+        prepare_imagenet_weights(cfg)
+    except (ConfigError, CheckpointError) as error:
         raise SubmitError(str(error)) from error
 
 

@@ -14,7 +14,7 @@ from timesformer.engine.tester import test
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_command_line(argv, test, __doc__)
+    return run_command_line(argv, test, __doc__, trains=False)
 
 
 if __name__ == "__main__":

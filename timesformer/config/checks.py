@@ -120,6 +120,15 @@ def _check_model(cfg: CfgNode) -> None:
         f"MODEL.DROPOUT_RATE is {cfg.MODEL.DROPOUT_RATE}; expected 0 <= rate < 1.",
     )
     _require(
+        0.0 <= cfg.MODEL.HEAD_DROPOUT_RATE < 1.0,
+        f"MODEL.HEAD_DROPOUT_RATE is {cfg.MODEL.HEAD_DROPOUT_RATE}; expected 0 <= rate < 1.",
+    )
+    _require(
+        isinstance(tf.PRETRAINED_MODEL, str),
+        f"TIMESFORMER.PRETRAINED_MODEL is {tf.PRETRAINED_MODEL!r}; expected '' (the original's "
+        "ImageNet weights), 'none' (random initialization), a weights file or a timm model name.",
+    )
+    _require(
         cfg.MODEL.NUM_CLASSES >= 1,
         f"MODEL.NUM_CLASSES is {cfg.MODEL.NUM_CLASSES}; expected 1 or more.",
     )

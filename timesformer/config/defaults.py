@@ -96,8 +96,14 @@ _C.TEST.CHECKPOINT_TYPE = "pytorch"
 # when relative).
 _C.TEST.SAVE_RESULTS_PATH = ""
 
-# How the views of one video are combined: "sum" or "max".
+# How the views of one video are combined, as the original's TestMeter does: "sum" adds
+# the views' scores, "max" takes their element-wise maximum (from zero, as the original:
+# max(0, score_1, ..., score_V)). The scores are the model's raw logits.
 _C.TEST.ENSEMBLE_METHOD = "sum"
+
+# Combine the views' softmax probabilities instead of their raw logits (not the original's
+# aggregation: it weighs a confident view less, and can rank videos differently).
+_C.TEST.ENSEMBLE_SOFTMAX = False
 
 # ---------------------------------------------------------------------------- #
 # Model
@@ -117,8 +123,14 @@ _C.MODEL.NUM_CLASSES = 400
 # Loss: "cross_entropy" (soft-target cross entropy is used with MIXUP).
 _C.MODEL.LOSS_FUNC = "cross_entropy"
 
-# Dropout on the pooled feature, before the classification head.
+# The original's head dropout key, kept so that its YAML files (which set 0.5) load: the
+# original TimeSformer builds it but never applies it, so the published models were trained
+# without head dropout. It has no effect here either; MODEL.HEAD_DROPOUT_RATE applies one.
 _C.MODEL.DROPOUT_RATE = 0.5
+
+# Dropout on the pooled feature, before the classification head, in training (not in the
+# original code; 0: none, as the original trains).
+_C.MODEL.HEAD_DROPOUT_RATE = 0.0
 
 # Label smoothing of the cross-entropy loss (without MIXUP).
 _C.MODEL.LABEL_SMOOTHING = 0.0
@@ -134,8 +146,13 @@ _C.TIMESFORMER = CfgNode()
 # Space-time attention: divided_space_time, joint_space_time or space_only.
 _C.TIMESFORMER.ATTENTION_TYPE = "divided_space_time"
 
-# ImageNet initialization: a local ViT state dict (.pth/.pt/.bin/.safetensors/
-# .npz) or a timm model name; empty: random initialization.
+# ImageNet weights a training run starts from when it has nothing to resume or fine-tune
+# from (no checkpoint in OUTPUT_DIR, no TRAIN.CHECKPOINT_FILE_PATH); testing and the tools
+# never load them. As in the original: empty means the original's weights, timm's
+# vit_base_patch16_224.orig_in21k_ft_in1k (jx_vit_base_p16_224-80ecf9dd.pth, a ViT-Base/16),
+# downloaded once into timm's cache (Hugging Face hub cache); a path is a local ViT state dict
+# (.pth/.pt/.bin/.safetensors, or the JAX .npz). Also: any timm model name whose weights
+# timm has, or "none" for random initialization (training from scratch).
 _C.TIMESFORMER.PRETRAINED_MODEL = ""
 
 # Token width. Defaults: ViT-Base/16.
@@ -298,8 +315,13 @@ _C.SOLVER.DAMPENING = 0.0
 # Use Nesterov momentum with SGD.
 _C.SOLVER.NESTEROV = True
 
-# L2 weight decay (never applied to biases, norms, pos_embed, cls_token, time_embed).
+# L2 weight decay, applied to every parameter (as the original).
 _C.SOLVER.WEIGHT_DECAY = 1e-4
+
+# No weight decay for biases, normalization weights (every parameter of fewer than two
+# dimensions) and the pos_embed, cls_token and time_embed embeddings (PySlowFast's key; not
+# the original TimeSformer's recipe, which decays them all).
+_C.SOLVER.ZERO_WD_1D_PARAM = False
 
 # Epochs of linear warmup from WARMUP_START_LR to the policy's learning rate.
 _C.SOLVER.WARMUP_EPOCHS = 0.0

@@ -84,6 +84,11 @@ class ClipDataset(torch.utils.data.Dataset):
         """
         raise NotImplementedError
 
+    def test_short_side(self) -> int:
+        """Short side the frames of a test view are scaled to before their TEST_CROP_SIZE crop:
+        DATA.TEST_CROP_SIZE (the original's SSv2 test views; Kinetics overrides it)."""
+        return self.cfg.DATA.TEST_CROP_SIZE
+
     def __len__(self) -> int:
         return self.num_videos * self.num_clips
 
@@ -145,7 +150,13 @@ class ClipDataset(torch.utils.data.Dataset):
             )
         crop = transform.CENTER_CROP if self.cfg.TEST.NUM_SPATIAL_CROPS == 1 else spatial_idx
         return transform.test_view(
-            frames, data.TEST_CROP_SIZE, crop, data.MEAN, data.STD, data.REVERSE_INPUT_CHANNEL
+            frames,
+            data.TEST_CROP_SIZE,
+            crop,
+            data.MEAN,
+            data.STD,
+            data.REVERSE_INPUT_CHANNEL,
+            short_side=self.test_short_side(),
         )
 
     def _skipped_test_item(self, index: int, error: VideoReadError):

@@ -3,13 +3,19 @@
 The decoder seeks to the key frame before the clip's first frame, decodes only
 until its last frame and converts to RGB only the frames the clip uses, so one
 clip of a minutes-long video costs about as much as one of a short video.
+:func:`decode_clip` takes the frames a sampling rule picks by frame index;
+:func:`decode_test_clip` the frames of a test clip exactly as the original's PyAV
+decoder picks them (by timestamp).
 """
 
+import math
+from functools import partial
 from typing import Callable
 
 import av
 import numpy as np
 
+from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
 from timesformer.datasets.video_container import VideoReadError
 
 ChooseFrames = Callable[[int, float], np.ndarray]
@@ -54,6 +60,100 @@ def decode_clip(container: av.container.InputContainer, choose_frames: ChooseFra
     except (av.FFmpegError, OSError) as error:
         reason = getattr(error, "strerror", None) or error
         raise VideoReadError(container.name, f"decoding failed: {reason}") from error
+
+
+def decode_test_clip(
+    container: av.container.InputContainer,
+    num_frames: int,
+    sampling_rate: int,
+    target_fps: float,
+    clip_idx: int,
+    num_clips: int,
+) -> np.ndarray:
+    """Decode test clip ``clip_idx`` of ``num_clips`` (``num_frames`` frames ``sampling_rate``
+    apart at ``target_fps``), with the frames the original's PyAV path takes.
+
+    When the stream's header gives its frame count and duration (mp4), the original turns
+    the clip's first and last frame positions into timestamps (``sampling.pts_window``),
+    keeps the decoded frames whose timestamps lie between them plus the first frame after
+    them, and spreads the clip over those kept frames from the first (positions
+    ``0 .. clip_size - 1``, clamped to the last kept frame). A clip whose start position is
+    not a whole frame thus starts at the next frame, not at the one before. Without that
+    header (webm, mkv), the original decodes the whole video and picks frames by index
+    (``sampling.dense_clip_indices``); this decoder picks the same indices from the length
+    the container gives, seeking instead of decoding it all.
+
+    Returns:
+        frames: (num_frames, H, W, 3) uint8 RGB.
+
+    Raises:
+        VideoReadError: when the stream is corrupt or no frame can be decoded.
+    """
+    stream = container.streams.video[0]
+    clip_size = clip_span(num_frames, sampling_rate, target_fps, video_fps(stream))
+    by_index = partial(
+        dense_clip_indices,
+        num_frames=num_frames,
+        sampling_rate=sampling_rate,
+        target_fps=target_fps,
+        clip_idx=clip_idx,
+        num_clips=num_clips,
+    )
+    try:
+        if stream.duration is not None and stream.frames > 0:
+            window = pts_window(stream.frames, stream.duration, clip_size, clip_idx, num_clips)
+            # Positions in the kept frames; a clip keeps at most ceil(clip_size) of them.
+            positions = spread_indices(0.0, clip_size - 1, num_frames, math.ceil(clip_size))
+            frames = _decode_pts_window(container, *window, positions)
+            if frames is not None:
+                return frames
+        return _decode_clip(container, by_index)
+    except (av.FFmpegError, OSError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise VideoReadError(container.name, f"decoding failed: {reason}") from error
+
+
+def _decode_pts_window(
+    container, start_pts: int, end_pts: int, positions: np.ndarray
+) -> np.ndarray | None:
+    """The frames at ``positions`` of the list of decoded frames with ``start_pts <= pts <=
+    end_pts`` followed by the first frame after ``end_pts``; positions past its end take its
+    last frame. None when no frame lies in the window or a frame has no timestamp (the
+    caller then picks frames by index)."""
+    kept = _window_frames(container, start_pts, end_pts, positions, seek=start_pts > 0)
+    if kept is None:  # the seek landed past the window's start: decode from the beginning
+        kept = _window_frames(container, start_pts, end_pts, positions, seek=False)
+    if not kept:
+        return None
+    last = max(kept)
+    return np.stack([kept[min(int(position), last)] for position in positions])
+
+
+def _window_frames(
+    container, start_pts: int, end_pts: int, positions: np.ndarray, seek: bool
+) -> dict[int, np.ndarray] | None:
+    """``{position in the window's frame list: (H, W, 3) RGB}`` for the wanted positions, and
+    for the list's last frame when a position lies past it; {} when a frame has no timestamp or
+    none lies in the window; None when the seek landed after ``start_pts``."""
+    stream = container.streams.video[0]
+    container.seek(start_pts if seek else 0, stream=stream, backward=True)
+    wanted, last_wanted = set(positions.tolist()), int(positions.max())
+    images, count, last_frame = {}, 0, None
+    for number, frame in enumerate(container.decode(stream)):
+        if frame.pts is None:
+            return {}
+        if number == 0 and seek and frame.pts > start_pts:
+            return None
+        if frame.pts < start_pts:
+            continue
+        if count in wanted:
+            images[count] = frame.to_ndarray(format="rgb24")
+        last_frame, count = frame, count + 1
+        if frame.pts > end_pts or count > last_wanted:
+            break  # the original keeps this one frame past the window, and no more
+    if last_frame is not None and last_wanted >= count:  # positions past the list: its last frame
+        images[count - 1] = last_frame.to_ndarray(format="rgb24")
+    return images
 
 
 def _decode_clip(container, choose_frames: ChooseFrames) -> np.ndarray:

@@ -12,6 +12,7 @@ class HowTo100M(Kinetics):
     label a task id). Train: one clip at a random position anywhere in the video
     (the decoder seeks, so a clip of a 10-minute video costs about as much as one
     of a 10-second video). Test: TEST.NUM_ENSEMBLE_VIEWS clips evenly spaced over
-    the whole video, whose scores the test meter averages per video (the paper
-    uses 48, 12, 6, 4 clips for 8, 32, 64, 96-frame inputs).
+    the whole video, whose logits the test meter sums per video (the paper
+    uses 48, 12, 6, 4 clips for 8, 32, 64, 96-frame inputs), each the center crop of
+    the frames scaled to short side DATA.TRAIN_JITTER_SCALES[0] with 1 spatial crop.
     """

@@ -7,8 +7,8 @@ import numpy as np
 
 from timesformer.datasets.build import DATASET_REGISTRY
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
-from timesformer.datasets.decoder import decode_clip
-from timesformer.datasets.sampling import dense_clip_indices
+from timesformer.datasets.decoder import decode_clip, decode_test_clip
+from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices
 from timesformer.datasets.split_file import read_path_label_file
 from timesformer.datasets.video_container import open_video
 
@@ -21,7 +21,12 @@ class Kinetics(ClipDataset):
     ``path<DATA.PATH_LABEL_SEPARATOR>label`` line per video, paths relative to
     DATA.PATH_PREFIX. A clip is NUM_FRAMES frames SAMPLING_RATE apart at
     DATA.TARGET_FPS: at a random position in train/val, at the i-th of
-    TEST.NUM_ENSEMBLE_VIEWS evenly spaced positions in test.
+    TEST.NUM_ENSEMBLE_VIEWS evenly spaced positions in test, with the frames the
+    original's PyAV decoder takes there (:func:`~timesformer.datasets.decoder.decode_test_clip`).
+
+    Test views as the original's: 3 crops of the frames scaled to short side
+    DATA.TEST_CROP_SIZE; 1 crop (the center) of the frames scaled to short side
+    DATA.TRAIN_JITTER_SCALES[0].
     """
 
     def read_split(self) -> VideoList:
@@ -38,15 +43,34 @@ class Kinetics(ClipDataset):
         """(NUM_FRAMES, H, W, 3) uint8 frames of one dense clip; temporal_idx -1: random
         position."""
         data = self.cfg.DATA
-        choose_frames = partial(
-            dense_clip_indices,
-            num_frames=data.NUM_FRAMES,
-            sampling_rate=data.SAMPLING_RATE,
-            target_fps=data.TARGET_FPS,
-            clip_idx=temporal_idx,
-            num_clips=self.cfg.TEST.NUM_ENSEMBLE_VIEWS,
-        )
         with open_video(
             self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
         ) as container:
+            if temporal_idx != RANDOM_CLIP:
+                return decode_test_clip(
+                    container,
+                    data.NUM_FRAMES,
+                    data.SAMPLING_RATE,
+                    data.TARGET_FPS,
+                    temporal_idx,
+                    self.cfg.TEST.NUM_ENSEMBLE_VIEWS,
+                )
+            choose_frames = partial(
+                dense_clip_indices,
+                num_frames=data.NUM_FRAMES,
+                sampling_rate=data.SAMPLING_RATE,
+                target_fps=data.TARGET_FPS,
+                clip_idx=RANDOM_CLIP,
+                num_clips=1,
+            )
             return decode_clip(container, choose_frames)
+
+    def test_short_side(self) -> int:
+        """Short side of the frames test views are cropped from: DATA.TEST_CROP_SIZE for 3
+        crops, DATA.TRAIN_JITTER_SCALES[0] for 1 (the original's Kinetics test views)."""
+        data = self.cfg.DATA
+        return (
+            data.TEST_CROP_SIZE
+            if self.cfg.TEST.NUM_SPATIAL_CROPS > 1
+            else data.TRAIN_JITTER_SCALES[0]
+        )

@@ -125,9 +125,16 @@ def train_view(
 
 
 def test_view(
-    frames_thwc, crop_size: int, spatial_idx: int, mean, std, reverse_channels: bool = False
+    frames_thwc,
+    crop_size: int,
+    spatial_idx: int,
+    mean,
+    std,
+    reverse_channels: bool = False,
+    short_side: int | None = None,
 ) -> torch.Tensor:
-    """Deterministic test view: short side to ``crop_size``, then crop ``spatial_idx`` of 3.
+    """Deterministic test view: short side to ``short_side`` (default ``crop_size``), then crop
+    ``spatial_idx`` of 3, of side ``crop_size``.
 
     Args:
         frames_thwc: (T, H, W, 3) uint8 RGB.
@@ -135,5 +142,5 @@ def test_view(
     Returns:
         (3, T, crop_size, crop_size) float.
     """
-    frames = short_side_scale(_as_tchw(frames_thwc), crop_size)
+    frames = short_side_scale(_as_tchw(frames_thwc), short_side or crop_size)
     return _finish(uniform_crop(frames, crop_size, spatial_idx), mean, std, reverse_channels)

@@ -3,7 +3,7 @@
 A video is decoded, sampled and preprocessed into its test views (TEST.NUM_ENSEMBLE_VIEWS
 temporal clips x TEST.NUM_SPATIAL_CROPS crops) by the dataset class of TEST.DATASET, as
 :func:`timesformer.engine.tester.test` does; the model runs on every view, and the tools
-combine the views' outputs per video as the test meter does
+combine the views' logits per video exactly as the test meter does
 (:func:`timesformer.utils.meters.ensemble_views`).
 """
 

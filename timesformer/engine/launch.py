@@ -12,9 +12,15 @@ from fvcore.common.config import CfgNode
 
 from timesformer.config.batch import processes_per_machine
 from timesformer.engine.tester import test
-from timesformer.engine.trainer import train
+from timesformer.engine.trainer import prepare_imagenet_weights, train
+from timesformer.models.weight_files import CheckpointError
 from timesformer.utils import distributed as du
-from timesformer.utils.parser import build_arg_parser, load_config_or_exit, save_config
+from timesformer.utils.parser import (
+    build_arg_parser,
+    exit_with_error,
+    load_config_or_exit,
+    save_config,
+)
 
 
 def train_then_test(cfg: CfgNode) -> None:
@@ -81,15 +87,28 @@ def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], None]) 
 
 
 def run_command_line(
-    argv: list[str] | None, func: Callable[[CfgNode], None], description: str
+    argv: list[str] | None,
+    func: Callable[[CfgNode], None],
+    description: str,
+    trains: bool = True,
 ) -> int:
-    """``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``: load
-    and check the config (a mistake stops here with one line naming it, exit status 2),
-    write it to OUTPUT_DIR/config.yaml (machine 0), then run ``func`` in this machine's
-    processes."""
+    """``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``.
+
+    Load and check the config; when ``func`` ``trains`` (run_net.py, train_net.py; not
+    test_net.py) and training starts from nothing, get the ImageNet weights it starts from
+    (:func:`~timesformer.engine.trainer.prepare_imagenet_weights`). A config mistake, or
+    weights that cannot be had, stops here with one line naming it, exit status 2. Then write
+    the config to OUTPUT_DIR/config.yaml (machine 0) and run ``func`` in this machine's
+    processes.
+    """
     parser = build_arg_parser(description, launch=True)
     args = parser.parse_args(argv)
     cfg = load_config_or_exit(parser, args)
+    if trains:
+        try:
+            prepare_imagenet_weights(cfg)
+        except CheckpointError as error:
+            exit_with_error(parser, error)
     if cfg.SHARD_ID == 0:
         save_config(cfg)
     launch_job(cfg, args.init_method, func)

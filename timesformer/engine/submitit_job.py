@@ -22,6 +22,7 @@ import submitit
 from fvcore.common.config import CfgNode
 
 from timesformer.engine.launch import launch_job, train_then_test
+from timesformer.engine.trainer import prepare_imagenet_weights
 from timesformer.utils.parser import load_config, save_config
 
 PORT_BASE = 20000
@@ -150,6 +151,7 @@ class NodeJob:
             flush=True,
         )
         cfg = load_config(args)
+        prepare_imagenet_weights(cfg)  # once per node, before its training processes start
         if cfg.SHARD_ID == 0:
             save_config(cfg)
         guard_preemption_handler()

@@ -29,24 +29,28 @@ def _gather(*tensors: torch.Tensor) -> list[torch.Tensor]:
 
 @torch.inference_mode()
 def run_test_views(loader, model, meter: TestMeter, cfg: CfgNode) -> None:
-    """Feed every view through ``model`` and hand the class probabilities to ``meter``."""
+    """Feed every view through ``model`` and hand its logits to ``meter`` (which combines them per
+    video as TEST.ENSEMBLE_METHOD and TEST.ENSEMBLE_SOFTMAX say)."""
     model.eval()
     device = next(model.parameters()).device
     for cur_iter, (clips, labels, item_indices, _) in enumerate(loader):
         clips = clips.to(device, non_blocking=True)
         with autocast_context(cfg):
-            scores = model(clips)
-        probabilities = scores.float().softmax(dim=1)
-        probabilities, labels, item_indices = _gather(
-            probabilities, labels.to(device), item_indices.to(device)
+            logits = model(clips)
+        logits, labels, item_indices = _gather(
+            logits.float(), labels.to(device), item_indices.to(device)
         )
-        meter.update(probabilities, labels, item_indices)
+        meter.update(logits, labels, item_indices)
         if (cur_iter + 1) % cfg.LOG_PERIOD == 0:
             logger.info("Test iteration %d/%d", cur_iter + 1, len(loader))
 
 
 def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
-    """Write per-video scores (N, K), labels (N,) and paths to TEST.SAVE_RESULTS_PATH."""
+    """Write per-video scores (N, K), labels (N,) and paths to TEST.SAVE_RESULTS_PATH.
+
+    The scores are the test loop's aggregate: per video, the sum (or max) of its views' logits,
+    or of their probabilities with TEST.ENSEMBLE_SOFTMAX (``ensemble_softmax`` in the file).
+    """
     path = cfg.TEST.SAVE_RESULTS_PATH
     if not os.path.isabs(path):
         path = os.path.join(cfg.OUTPUT_DIR, path)
@@ -56,6 +60,7 @@ def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
         "skipped": meter.skipped,
         "video_paths": list(video_paths),
         "ensemble_method": meter.ensemble_method,
+        "ensemble_softmax": meter.softmax,
     }
     with atomic_write(path) as stream:
         torch.save(results, stream)
@@ -84,7 +89,11 @@ def test(cfg: CfgNode) -> dict | None:
         cfg.TEST.NUM_SPATIAL_CROPS,
     )
     meter = TestMeter(
-        dataset.num_videos, dataset.num_clips, cfg.MODEL.NUM_CLASSES, cfg.TEST.ENSEMBLE_METHOD
+        dataset.num_videos,
+        dataset.num_clips,
+        cfg.MODEL.NUM_CLASSES,
+        cfg.TEST.ENSEMBLE_METHOD,
+        softmax=cfg.TEST.ENSEMBLE_SOFTMAX,
     )
     run_test_views(loader, model, meter, cfg)
     if not du.is_master_proc():

@@ -18,7 +18,16 @@ from timesformer.models import build_model
 from timesformer.models.flops import log_model_info
 from timesformer.models.losses import build_train_loss
 from timesformer.models.optimizer import construct_optimizer, set_lr
-from timesformer.models.weights import load_model_weights
+from timesformer.models.weight_files import CheckpointError
+from timesformer.models.weights import (
+    ORIGINAL_IMAGENET_WEIGHTS,
+    RANDOM_INIT,
+    fetch_imagenet_weights,
+    imagenet_weights_source,
+    load_model_weights,
+    load_pretrained_imagenet,
+    local_imagenet_weights,
+)
 from timesformer.utils import checkpoint as cu
 from timesformer.utils import distributed as du
 from timesformer.utils.logging import get_logger, setup_logging
@@ -170,14 +179,17 @@ def load_start_state(cfg: CfgNode, model, optimizer, scaler=None) -> int:
        re-initialized when MODEL.NUM_CLASSES differs), from epoch 0.
     3. TRAIN.CHECKPOINT_FILE_PATH without it: weights, and the optimizer state and
        epoch when the file has them (epoch 0 with TRAIN.CHECKPOINT_EPOCH_RESET).
-    4. Otherwise: epoch 0 with the model as built.
+    4. Otherwise, training starts from nothing: the ImageNet weights of
+       TIMESFORMER.PRETRAINED_MODEL (the original's by default; none with "none"), epoch 0.
     """
-    if cfg.TRAIN.AUTO_RESUME:
-        last = cu.get_last_checkpoint(cfg.OUTPUT_DIR)
-        if last is not None:
-            return cu.resume_training_state(last, model, optimizer, scaler)
+    last = _checkpoint_to_resume(cfg)
+    if last is not None:
+        return cu.resume_training_state(last, model, optimizer, scaler)
     path = cfg.TRAIN.CHECKPOINT_FILE_PATH
     if not path:
+        imagenet_weights = imagenet_weights_source(cfg.TIMESFORMER.PRETRAINED_MODEL)
+        if imagenet_weights is not None:
+            load_pretrained_imagenet(model, imagenet_weights)
         return 0
     prefixes = tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN)
     load_model_weights(
@@ -186,6 +198,52 @@ def load_start_state(cfg: CfgNode, model, optimizer, scaler=None) -> int:
     if cfg.TRAIN.FINETUNE or cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
         return 0
     return cu.load_optimizer_state(path, optimizer)
+
+
+def _checkpoint_to_resume(cfg: CfgNode) -> str | None:
+    return cu.get_last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
+
+
+# The model size the original's ImageNet weights (ViT-Base/16) fit.
+_VIT_BASE_SIZE = {"EMBED_DIM": 768, "DEPTH": 12, "NUM_HEADS": 12, "MLP_RATIO": 4.0}
+
+
+def prepare_imagenet_weights(cfg: CfgNode) -> None:
+    """Pre-flight of a training run, before its processes start and before any data is read:
+    when it will train from nothing (:func:`load_start_state` case 4), make sure the ImageNet
+    weights of TIMESFORMER.PRETRAINED_MODEL load without the network, downloading timm's into
+    its cache once, here, rather than in every process. Nothing else ever fetches them.
+
+    Raises:
+        CheckpointError: one line naming TIMESFORMER.PRETRAINED_MODEL, the weights and the ways
+            out: the weights are not there and cannot be downloaded, or the original's
+            ViT-Base/16 weights do not fit the configured model size.
+    """
+    source = imagenet_weights_source(cfg.TIMESFORMER.PRETRAINED_MODEL)
+    if source is None or not cfg.TRAIN.ENABLE or cfg.TRAIN.CHECKPOINT_FILE_PATH:
+        return
+    misfit = source == ORIGINAL_IMAGENET_WEIGHTS and _vit_base_misfit(cfg)
+    if not misfit and local_imagenet_weights(source) is not None:
+        return  # ready; no need to look for a checkpoint to resume from
+    if _checkpoint_to_resume(cfg) is not None:
+        return
+    if misfit:
+        raise CheckpointError(
+            f"TIMESFORMER.PRETRAINED_MODEL '' loads the original's ImageNet weights "
+            f"({ORIGINAL_IMAGENET_WEIGHTS}, a ViT-Base/16), which do not fit this model "
+            f"({misfit}); set TIMESFORMER.PRETRAINED_MODEL to weights of this size, or to "
+            f"{RANDOM_INIT!r} for random initialization."
+        )
+    fetch_imagenet_weights(source)
+
+
+def _vit_base_misfit(cfg: CfgNode) -> str:
+    """The model-size keys whose values differ from ViT-Base/16's, as ``KEY value, ...``."""
+    return ", ".join(
+        f"TIMESFORMER.{key} {cfg.TIMESFORMER[key]}"
+        for key, value in _VIT_BASE_SIZE.items()
+        if cfg.TIMESFORMER[key] != value
+    )
 
 
 def _is_period_epoch(epoch: int, period: int, max_epoch: int) -> bool:
@@ -200,6 +258,14 @@ def train(cfg: CfgNode) -> torch.nn.Module:
     setup_logging(cfg.OUTPUT_DIR)
     set_seed(cfg.RNG_SEED)
     logger.info("Training with config:\n%s", cfg.dump())
+    prepare_imagenet_weights(cfg)
+    if cfg.MODEL.DROPOUT_RATE > 0:
+        logger.info(
+            "MODEL.DROPOUT_RATE %s is not applied, as in the original code; "
+            "MODEL.HEAD_DROPOUT_RATE (%s) is the head dropout.",
+            cfg.MODEL.DROPOUT_RATE,
+            cfg.MODEL.HEAD_DROPOUT_RATE,
+        )
     model = build_model(cfg)
     if cfg.LOG_MODEL_INFO and du.is_master_proc():
         log_model_info(model, cfg)

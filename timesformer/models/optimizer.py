@@ -1,10 +1,10 @@
-"""Optimizer construction (SGD or AdamW) with weight decay only where it belongs."""
+"""Optimizer construction (SGD or AdamW): the original's weight decay, or PySlowFast's groups."""
 
 import torch
 from fvcore.common.config import CfgNode
 
-# Parameters that are never decayed, besides all biases and normalization weights
-# (every parameter with fewer than two dimensions).
+# Parameters that SOLVER.ZERO_WD_1D_PARAM exempts from weight decay, besides all biases and
+# normalization weights (every parameter with fewer than two dimensions).
 NO_DECAY_NAMES = ("pos_embed", "cls_token", "time_embed")
 
 
@@ -12,12 +12,20 @@ def _decays(name: str, param: torch.nn.Parameter) -> bool:
     return param.ndim > 1 and name.rsplit(".", 1)[-1] not in NO_DECAY_NAMES
 
 
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """Two groups: weights with ``weight_decay``, and biases/norms/embeddings without."""
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        if param.requires_grad:
-            (decay if _decays(name, param) else no_decay).append(param)
+def param_groups(
+    model: torch.nn.Module, weight_decay: float, zero_wd_1d_param: bool = False
+) -> list[dict]:
+    """The optimizer's parameter groups.
+
+    Default, as the original: one group, every trainable parameter decayed by
+    ``weight_decay``. ``zero_wd_1d_param`` (SOLVER.ZERO_WD_1D_PARAM): two groups, weights
+    with ``weight_decay`` and biases / norms / embeddings without.
+    """
+    params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    if not zero_wd_1d_param:
+        return [{"params": [p for _, p in params], "weight_decay": weight_decay}]
+    decay = [p for name, p in params if _decays(name, p)]
+    no_decay = [p for name, p in params if not _decays(name, p)]
     groups = [{"params": decay, "weight_decay": weight_decay}]
     if no_decay:
         groups.append({"params": no_decay, "weight_decay": 0.0})
@@ -27,7 +35,7 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 def construct_optimizer(model: torch.nn.Module, cfg: CfgNode) -> torch.optim.Optimizer:
     """The optimizer named by SOLVER.OPTIMIZING_METHOD, starting at SOLVER.BASE_LR."""
     solver = cfg.SOLVER
-    groups = param_groups(model, solver.WEIGHT_DECAY)
+    groups = param_groups(model, solver.WEIGHT_DECAY, solver.ZERO_WD_1D_PARAM)
     if solver.OPTIMIZING_METHOD == "sgd":
         return torch.optim.SGD(
             groups,

@@ -19,7 +19,7 @@ from torch.utils.checkpoint import checkpoint
 from timesformer.models.attention import BLOCKS
 from timesformer.models.build import MODEL_REGISTRY
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
-from timesformer.models.weights import load_model_weights, load_pretrained_imagenet
+from timesformer.models.weights import load_model_weights
 
 
 class VisionTransformer(nn.Module):
@@ -200,7 +200,7 @@ def vit_kwargs_from_cfg(cfg: CfgNode) -> dict:
         num_heads=tf.NUM_HEADS,
         mlp_ratio=tf.MLP_RATIO,
         drop_path_rate=tf.DROP_PATH_RATE,
-        dropout=cfg.MODEL.DROPOUT_RATE,
+        dropout=cfg.MODEL.HEAD_DROPOUT_RATE,
         num_frames=cfg.DATA.NUM_FRAMES,
         attention_type=tf.ATTENTION_TYPE,
         activation_checkpointing=tf.ACTIVATION_CHECKPOINTING,
@@ -227,15 +227,15 @@ class _VideoClassifier(nn.Module):
 class vit_base_patch16_224(_VideoClassifier):  # noqa: N801 -- the official MODEL.MODEL_NAME
     """TimeSformer built from a config; sizes from TIMESFORMER.*, not from the name.
 
-    The ImageNet weights of TIMESFORMER.PRETRAINED_MODEL, when set, initialize it
-    (:func:`timesformer.models.weights.load_pretrained_imagenet`).
+    Randomly initialized: the ImageNet weights of TIMESFORMER.PRETRAINED_MODEL are loaded
+    by the training loop, and only when it starts from nothing
+    (:func:`timesformer.engine.trainer.load_start_state`), so that testing and the tools,
+    which load a checkpoint anyway, never read or download them.
     """
 
     def __init__(self, cfg: CfgNode):
         super().__init__()
         self.model = VisionTransformer(**vit_kwargs_from_cfg(cfg))
-        if cfg.TIMESFORMER.PRETRAINED_MODEL:
-            load_pretrained_imagenet(self.model, cfg.TIMESFORMER.PRETRAINED_MODEL)
 
 
 class TimeSformer(_VideoClassifier):

@@ -169,25 +169,33 @@ class ValMeter:
         return stats
 
 
-ENSEMBLE_START = {"sum": 0.0, "max": -float("inf")}
-"""Combined scores of a video before its first view, per TEST.ENSEMBLE_METHOD."""
+def view_scores(logits: torch.Tensor, softmax: bool) -> torch.Tensor:
+    """The scores of views that the ensemble combines, float32 (N, K): the logits (N, K) as they
+    are (the original's TestMeter combines the model's raw outputs), or with ``softmax``
+    (TEST.ENSEMBLE_SOFTMAX) their class probabilities."""
+    logits = logits.float()
+    return logits.softmax(dim=-1) if softmax else logits
 
 
 def combine_view(
     combined: torch.Tensor, view_scores: torch.Tensor, ensemble_method: str
 ) -> torch.Tensor:
     """A video's combined scores (K,) with one more view's scores (K,): their sum ("sum") or
-    element-wise maximum ("max"). Start from :data:`ENSEMBLE_START`."""
+    element-wise maximum ("max").
+
+    A video's combined scores start at zero, as in the original's ``TestMeter`` (so "max" of
+    raw logits is ``max(0, logit_1, ..., logit_V)`` per class, the original's result).
+    """
     if ensemble_method == "sum":
         return combined + view_scores
     return torch.maximum(combined, view_scores)
 
 
-def ensemble_views(view_scores: torch.Tensor, ensemble_method: str) -> torch.Tensor:
-    """(V, K) scores of all views of one video -> its combined scores (K,), as :class:`TestMeter`
-    combines them."""
-    combined = torch.full(view_scores.shape[1:], ENSEMBLE_START[ensemble_method])
-    for scores in view_scores:
+def ensemble_views(view_logits: torch.Tensor, ensemble_method: str, softmax: bool) -> torch.Tensor:
+    """(V, K) logits of all views of one video -> its combined scores (K,), exactly as
+    :class:`TestMeter` combines them (TEST.ENSEMBLE_METHOD, TEST.ENSEMBLE_SOFTMAX)."""
+    combined = torch.zeros(view_logits.shape[1:])
+    for scores in view_scores(view_logits, softmax):
         combined = combine_view(combined, scores, ensemble_method)
     return combined
 
@@ -203,24 +211,37 @@ class TestMeter:
     crops), dataset item ``i`` being view ``i % num_clips`` of video
     ``i // num_clips``. Views seen twice (padding of a distributed sampler) count
     once. Views labelled -1 come from videos skipped as unreadable.
+
+    ``video_scores`` (num_videos, K): per video, the sum ("sum") or the maximum ("max") of
+    its views' logits, from zero, as the original computes it; with ``softmax``
+    (TEST.ENSEMBLE_SOFTMAX), of their class probabilities instead.
     """
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, num_videos: int, num_clips: int, num_classes: int, ensemble_method: str):
+    def __init__(
+        self,
+        num_videos: int,
+        num_clips: int,
+        num_classes: int,
+        ensemble_method: str,
+        softmax: bool = False,
+    ):
         self.num_videos = num_videos
         self.num_clips = num_clips
         self.ensemble_method = ensemble_method
-        self.video_scores = torch.full((num_videos, num_classes), ENSEMBLE_START[ensemble_method])
+        self.softmax = softmax
+        self.video_scores = torch.zeros((num_videos, num_classes))
         self.video_labels = torch.full((num_videos,), -1, dtype=torch.long)
         self.seen = torch.zeros((num_videos, num_clips), dtype=torch.bool)
         self.skipped = torch.zeros((num_videos,), dtype=torch.bool)
 
     def update(
-        self, scores: torch.Tensor, labels: torch.Tensor, item_indices: torch.Tensor
+        self, logits: torch.Tensor, labels: torch.Tensor, item_indices: torch.Tensor
     ) -> None:
-        """scores: (N, K) class probabilities of N views; labels, item_indices: (N,)."""
-        scores, labels, item_indices = scores.float().cpu(), labels.cpu(), item_indices.cpu()
+        """logits: (N, K) model outputs of N views; labels, item_indices: (N,)."""
+        scores = view_scores(logits.cpu(), self.softmax)
+        labels, item_indices = labels.cpu(), item_indices.cpu()
         for score, label, item in zip(scores, labels.tolist(), item_indices.tolist(), strict=True):
             video, clip = divmod(item, self.num_clips)
             if label < 0:

@@ -142,13 +142,13 @@ def load_tool_config(
     single-process tools (predict, extract_features, export...).
 
     They run on one device: the first GPU when NUM_GPUS > 0 and CUDA is there, else
-    the CPU (NUM_GPUS becomes 0). TIMESFORMER.PRETRAINED_MODEL is cleared, since the
-    tools load a full checkpoint. A config mistake exits as :func:`load_config_or_exit`.
+    the CPU (NUM_GPUS becomes 0). They load a full checkpoint into a model built by
+    ``create_model``, which never reads TIMESFORMER.PRETRAINED_MODEL's ImageNet weights.
+    A config mistake exits as :func:`load_config_or_exit`.
     """
     paths, overrides = split_items(args.opts)
     namespace = argparse.Namespace(cfg_file=args.cfg_file, opts=overrides)
     cfg = load_config_or_exit(parser, namespace, check_devices=False)
-    cfg.TIMESFORMER.PRETRAINED_MODEL = ""
     if cfg.NUM_GPUS > 0 and not torch.cuda.is_available():
         logger.warning(
             "NUM_GPUS is %d but CUDA is not available; running on the CPU.", cfg.NUM_GPUS
