@@ -21,8 +21,8 @@ from collections.abc import Callable
 import submitit
 from fvcore.common.config import CfgNode
 
-from timesformer.engine.launch import launch_job, train_then_test
-from timesformer.utils.parser import load_config, save_config
+from timesformer.engine.launch import launch_job, output_dir_of_run, train_then_test
+from timesformer.utils.parser import load_config
 
 PORT_BASE = 20000
 PORT_SPAN = 20000
@@ -150,11 +150,12 @@ class NodeJob:
             flush=True,
         )
         cfg = load_config(args)
-        if cfg.SHARD_ID == 0:
-            save_config(cfg)
         guard_preemption_handler()
         try:
-            launch_job(cfg, args.init_method, MainProcessHandlesPreemption(self.run, os.getpid()))
+            with output_dir_of_run(cfg):
+                launch_job(
+                    cfg, args.init_method, MainProcessHandlesPreemption(self.run, os.getpid())
+                )
         except BaseException:
             _stop_spawned_workers()
             raise
