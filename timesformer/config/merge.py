@@ -10,6 +10,7 @@ keys (``SOLVER.BASE_LR 1``) and ``true``/``false`` for boolean keys.
 
 import difflib
 import os
+import re
 import typing
 from typing import Any, Iterable
 
@@ -18,6 +19,9 @@ from fvcore.common.config import CfgNode
 
 from timesformer.config.checks import ConfigError
 from timesformer.config.defaults import VALUE_TYPES
+
+_OPTION = re.compile(r"^--[A-Za-z]")
+"""A command-line option (``--split``), which no config value looks like."""
 
 
 def leaf_values(node: CfgNode, prefix: str = "") -> dict[str, Any]:
@@ -199,17 +203,19 @@ def merge_yaml_file(cfg: CfgNode, path: str) -> CfgNode:
 
 def merge_overrides(cfg: CfgNode, opts: list[str]) -> CfgNode:
     """Merge command-line overrides ``[KEY, VALUE, KEY, VALUE, ...]`` into ``cfg``."""
+    options = [item for item in opts[0::2] if item.startswith("-")]
+    options += [item for item in opts if _OPTION.match(item)]
+    if options:
+        raise ConfigError(
+            f"{options[0]} is an option, not a config key: put options before the KEY VALUE "
+            "overrides (everything after the first override is read as KEY VALUE pairs)."
+        )
     if len(opts) % 2 != 0:
         raise ConfigError(
             f"Command-line overrides must be KEY VALUE pairs; {opts[-1]!r} has no value."
         )
     items = {}
     for key, value in zip(opts[0::2], opts[1::2], strict=True):
-        if key.startswith("-"):
-            raise ConfigError(
-                f"{key} is an option, not a config key: put options before the KEY VALUE "
-                "overrides (everything after the first override is read as KEY VALUE pairs)."
-            )
         items[key] = value
     _merge_flat(cfg, items, "the command line")
     return cfg
