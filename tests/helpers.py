@@ -10,6 +10,7 @@ import importlib.util
 import json
 import math
 import os
+from fractions import Fraction
 from types import ModuleType
 
 import av
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 
 from timesformer.config import assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides
-from timesformer.datasets.synthetic_video import write_video
+from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.engine.trainer import train
 from timesformer.utils.distributed import get_rank, unwrap_model
 
@@ -331,6 +332,51 @@ def write_truncated_copy(source: str, path: str) -> str:
         data = stream.read()
     with open(path, "wb") as stream:
         stream.write(data[: len(data) // 3])
+    return path
+
+
+def write_truncated_faststart_video(path: str, num_frames: int = 300, size: int = 64) -> str:
+    """An H.264 mp4 whose index (moov) is at the front and whose second half is cut off: it opens
+    and its header promises ``num_frames`` frames, but only the first part decodes."""
+    full = path + ".full.mp4"
+    with av.open(full, "w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width = stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for image in moving_texture_video(num_frames, size, size):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with open(full, "rb") as stream:
+        data = stream.read()
+    os.remove(full)
+    with open(path, "wb") as stream:
+        stream.write(data[: len(data) // 2])
+    return path
+
+
+def write_resolution_change_video(path: str, frames_per_part: int = 30) -> str:
+    """An MPEG-TS stream whose resolution changes mid-stream: ``frames_per_part`` frames of
+    64x64 (gray levels 0, 4, 8, ...), then as many of 96x80 (width x height; levels 120, 124,
+    ...), timestamps running on; made by joining two streams, as a cut-and-join tool would."""
+    parts = []
+    for part, (height, width, level) in enumerate(((64, 64, 0), (80, 96, 120))):
+        part_path = f"{path}.{part}.ts"
+        with av.open(part_path, "w", format="mpegts") as container:
+            stream = container.add_stream("libx264", rate=30)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.codec_context.time_base = Fraction(1, 30)
+            for t in range(frames_per_part):
+                image = np.full((height, width, 3), level + FRAME_STEP * t, dtype=np.uint8)
+                frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+                frame.pts, frame.time_base = part * frames_per_part + t, Fraction(1, 30)
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        with open(part_path, "rb") as stream:
+            parts.append(stream.read())
+        os.remove(part_path)
+    with open(path, "wb") as stream:
+        stream.write(b"".join(parts))
     return path
 
 

@@ -4,7 +4,13 @@ import os
 
 import pytest
 
-from helpers import VIDEOS, load_tool, write_kinetics_dir, write_truncated_copy
+from helpers import (
+    VIDEOS,
+    load_tool,
+    write_kinetics_dir,
+    write_truncated_copy,
+    write_truncated_faststart_video,
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +62,14 @@ def test_malformed_split_file_exits_two_with_line(tmp_path, check_dataset, capsy
     (tmp_path / "train.csv").write_text("a.mp4 zero\n")
     assert check_dataset.main(args(str(tmp_path))) == 2
     assert "train.csv:1: label 'zero' is not an integer" in capsys.readouterr().out
+
+
+def test_file_cut_short_is_found_whatever_the_test_views(tmp_path, check_dataset, capsys):
+    """With one test view (the Kinetics configs) the old check read only the first clip of a file
+    cut in half, said "0 unreadable", and training then failed on most of its clips."""
+    write_truncated_faststart_video(str(tmp_path / "half.mp4"))
+    write_kinetics_dir(str(tmp_path), extra_lines=("half.mp4 4",), splits=("train",))
+    assert check_dataset.main(args(str(tmp_path), "TEST.NUM_ENSEMBLE_VIEWS", "1")) == 1
+    out = capsys.readouterr().out
+    assert f"UNREADABLE {tmp_path}/half.mp4: " in out
+    assert "Summary: kinetics train: 4 videos checked, 1 unreadable." in out

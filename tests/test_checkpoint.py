@@ -1,12 +1,22 @@
-"""Training checkpoints: atomic writes and finding the last complete checkpoint."""
+"""Training checkpoints: atomic writes, finding the last complete checkpoint, what crashed or
+damaged writes leave, and safe loading."""
 
+import logging
 import os
 
 import pytest
 import torch
 
-from timesformer.utils.checkpoint import get_last_checkpoint, get_path_to_checkpoint
-from timesformer.utils.file_io import atomic_write
+from helpers import tiny_cfg, write_color_dataset
+from timesformer.engine.trainer import train
+from timesformer.models.weight_files import CheckpointError, read_checkpoint_file
+from timesformer.utils.checkpoint import (
+    get_last_checkpoint,
+    get_path_to_checkpoint,
+    save_checkpoint,
+    tidy_checkpoint_dir,
+)
+from timesformer.utils.file_io import DiskFullError, atomic_write
 
 
 def _write(output_dir, epoch, value):
@@ -46,3 +56,92 @@ def test_damaged_newest_checkpoint_falls_back_to_previous(tmp_path):
     with open(damaged, "wb") as stream:
         stream.write(b"\x80\x02garbage")
     assert get_last_checkpoint(str(tmp_path)) == get_path_to_checkpoint(str(tmp_path), 0)
+
+
+def test_full_disk_is_named_and_keeps_the_previous_checkpoint(tmp_path):
+    """The write goes to /dev/full, which fails as a full disk does (ENOSPC); torch.save turns
+    that into 'unexpected pos'."""
+    if not os.access("/dev/full", os.W_OK):
+        pytest.skip("no /dev/full")
+    output_dir = str(tmp_path)
+    cfg = tiny_cfg("", output_dir)
+    model, optimizer = torch.nn.Linear(2, 2), None
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    first = save_checkpoint(cfg, model, optimizer, 0)
+    before = open(first, "rb").read()
+    path = get_path_to_checkpoint(output_dir, 0)
+    os.symlink("/dev/full", f"{path}.tmp.{os.getpid()}")  # where atomic_write writes
+    with pytest.raises(DiskFullError) as error:
+        save_checkpoint(cfg, model, optimizer, 0)
+    message = str(error.value)
+    assert message.startswith(f"No space left on device writing {path} (the previous file is")
+    assert f"OUTPUT_DIR {output_dir}" in message
+    assert open(first, "rb").read() == before
+    assert os.listdir(os.path.dirname(path)) == [os.path.basename(path)]
+
+
+def test_stale_partial_files_are_removed_and_live_ones_kept(tmp_path):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    pid_max = int(open("/proc/sys/kernel/pid_max").read()) if os.path.exists("/proc") else 2**22
+    dead = folder / f"checkpoint_epoch_00003.pyth.tmp.{pid_max + 1}"
+    own = tmp_path / f"config.yaml.tmp.{os.getpid()}"
+    alive = folder / f"checkpoint_epoch_00004.pyth.tmp.{os.getppid()}"  # a running process
+    for path in (dead, own, alive):
+        path.write_bytes(b"partial")
+    tidy_checkpoint_dir(str(tmp_path))
+    assert not dead.exists() and not own.exists() and alive.exists()
+
+
+def test_unreadable_checkpoints_are_set_aside_loudly(tmp_path, caplog):
+    _write(str(tmp_path), 0, 1.0)
+    for epoch in (1, 2):
+        with open(get_path_to_checkpoint(str(tmp_path), epoch), "wb") as stream:
+            stream.write(b"\x80\x02garbage")
+    with caplog.at_level(logging.ERROR):
+        tidy_checkpoint_dir(str(tmp_path))
+    folder = os.path.join(str(tmp_path), "checkpoints")
+    assert sorted(os.listdir(folder)) == [
+        "checkpoint_epoch_00001.pyth",
+        "checkpoint_epoch_00002.pyth.unreadable",
+        "checkpoint_epoch_00003.pyth.unreadable",
+    ]
+    assert "2 unreadable checkpoint(s) set aside" in caplog.text
+    assert "resuming from" in caplog.text and "checkpoint_epoch_00001.pyth" in caplog.text
+
+
+def test_training_never_overwrites_checkpoints_it_cannot_read(tmp_path):
+    """When no checkpoint reads, training starts over: the unreadable files are kept aside and the
+    log says so, instead of warnings and files overwritten epoch by epoch."""
+    data = write_color_dataset(str(tmp_path / "data"), videos_per_class=1)
+    out = str(tmp_path / "run")
+    damaged = get_path_to_checkpoint(out, 0)
+    os.makedirs(os.path.dirname(damaged))
+    with open(damaged, "wb") as stream:
+        stream.write(b"half a checkpoint")
+    train(tiny_cfg(data, out, "SOLVER.MAX_EPOCH", "1", "TRAIN.BATCH_SIZE", "2"))
+    assert open(damaged + ".unreadable", "rb").read() == b"half a checkpoint"
+    log = open(os.path.join(out, "stdout.log")).read()
+    assert "[ERROR] timesformer.utils.checkpoint:" in log
+    assert f"Checkpoint {damaged} cannot be read (not the zip archive torch.save writes" in log
+    assert "NO checkpoint is left: training starts over from epoch 1" in log
+    assert torch.load(damaged, weights_only=True)["epoch"] == 0  # the new run's
+
+
+def test_unsafe_checkpoint_is_refused_without_suggesting_unsafe_loading(tmp_path):
+    path = str(tmp_path / "crafted.pyth")
+    torch.save({"epoch": 0, "model_state": {}, "extra": CraftedObject()}, path)
+    with pytest.raises(CheckpointError) as error:
+        read_checkpoint_file(path)
+    message = str(error.value)
+    assert "crafted.pyth is not a PyTorch checkpoint that can be loaded safely" in message
+    assert "it refers to io.open, which is not data" in message
+    assert "weights_only" not in message and "will likely succeed" not in message
+    assert not (tmp_path / "ran").exists()
+
+
+class CraftedObject:
+    """Unpickling it would run code (create a file); weights_only loading refuses it."""
+
+    def __reduce__(self):
+        return (open, ("ran", "w"))

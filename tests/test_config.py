@@ -1,16 +1,20 @@
 """The config tree, its checks, and every shipped YAML file."""
 
 import glob
+import logging
 import os
+import re
 
 import pytest
 import timm
 
 from helpers import REPO_ROOT
 from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
-from timesformer.config.merge import merge_overrides, merge_yaml_file
+from timesformer.config.defaults import VALUE_TYPES
+from timesformer.config.merge import leaf_values, merge_overrides, merge_yaml_file
 from timesformer.models.build import create_model
 from timesformer.models.weights import imagenet_weights_source
+from timesformer.utils.lr_policy import get_lr_at_epoch
 
 CONFIG_FILES = sorted(glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.yaml")))
 
@@ -141,7 +145,7 @@ def test_yaml_base_file_is_merged(tmp_path):
 
 
 def test_wrong_type_names_key_and_expected_type():
-    with pytest.raises(ConfigError, match=r"DATA\.NUM_FRAMES .*'eight'.*expected a int"):
+    with pytest.raises(ConfigError, match=r"DATA\.NUM_FRAMES .*'eight'.*expected an int"):
         merge_overrides(get_cfg(), ["DATA.NUM_FRAMES", "eight"])
 
 
@@ -209,6 +213,21 @@ def _checked(*overrides, check_devices=False):
         (["TIMESFORMER.INIT_STD", "0"], r"TIMESFORMER\.INIT_STD is 0\.0; expected > 0"),
         (["TIMESFORMER.TIME_EMBED_INIT_STD", "-1"], r"TIMESFORMER\.TIME_EMBED_INIT_STD is -1\.0"),
         (["MODEL.HEAD_DROPOUT_RATE", "1.0"], r"MODEL\.HEAD_DROPOUT_RATE is 1\.0"),
+        # Periods divide epoch numbers: 0 used to fail with ZeroDivisionError after an epoch.
+        (["TRAIN.CHECKPOINT_PERIOD", "0"], r"TRAIN\.CHECKPOINT_PERIOD is 0; expected 1 or more"),
+        (["TRAIN.EVAL_PERIOD", "0"], r"TRAIN\.EVAL_PERIOD is 0; expected 1 or more"),
+        (["TRAIN.DATASET", "imagenet"], r"TRAIN\.DATASET is 'imagenet'; expected one of"),
+        (["TEST.DATASET", "ucf101"], r"TEST\.DATASET is 'ucf101'; expected one of .*ssv2"),
+        (["MODEL.ARCH", "slowfast"], r"MODEL\.ARCH is 'slowfast'; expected one of 'vit'"),
+        (["MIXUP.ALPHA", "-0.5"], r"MIXUP\.ALPHA is -0\.5"),
+        (["MIXUP.LABEL_SMOOTHING", "1.0"], r"MIXUP\.LABEL_SMOOTHING is 1\.0"),
+        (["SOLVER.MOMENTUM", "-0.9"], r"SOLVER\.MOMENTUM is -0\.9"),
+        (["SOLVER.WARMUP_START_LR", "-1"], r"SOLVER\.WARMUP_START_LR is -1\.0"),
+        (["DATA.PATH_LABEL_SEPARATOR", ""], r"DATA\.PATH_LABEL_SEPARATOR is empty"),
+        (["RNG_SEED", "-1"], r"RNG_SEED is -1"),
+        (["TENSORBOARD.HISTOGRAM.TOPK", "0"], r"TENSORBOARD\.HISTOGRAM\.TOPK is 0"),
+        (["TENSORBOARD.HISTOGRAM.FIGSIZE", "[8]"], r"TENSORBOARD\.HISTOGRAM\.FIGSIZE is \[8\.0\]"),
+        (["BENCHMARK.NUM_EPOCHS", "0"], r"BENCHMARK\.NUM_EPOCHS is 0"),
     ],
 )
 def test_impossible_values_fail_naming_the_key(overrides, message):
@@ -216,11 +235,12 @@ def test_impossible_values_fail_naming_the_key(overrides, message):
         _checked(*overrides)
 
 
-def test_null_pretrained_model_names_the_choices(tmp_path):
+def test_null_pretrained_model_is_refused_naming_the_key(tmp_path):
     path = tmp_path / "null.yaml"
     path.write_text("TIMESFORMER:\n  PRETRAINED_MODEL: null\n")
-    with pytest.raises(ConfigError, match=r"TIMESFORMER\.PRETRAINED_MODEL is None; expected ''"):
-        assert_and_infer_cfg(merge_yaml_file(get_cfg(), str(path)), check_devices=False)
+    expected = r"TIMESFORMER\.PRETRAINED_MODEL in config file .* is None \(NoneType\); expected"
+    with pytest.raises(ConfigError, match=expected):
+        merge_yaml_file(get_cfg(), str(path))
 
 
 def test_more_gpus_than_present_fails():
@@ -260,3 +280,102 @@ def test_inference_moves_legacy_ensemble_key_and_scales_lr():
 
 def test_cpu_runs_use_gloo():
     assert _checked("NUM_GPUS", "0").DIST_BACKEND == "gloo"
+
+
+# ---------------------------------------------------------------------------- #
+# Value types: every key has one, including those whose default is None
+# ---------------------------------------------------------------------------- #
+
+
+def test_keys_whose_default_hides_the_type_declare_it():
+    """None and empty-list defaults say nothing of the type; VALUE_TYPES must."""
+    hidden = [
+        key
+        for key, value in leaf_values(get_cfg()).items()
+        if value is None or (isinstance(value, (list, tuple)) and not value)
+    ]
+    assert hidden and sorted(hidden) == sorted(k for k in hidden if k in VALUE_TYPES)
+    assert set(VALUE_TYPES) <= set(leaf_values(get_cfg()))
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        # Keys whose default is None took any value, and the checks then compared str to int.
+        ("SOLVER.CLIP_GRAD_L2NORM", "abc", r"'abc' \(str\); expected a float or None"),
+        ("MIXUP.CUTMIX_MINMAX", "ab", r"'ab' \(str\); expected a list of float or None"),
+        ("MIXUP.CUTMIX_MINMAX", "[0.2, 'x']", r"\[0\.2, 'x'\] \(list\); expected a list of float"),
+        ("DATA.ENSEMBLE_METHOD", "3", r"3 \(int\); expected a str or None"),
+        # List items are checked too, and None is no value of a key whose default is not None.
+        ("DATA.MEAN", "['a', 'b', 'c']", r"expected a list of float like the default"),
+        ("SOLVER.LRS", "[1, 'x']", r"expected a list of float"),
+        ("SOLVER.STEPS", "[0, 1.5]", r"expected a list of int"),
+        ("NUM_GPUS", "None", r"None \(NoneType\); expected an int like the default 1"),
+    ],
+)
+def test_wrong_type_of_any_key_fails_at_merge_naming_it(key, value, message):
+    with pytest.raises(ConfigError, match=re.escape(key) + " in the command line is .*" + message):
+        merge_overrides(get_cfg(), [key, value])
+
+
+def test_declared_types_convert_values():
+    cfg = _checked(
+        "SOLVER.CLIP_GRAD_L2NORM",
+        "1",
+        "MIXUP.CUTMIX_MINMAX",
+        "[0.2, 1]",
+        "SOLVER.LR_POLICY",
+        "steps_with_relative_lrs",
+        "SOLVER.STEPS",
+        "[0, 5]",
+        "SOLVER.LRS",
+        "[1, 0]",
+        "DATA.ENSEMBLE_METHOD",
+        "max",
+    )
+    assert cfg.SOLVER.CLIP_GRAD_L2NORM == 1.0 and isinstance(cfg.SOLVER.CLIP_GRAD_L2NORM, float)
+    assert list(cfg.MIXUP.CUTMIX_MINMAX) == [0.2, 1.0]
+    assert all(isinstance(lr, float) for lr in cfg.SOLVER.LRS)
+    assert cfg.TEST.ENSEMBLE_METHOD == "max"
+    unset = merge_overrides(get_cfg(), ["SOLVER.CLIP_GRAD_L2NORM", "None"])
+    assert unset.SOLVER.CLIP_GRAD_L2NORM is None
+
+
+def test_yaml_list_becomes_the_declared_tuple(tmp_path):
+    path = tmp_path / "clear.yaml"
+    path.write_text("TRAIN:\n  CHECKPOINT_CLEAR_NAME_PATTERN: ['module.']\n")
+    cfg = merge_yaml_file(get_cfg(), str(path))
+    assert cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN == ("module.",)
+
+
+def test_dataset_names_are_case_insensitive():
+    assert _checked("TRAIN.DATASET", "Kinetics", "TEST.DATASET", "SSv2").TRAIN.DATASET == "Kinetics"
+
+
+def test_empty_config_file_is_named(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing yet\n")
+    with pytest.raises(ConfigError, match=r"empty\.yaml is empty; expected a mapping of keys"):
+        merge_yaml_file(get_cfg(), str(path))
+
+
+def test_option_among_overrides_is_named():
+    with pytest.raises(ConfigError, match=r"--split is an option, not a config key: put options"):
+        merge_overrides(get_cfg(), ["NUM_GPUS", "0", "--split", "val"])
+
+
+def test_steps_after_max_epoch_are_allowed_with_a_warning(caplog):
+    """The usual smoke test (or a resume with a larger MAX_EPOCH): the original runs it, keeping the
+    learning rate of the last step reached."""
+    path = os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml")
+    cfg = merge_overrides(merge_yaml_file(get_cfg(), path), ["SOLVER.MAX_EPOCH", "2"])
+    with caplog.at_level(logging.WARNING):
+        assert_and_infer_cfg(cfg, check_devices=False)
+    assert "step(s) [11, 14] are at or after SOLVER.MAX_EPOCH (2)" in caplog.text
+    # The original's lr_policy.get_step_index: the index of the last step <= epoch, reading
+    # STEPS + [MAX_EPOCH]; epochs 0 .. 2 all fall in the first step (LR x 1).
+    steps = list(cfg.SOLVER.STEPS) + [cfg.SOLVER.MAX_EPOCH]
+    for epoch in (0.0, 1.0, 1.99):
+        index = next(i for i, step in enumerate(steps) if epoch < step) - 1
+        expected = cfg.SOLVER.BASE_LR * cfg.SOLVER.LRS[index]
+        assert get_lr_at_epoch(cfg, epoch) == pytest.approx(expected) == pytest.approx(0.005)

@@ -19,9 +19,11 @@ from helpers import (
     original_test_view,
     tiny_cfg,
     write_frame_number_video,
+    write_resolution_change_video,
     write_truncated_copy,
 )
 from timesformer.datasets import build_dataset
+from timesformer.datasets.clip_dataset import TooManyUnreadableVideosError
 from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.ssv2 import Ssv2
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
@@ -140,6 +142,31 @@ def test_custom_separator_and_prefix(tmp_path, kinetics_dir):
     )
 
 
+def test_split_file_with_byte_order_mark_reads_its_first_path(tmp_path, kinetics_dir):
+    """Spreadsheet tools save CSV files as UTF-8 with a BOM, which used to stick to the first
+    path ("\ufefflandscape_30fps.mp4: file not found")."""
+    (tmp_path / "train.csv").write_bytes(
+        "landscape_30fps.mp4 0\nportrait_24fps.mp4 1\n".encode("utf-8-sig")
+    )
+    cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
+    cfg.DATA.PATH_PREFIX = kinetics_dir
+    dataset = build_dataset("kinetics", cfg, "train")
+    assert dataset.paths[0] == os.path.join(kinetics_dir, "landscape_30fps.mp4")
+    assert dataset[0][2] == 0  # read, not replaced
+
+
+def test_training_reads_a_video_whose_resolution_changes(tmp_path):
+    write_resolution_change_video(str(tmp_path / "joined.ts"))
+    (tmp_path / "train.csv").write_text("joined.ts 2\n")
+    cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA, "DATA.SAMPLING_RATE", "12")
+    dataset = build_dataset("kinetics", cfg, "train")
+    np.random.seed(0)
+    for _ in range(4):
+        frames, label, _, meta = dataset[0]
+        assert frames.shape == (3, 4, 32, 32) and label == 2
+        assert meta["num_decode_failures"] == 0
+
+
 @pytest.fixture(scope="module")
 def broken_dir(tmp_path_factory, kinetics_dir):
     """One good video, one truncated, one missing."""
@@ -176,7 +203,8 @@ def test_train_gives_up_after_num_retries(tmp_path):
     cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
     cfg.DATA.NUM_RETRIES = 2
     with pytest.raises(
-        RuntimeError, match=r"3 videos in a row could not be read \(DATA.NUM_RETRIES is 2\)"
+        TooManyUnreadableVideosError,
+        match=r"3 videos in a row could not be read \(DATA.NUM_RETRIES is 2\)",
     ):
         build_dataset("kinetics", cfg, "train")[0]
 

@@ -14,9 +14,12 @@ from helpers import (
     original_test_clip_frames,
     write_counted_video,
     write_frame_number_video,
+    write_resolution_change_video,
     write_truncated_copy,
+    write_truncated_faststart_video,
 )
-from timesformer.datasets.decoder import decode_clip, decode_test_clip
+from timesformer.datasets import decoder
+from timesformer.datasets.decoder import decode_clip, decode_test_clip, decode_to_end
 from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices, segment_indices
 from timesformer.datasets.video_container import VideoReadError, open_video
 
@@ -203,3 +206,52 @@ def test_test_clips_of_a_stream_without_length_in_header_match_decoding_it_whole
         assert container.streams.video[0].duration is None  # the original decodes it all
     views = [_test_clip(path, i, num_clips=4, num_frames=4, sampling_rate=8) for i in range(4)]
     assert views == [original_test_clip_frames(path, 4, 8, 30, i, 4) for i in range(4)]
+
+
+def test_frames_of_another_size_are_resized_to_the_first_frames(tmp_path):
+    """A stream whose resolution changes (64x64, then 96x80) used to fail in np.stack."""
+    path = write_resolution_change_video(str(tmp_path / "resized.ts"))
+    with open_video(path) as container:
+        frames = decode_clip(container, fixed([0, 5, 50, 55]))
+    assert frames.shape == (4, 64, 64, 3)
+    levels = frames[..., 1].mean(axis=(1, 2))
+    assert (levels[:2] < 30).all() and (levels[2:] > 140).all()  # both parts are in the clip
+
+
+@pytest.mark.parametrize("pix_fmt", ["gray16le", "yuv420p10le", "bgra"])
+def test_unusual_pixel_formats_become_rgb_clips(tmp_path, pix_fmt):
+    path = str(tmp_path / f"{pix_fmt}.mkv")
+    with av.open(path, "w") as container:
+        stream = container.add_stream("ffv1", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, pix_fmt
+        for t in range(6):
+            image = np.full((32, 32, 3), 40 * t, dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    with open_video(path) as container:
+        frames = decode_clip(container, fixed([1, 4]))
+    assert frames.shape == (2, 32, 32, 3) and frames.dtype == np.uint8
+    assert np.allclose(frames[..., 1].mean(axis=(1, 2)), [40, 160], atol=3)
+
+
+def test_frames_that_cannot_become_a_clip_are_a_video_read_error(long_video, monkeypatch):
+    def empty_frames(container, wanted, fps, seek):
+        return {int(index): np.zeros((0, 0, 3), dtype=np.uint8) for index in wanted}
+
+    monkeypatch.setattr(decoder, "_decode_wanted", empty_frames)
+    with pytest.raises(VideoReadError, match=r"decoded frame has shape \(0, 0, 3\)"):
+        with open_video(long_video) as container:
+            decode_clip(container, fixed([0, 1]))
+
+
+def test_decode_to_end_catches_a_file_cut_short(tmp_path, long_video):
+    """Index at the front, data cut in half: it opens, and clips near the start decode."""
+    path = write_truncated_faststart_video(str(tmp_path / "half.mp4"))
+    with open_video(path) as container:
+        assert container.streams.video[0].frames == 300
+        assert decode_clip(container, fixed([0, 10])).shape == (2, 64, 64, 3)
+    with pytest.raises(VideoReadError, match=r"half\.mp4: (decoding fails|the stream ends) after"):
+        with open_video(path) as container:
+            decode_to_end(container)
+    with open_video(long_video) as container:
+        assert decode_to_end(container) == 60

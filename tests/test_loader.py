@@ -1,10 +1,12 @@
 """construct_loader and shuffle_dataset (loader.py)."""
 
+import pytest
 import torch
 from torch.utils.data import DistributedSampler
 
 import timesformer.datasets.loader as loader_module
 from helpers import TINY_VIDEO_DATA, tiny_cfg
+from timesformer.config import ConfigError
 from timesformer.datasets import construct_loader, shuffle_dataset
 
 
@@ -79,3 +81,16 @@ def test_workers_are_seeded_reproducibly_and_differ_per_epoch(kinetics_dir):
     cfg.RNG_SEED = 2
     other_seed = epoch_frames(construct_loader(cfg, "train"), epochs=1)
     assert not all(torch.equal(run_a[0][i], other_seed[0][i]) for i in range(3))
+
+
+def test_batch_larger_than_the_training_set_is_named_before_training(kinetics_dir):
+    """drop_last used to leave no batch at all: every epoch logged loss 0 and saved an untrained
+    model."""
+    cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA, "TRAIN.BATCH_SIZE", "4")
+    with pytest.raises(
+        ConfigError,
+        match=r"TRAIN\.BATCH_SIZE is 4 \(4 per process\), but the train split of kinetics has 3 "
+        r"video\(s\) for 1 process\(es\).*use TRAIN\.BATCH_SIZE 3 or less",
+    ):
+        construct_loader(cfg, "train")
+    assert len(construct_loader(cfg, "val")) == 1  # validation keeps its last, partial batch

@@ -9,6 +9,7 @@ tiny CPU model for real.
 
 import json
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -191,6 +192,42 @@ def test_bad_submissions_fail_with_a_message(tmp_path, capsys, argv, message):
     assert submit.main(argv[:2] + ["--job_dir", str(job_dir)] + argv[2:]) == 2
     assert message in capsys.readouterr().err
     assert not job_dir.exists()
+
+
+class RunsCode:
+    """Unpickling it creates the file ``path`` (what a crafted pickle in a job folder could do)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_resume_job_never_unpickles_the_job_folder(tmp_path, capsys):
+    job_dir = tmp_path / "job"
+    folder = job_dir / "submitit" / "123"
+    folder.mkdir(parents=True)
+    marker = tmp_path / "code_ran"
+    (folder / "123_submitted.pkl").write_bytes(pickle.dumps(RunsCode(str(marker))))
+    argv = ["--job_dir", str(job_dir), "--resume-job", "123", "--num_gpus", "0"]
+    assert submit.main(argv + ["--cluster", "local"]) == 2
+    assert not marker.exists()
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"submit.py: error: --resume-job 123: {folder / 'submission.json'} does not exist; jobs "
+        f"of {job_dir} that can be resumed: none (or give --cfg and the overrides again)."
+    )
+
+
+def test_resume_job_checks_what_it_reads(tmp_path, capsys):
+    job_dir = tmp_path / "job"
+    folder = job_dir / "submitit" / "7"
+    folder.mkdir(parents=True)
+    (folder / "submission.json").write_text(json.dumps({"cfg_file": DEMO_CFG, "opts": [1, 2]}))
+    argv = ["--job_dir", str(job_dir), "--resume-job", "7", "--cluster", "local"]
+    assert submit.main(argv) == 2
+    assert "must hold a 'cfg_file' string and an 'opts' list of strings" in capsys.readouterr().err
 
 
 def test_job_dir_that_cannot_be_created(tmp_path, capsys):
@@ -617,6 +654,9 @@ def test_resume_job_reuses_the_jobs_config_and_overrides(stub_job, tmp_path):
     job_dir = tmp_path / "job"
     assert _submit_local(job_dir, "TRAIN.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4") == 0
     (first,) = _job_ids(job_dir)
+    submission = json.loads((job_dir / "submitit" / first / "submission.json").read_text())
+    assert submission["cfg_file"] == DEMO_CFG
+    assert submission["opts"][:4] == ["TRAIN.BATCH_SIZE", "4", "GLOBAL_BATCH_SIZE", "4"]
     assert (
         submit.main(
             [

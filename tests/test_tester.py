@@ -5,6 +5,7 @@ import socket
 import pytest
 
 from helpers import json_stats, tiny_cfg, write_color_dataset
+from timesformer.config import ConfigError
 from timesformer.engine import tester
 from timesformer.engine.launch import launch_job
 from timesformer.engine.trainer import train
@@ -39,7 +40,7 @@ def test_two_processes_gather_every_view_of_every_video(trained):
 
 def test_explicit_weights_are_tested_and_missing_ones_are_named(trained, tmp_path):
     data, out = trained
-    with pytest.raises(FileNotFoundError, match="No weights to test"):
+    with pytest.raises(ConfigError, match="No weights to test"):
         tester.test(tiny_cfg(data, str(tmp_path / "empty")))
     missing = str(tmp_path / "nope.pyth")
     with pytest.raises(Exception, match="nope.pyth"):

@@ -25,6 +25,7 @@ from timesformer.datasets.kinetics import Kinetics
 from timesformer.datasets.sampling import dense_clip_indices
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.datasets.video_container import VideoReadError, open_video
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.parser import build_arg_parser, load_config_or_exit
 
@@ -121,7 +122,7 @@ def seconds_per_clip(cfg, data_dir: str, num_clips: int = 20) -> float:
     return (time.perf_counter() - start) / num_clips
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = build_arg_parser("Benchmark the video data loader.")
     parser.add_argument(
         "--synthetic",
@@ -136,13 +137,14 @@ def main() -> None:
     parser.add_argument(
         "--num-videos", type=int, default=16, help="Synthetic 10-second videos to write."
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     setup_logging(is_master=True)
     cfg = load_config_or_exit(parser, args)
     if args.synthetic:
         write_synthetic_dataset(args.cache_dir, args.num_videos)
         cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = os.path.join(args.cache_dir, "short")
-    loader = construct_loader(cfg, "train")
+    with errors_end_in_one_line(parser):  # e.g. a missing split file
+        loader = construct_loader(cfg, "train")
     rows = [("loader (seek, decode only the clip)", clips_per_second(cfg, loader))]
     rows.append(
         ("naive PyAV (decode all, then index)", clips_per_second(cfg, naive_loader(cfg, loader)))

@@ -4,10 +4,11 @@
     python tools/check_dataset.py --cfg FILE [--split train] [KEY VALUE ...]
 
 Builds the split's dataset (TRAIN.DATASET, or TEST.DATASET for --split test) as
-training would, reads the first and the last test view of each video with
-DATA_LOADER.NUM_WORKERS processes, shows a progress bar, prints one line per
-unreadable video and a summary. Exit status: 0 all readable, 1 some unreadable,
-2 the split files themselves are wrong.
+training would, decodes every frame of each video to its end (so that a truncated
+or damaged file is caught whatever part of it a clip would take) and reads its first
+and last test views as clips, with DATA_LOADER.NUM_WORKERS processes; shows a progress
+bar, prints one line per unreadable video and a summary. Exit status: 0 all readable,
+1 some unreadable, 2 the split files themselves are wrong.
 """
 
 import sys

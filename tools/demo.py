@@ -16,7 +16,9 @@ import time
 from timesformer.datasets.demo_data import CLASS_NAMES, DemoSpec, generate_demo_dataset
 from timesformer.engine.tester import test
 from timesformer.engine.trainer import train
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.checkpoint import get_path_to_checkpoint
+from timesformer.utils.output_lock import lock_output_dir
 from timesformer.utils.parser import build_arg_parser, load_config_or_exit
 from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
 
@@ -85,6 +87,7 @@ def _demo_config(parser: argparse.ArgumentParser, attention: str, args: argparse
 
 def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
     """Generate data, train and test both models; return {attention: (top1, cfg)}."""
+    configs = {attention: _demo_config(parser, attention, args) for attention in CONFIGS}
     spec = DemoSpec(
         clips_per_class={
             "train": args.train_clips_per_class,
@@ -97,17 +100,17 @@ def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
     if not generate_demo_dataset(args.data_dir, spec, progress=_print_progress):
         print("  already generated; reusing it", flush=True)
     results = {}
-    for attention in CONFIGS:
-        cfg = _demo_config(parser, attention, args)
+    for attention, cfg in configs.items():
         print(
             f"\n=== {attention}: training {cfg.SOLVER.MAX_EPOCH} epochs, then testing ===",
             flush=True,
         )
-        train(cfg)
-        cfg.TEST.CHECKPOINT_FILE_PATH = get_path_to_checkpoint(
-            cfg.OUTPUT_DIR, cfg.SOLVER.MAX_EPOCH - 1
-        )
-        stats = test(cfg)
+        with lock_output_dir(cfg.OUTPUT_DIR):
+            train(cfg)
+            cfg.TEST.CHECKPOINT_FILE_PATH = get_path_to_checkpoint(
+                cfg.OUTPUT_DIR, cfg.SOLVER.MAX_EPOCH - 1
+            )
+            stats = test(cfg)
         results[attention] = (stats["top1_acc"], cfg)
     return results
 
@@ -151,7 +154,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    results = run_demo(parser, args)
+    with errors_end_in_one_line(parser):
+        results = run_demo(parser, args)
     _report(results, time.perf_counter() - start)
     return 0
 

@@ -30,6 +30,7 @@ from timesformer.engine.inference import (
     views_of_files,
     views_of_split,
 )
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.models.build import find_vision_transformer
 from timesformer.models.weight_files import CheckpointError
 from timesformer.utils.logging import setup_logging
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    dataset = views_of_files(cfg, paths) if paths else views_of_split(cfg, args.split)
+    with errors_end_in_one_line(parser):  # e.g. a missing split file
+        dataset = views_of_files(cfg, paths) if paths else views_of_split(cfg, args.split)
     store = FeatureStore(args.output_dir, args.format)
     errors = extract(cfg, model, dataset, store, args.per_clip)
     print(

@@ -15,17 +15,20 @@ submitit and resumes from the last checkpoint in JOB_DIR/checkpoints.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
 
 import submitit
-from submitit.core.utils import FailedJobError, JobPaths
+from submitit.core.utils import FailedJobError
 
 from timesformer.config import ConfigError
 from timesformer.engine.submitit_job import NodeJob
 from timesformer.engine.trainer import prepare_imagenet_weights
 from timesformer.models.weight_files import CheckpointError
+from timesformer.utils.file_io import atomic_write
+from timesformer.utils.output_lock import OutputDirLockedError, lock_output_dir
 from timesformer.utils.parser import build_arg_parser, load_config
 
 CPUS_PER_GPU = 10
@@ -34,6 +37,7 @@ SIGNAL_DELAY_S = 120
 MAX_REQUEUES = 30
 VOLTA32_CONSTRAINT = "volta32gb"
 POLL_S = 0.2
+SUBMISSION_FILE = "submission.json"
 
 
 # sbatch options that --sbatch may not set: the flag that sets each, or why submitit needs it.
@@ -198,13 +202,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def prepare_job_dir(job_dir: str) -> None:
-    """Create the job dir if needed and check that it is writable."""
+    """Create the job dir if needed and check that it is writable and that no run holds it."""
     try:
         os.makedirs(job_dir, exist_ok=True)
     except OSError as error:
         raise SubmitError(f"--job_dir {job_dir}: cannot create it: {error.strerror}.") from error
     if not os.access(job_dir, os.W_OK | os.X_OK):
         raise SubmitError(f"--job_dir {job_dir} is not writable; choose a folder you can write to.")
+    try:
+        with lock_output_dir(job_dir):  # free now: no job is running there
+            pass
+    except (OutputDirLockedError, ConfigError) as error:
+        raise SubmitError(f"--job_dir: {error}") from error
 
 
 def resolve_resume_from(path: str) -> str:
@@ -223,28 +232,57 @@ def resolve_resume_from(path: str) -> str:
     return target
 
 
-def previous_job(job_dir: str, job_id: str) -> NodeJob:
-    """The :class:`NodeJob` that job ``job_id`` of ``job_dir`` ran (for ``--resume-job``)."""
-    jobs_dir = os.path.join(job_dir, "submitit")
-    pickle_path = JobPaths(os.path.join(jobs_dir, job_id), job_id).submitted_pickle
-    if not pickle_path.is_file():
-        known = sorted(set(os.listdir(jobs_dir)) - {"%j"}) if os.path.isdir(jobs_dir) else []
-        raise SubmitError(
-            f"--resume-job {job_id}: {pickle_path} does not exist; "
-            f"jobs of {job_dir}: {', '.join(known) or 'none'}."
+def submission_path(job_dir: str, job_id: str) -> str:
+    """``JOB_DIR/submitit/JOB_ID/submission.json``: the config file and overrides of a job."""
+    return os.path.join(job_dir, "submitit", str(job_id), SUBMISSION_FILE)
+
+
+def save_submission(job_dir: str, job_id: str, node_job: NodeJob) -> str:
+    """Write the config file and overrides of job ``job_id`` for ``--resume-job`` (plain JSON:
+    resuming never loads submitit's pickles, which could run any code)."""
+    path = submission_path(job_dir, job_id)
+    with atomic_write(path, binary=False) as stream:
+        json.dump({"cfg_file": node_job.cfg_file, "opts": node_job.opts}, stream, indent=2)
+    return path
+
+
+def previous_job(job_dir: str, job_id: str) -> tuple[str, list[str]]:
+    """(config file, overrides) of job ``job_id`` of ``job_dir`` (for ``--resume-job``), from the
+    JSON file :func:`save_submission` wrote."""
+    path = submission_path(job_dir, job_id)
+    if not os.path.isfile(path):
+        jobs_dir = os.path.join(job_dir, "submitit")
+        known = sorted(
+            name
+            for name in (os.listdir(jobs_dir) if os.path.isdir(jobs_dir) else [])
+            if os.path.isfile(submission_path(job_dir, name))
         )
-    node_job = submitit.helpers.DelayedSubmission.load(pickle_path).function
-    if not isinstance(node_job, NodeJob):
-        raise SubmitError(f"--resume-job {job_id}: {pickle_path} is not a job of tools/submit.py.")
-    return node_job
+        raise SubmitError(
+            f"--resume-job {job_id}: {path} does not exist; jobs of {job_dir} that can be "
+            f"resumed: {', '.join(known) or 'none'} (or give --cfg and the overrides again)."
+        )
+    try:
+        with open(path, encoding="utf-8") as stream:
+            submission = json.load(stream)
+        cfg_file, opts = submission["cfg_file"], submission["opts"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SubmitError(f"--resume-job {job_id}: {path} cannot be read: {error}.") from error
+    if not isinstance(cfg_file, str) or not (
+        isinstance(opts, list) and all(isinstance(item, str) for item in opts)
+    ):
+        raise SubmitError(
+            f"--resume-job {job_id}: {path} must hold a 'cfg_file' string and an 'opts' list of "
+            "strings."
+        )
+    return cfg_file, opts
 
 
 def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
     """The callable each node runs: config file and overrides, with OUTPUT_DIR and NUM_GPUS set."""
     cfg_file, opts = args.cfg_file, list(args.opts)
     if args.resume_job:
-        earlier = previous_job(job_dir, args.resume_job)
-        cfg_file, opts = cfg_file or earlier.cfg_file, earlier.opts + opts
+        earlier_cfg_file, earlier_opts = previous_job(job_dir, args.resume_job)
+        cfg_file, opts = cfg_file or earlier_cfg_file, earlier_opts + opts
     if not cfg_file:
         raise SubmitError(
             "--cfg is required (the YAML config of the run), unless --resume-job is given."
@@ -400,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     except FailedJobError as error:  # sbatch refused the job
         print(f"submit.py: error: submission failed: {str(error).strip()}", file=sys.stderr)
         return 1
+    save_submission(job_dir, job.job_id, node_job)
     print(describe(job, args, job_dir), flush=True)
     if args.cluster == "slurm":
         return 0

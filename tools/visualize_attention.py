@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print("\n".join(visualize_video(cfg, vit, dataset, video_idx, view, args.output_dir)))
         except VideoReadError as err:
-            print(f"error: unreadable video {err}", file=sys.stderr)
+            print(f"error: unreadable video {err.path}: {err.reason}", file=sys.stderr)
             failed = True
     return 1 if failed else 0
 

@@ -4,6 +4,7 @@ Every check names the key(s) at fault, the value found and what is expected, so
 that a wrong YAML file or override fails before any work starts.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 
 from fvcore.common.config import CfgNode
@@ -16,22 +17,27 @@ LOSSES = ("cross_entropy",)
 ENSEMBLE_METHODS = ("sum", "max")
 MIXED_PRECISION_DTYPES = ("bf16", "fp16")
 
+logger = logging.getLogger(__name__)
+
 
 class ConfigError(ValueError):
     """A config value, or a combination of values, that no run can use."""
 
 
-_REGISTERED_VALUES: dict[str, Callable[[], Iterable[str]]] = {}
+_REGISTERED_VALUES: dict[str, tuple[Callable[[], Iterable[str]], bool]] = {}
 
 
-def register_allowed_values(key: str, values: Callable[[], Iterable[str]]) -> None:
+def register_allowed_values(
+    key: str, values: Callable[[], Iterable[str]], ignore_case: bool = False
+) -> None:
     """Check ``key`` against ``values()`` (the names an implementation registered), from then on.
 
     Keys that name an implementation (TIMESFORMER.ATTENTION_TYPE, MODEL.MODEL_NAME,
     TRAIN.DATASET...) are checked against what the package implementing them registers
-    when it is imported; config, the bottom layer, imports none of them.
+    when it is imported; config, the bottom layer, imports none of them. ``ignore_case``:
+    the implementation looks names up case-insensitively (dataset names).
     """
-    _REGISTERED_VALUES[key] = values
+    _REGISTERED_VALUES[key] = (values, ignore_case)
 
 
 def _require(condition: bool, message: str) -> None:
@@ -60,7 +66,17 @@ def _check_run(cfg: CfgNode, check_devices: bool) -> None:
         f"SHARD_ID is {cfg.SHARD_ID}; expected 0 .. NUM_SHARDS - 1 = {cfg.NUM_SHARDS - 1}.",
     )
     _require(cfg.LOG_PERIOD >= 1, f"LOG_PERIOD is {cfg.LOG_PERIOD}; expected 1 or more.")
+    _require(0 <= cfg.RNG_SEED < 2**32, f"RNG_SEED is {cfg.RNG_SEED}; expected 0 .. 2**32 - 1.")
     _one_of("DIST_BACKEND", cfg.DIST_BACKEND, ("nccl", "gloo"))
+    for key in ("EVAL_PERIOD", "CHECKPOINT_PERIOD"):
+        period = cfg.TRAIN[key]
+        _require(
+            period >= 1,
+            f"TRAIN.{key} is {period}; expected 1 or more (epochs; the last epoch always counts).",
+        )
+    for key in ("NUM_EPOCHS", "LOG_PERIOD"):
+        value = cfg.BENCHMARK[key]
+        _require(value >= 1, f"BENCHMARK.{key} is {value}; expected 1 or more.")
     if check_devices and cfg.NUM_GPUS > 0:
         import torch
 
@@ -124,14 +140,10 @@ def _check_model(cfg: CfgNode) -> None:
         f"MODEL.HEAD_DROPOUT_RATE is {cfg.MODEL.HEAD_DROPOUT_RATE}; expected 0 <= rate < 1.",
     )
     _require(
-        isinstance(tf.PRETRAINED_MODEL, str),
-        f"TIMESFORMER.PRETRAINED_MODEL is {tf.PRETRAINED_MODEL!r}; expected '' (the original's "
-        "ImageNet weights), 'none' (random initialization), a weights file or a timm model name.",
-    )
-    _require(
         cfg.MODEL.NUM_CLASSES >= 1,
         f"MODEL.NUM_CLASSES is {cfg.MODEL.NUM_CLASSES}; expected 1 or more.",
     )
+    _one_of("MODEL.ARCH", cfg.MODEL.ARCH, ("vit",))
     _one_of("MODEL.LOSS_FUNC", cfg.MODEL.LOSS_FUNC, LOSSES)
     _require(
         0.0 <= cfg.MODEL.LABEL_SMOOTHING < 1.0,
@@ -183,6 +195,10 @@ def _check_data(cfg: CfgNode) -> None:
         f"DATA.INPUT_CHANNEL_NUM is {list(data.INPUT_CHANNEL_NUM)}; TimeSformer takes one RGB "
         "pathway: [3].",
     )
+    _require(
+        data.PATH_LABEL_SEPARATOR != "",
+        "DATA.PATH_LABEL_SEPARATOR is empty; expected the text between path and label ' '.",
+    )
     _one_of("DATA.DECODING_BACKEND", data.DECODING_BACKEND, ("pyav",))
     _require(data.NUM_RETRIES >= 0, f"DATA.NUM_RETRIES is {data.NUM_RETRIES}; expected 0 or more.")
     _require(
@@ -205,6 +221,8 @@ def _check_solver(cfg: CfgNode) -> None:
     _require(
         solver.WEIGHT_DECAY >= 0, f"SOLVER.WEIGHT_DECAY is {solver.WEIGHT_DECAY}; expected >= 0."
     )
+    for key in ("COSINE_END_LR", "WARMUP_START_LR", "MOMENTUM", "DAMPENING"):
+        _require(solver[key] >= 0, f"SOLVER.{key} is {solver[key]}; expected >= 0.")
     _require(
         0 <= solver.WARMUP_EPOCHS <= solver.MAX_EPOCH,
         f"SOLVER.WARMUP_EPOCHS is {solver.WARMUP_EPOCHS}; expected 0 .. SOLVER.MAX_EPOCH "
@@ -221,10 +239,18 @@ def _check_solver(cfg: CfgNode) -> None:
             steps[0] == 0 and steps == sorted(steps),
             f"SOLVER.STEPS is {steps}; expected increasing epochs starting at 0.",
         )
-        _require(
-            steps[-1] < solver.MAX_EPOCH,
-            f"SOLVER.STEPS {steps} has a step at or after SOLVER.MAX_EPOCH ({solver.MAX_EPOCH}).",
-        )
+        _require(all(lr >= 0 for lr in lrs), f"SOLVER.LRS is {lrs}; expected multipliers >= 0.")
+        unreached = [step for step in steps if step >= solver.MAX_EPOCH]
+        if unreached:  # as in the original: a short run keeps the LR of the last step it reaches
+            logger.warning(
+                "SOLVER.STEPS %s: step(s) %s are at or after SOLVER.MAX_EPOCH (%d) and are never "
+                "reached; the learning rate stays at SOLVER.BASE_LR x %s from epoch %d on.",
+                steps,
+                unreached,
+                solver.MAX_EPOCH,
+                lrs[len(steps) - len(unreached) - 1],
+                steps[len(steps) - len(unreached) - 1],
+            )
     clip = solver.CLIP_GRAD_L2NORM
     _require(
         clip is None or clip > 0,
@@ -237,6 +263,12 @@ def _check_mixup(cfg: CfgNode) -> None:
     _one_of("MIXUP.MODE", mixup.MODE, ("batch", "pair", "elem"))
     for key in ("PROB", "SWITCH_PROB"):
         _require(0.0 <= mixup[key] <= 1.0, f"MIXUP.{key} is {mixup[key]}; expected 0 .. 1.")
+    for key in ("ALPHA", "CUTMIX_ALPHA"):
+        _require(mixup[key] >= 0, f"MIXUP.{key} is {mixup[key]}; expected 0 (off) or more.")
+    _require(
+        0.0 <= mixup.LABEL_SMOOTHING < 1.0,
+        f"MIXUP.LABEL_SMOOTHING is {mixup.LABEL_SMOOTHING}; expected 0 <= value < 1.",
+    )
     minmax = mixup.CUTMIX_MINMAX
     _require(
         minmax is None or (len(minmax) == 2 and 0 < minmax[0] < minmax[1] <= 1),
@@ -244,10 +276,27 @@ def _check_mixup(cfg: CfgNode) -> None:
     )
 
 
+def _check_tensorboard(cfg: CfgNode) -> None:
+    board = cfg.TENSORBOARD
+    for key in ("CONFUSION_MATRIX", "HISTOGRAM"):
+        size = list(board[key].FIGSIZE)
+        _require(
+            len(size) == 2 and all(side > 0 for side in size),
+            f"TENSORBOARD.{key}.FIGSIZE is {size}; expected [width, height] in inches, both > 0.",
+        )
+    _require(
+        board.HISTOGRAM.TOPK >= 1,
+        f"TENSORBOARD.HISTOGRAM.TOPK is {board.HISTOGRAM.TOPK}; expected 1 or more.",
+    )
+
+
 def _check_registered_values(cfg: CfgNode) -> None:
-    for key, values in _REGISTERED_VALUES.items():
+    for key, (values, ignore_case) in _REGISTERED_VALUES.items():
         section, name = key.split(".")
-        _one_of(key, cfg[section][name], tuple(values()))
+        value, allowed = cfg[section][name], tuple(values())
+        if ignore_case and value.lower() in (allowed_name.lower() for allowed_name in allowed):
+            continue
+        _one_of(key, value, allowed)
 
 
 def _infer(cfg: CfgNode) -> None:
@@ -281,6 +330,7 @@ def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
     _check_data(cfg)
     _check_solver(cfg)
     _check_mixup(cfg)
+    _check_tensorboard(cfg)
     _check_registered_values(cfg)
     _infer(cfg)
     return cfg

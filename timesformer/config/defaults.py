@@ -445,6 +445,25 @@ _C.DIST_BACKEND = "nccl"
 # GLOBAL_BATCH_SIZE / (NUM_SHARDS x TRAIN.BATCH_SIZE) iterations.
 _C.GLOBAL_BATCH_SIZE = 64
 
+# ---------------------------------------------------------------------------- #
+# Value types
+# ---------------------------------------------------------------------------- #
+
+# The type of every key is its default's (a list's items: its first item's), except for
+# the keys below, whose default does not show it: None (unset, the only keys that accept
+# None), an empty list, or whole numbers where fractions are fine. A value of another type
+# stops the merge, naming the key (timesformer.config.merge).
+VALUE_TYPES = {
+    "TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN": tuple[str, ...],
+    "MIXUP.CUTMIX_MINMAX": list[float],
+    "DATA.ENSEMBLE_METHOD": str,
+    "SOLVER.STEPS": list[int],
+    "SOLVER.LRS": list[float],
+    "SOLVER.CLIP_GRAD_L2NORM": float,
+    "TENSORBOARD.CONFUSION_MATRIX.FIGSIZE": list[float],
+    "TENSORBOARD.HISTOGRAM.FIGSIZE": list[float],
+}
+
 
 def get_cfg() -> CfgNode:
     """Return a fresh copy of the default config."""

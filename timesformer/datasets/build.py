@@ -2,6 +2,8 @@
 
 from fvcore.common.registry import Registry
 
+from timesformer.config.checks import register_allowed_values
+
 DATASET_REGISTRY = Registry("DATASET")
 DATASET_REGISTRY.__doc__ = (
     """Datasets by name (TRAIN.DATASET / TEST.DATASET); called as ``Dataset(cfg, split)``."""
@@ -11,6 +13,10 @@ DATASET_REGISTRY.__doc__ = (
 def registered_dataset_names() -> list[str]:
     """Names ``build_dataset`` accepts (lower case): kinetics, ssv2, howto100m, ..."""
     return sorted(name.lower() for name, _ in DATASET_REGISTRY)
+
+
+register_allowed_values("TRAIN.DATASET", registered_dataset_names, ignore_case=True)
+register_allowed_values("TEST.DATASET", registered_dataset_names, ignore_case=True)
 
 
 def dataset_class(name: str) -> type:

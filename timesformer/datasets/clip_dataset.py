@@ -21,6 +21,10 @@ logger = get_logger(__name__)
 SPLITS = ("train", "val", "test")
 
 
+class TooManyUnreadableVideosError(RuntimeError):
+    """More videos in a row than DATA.NUM_RETRIES could not be read in training or validation."""
+
+
 @dataclass(frozen=True)
 class VideoList:
     """The videos of a dataset: one path and one label (-1: unknown) per video, and, for a
@@ -100,8 +104,19 @@ class ClipDataset(torch.utils.data.Dataset):
         crops = self.cfg.TEST.NUM_SPATIAL_CROPS
         return video_idx, clip // crops, clip % crops
 
+    def read_to_end(self, video_idx: int) -> None:
+        """Read every frame of a video, to the last one a clip can use (without building clips).
+
+        Raises:
+            VideoReadError: a frame cannot be read, or the video ends short of its length.
+        """
+        raise NotImplementedError
+
     def check_video(self, video_idx: int) -> None:
-        """Read the first and the last test view of a video; raises VideoReadError if it cannot."""
+        """Prove that every clip of a video can be read, as tools/check_dataset.py does: every
+        frame to the end (:meth:`read_to_end`), then the first and the last test view as clips
+        (conversion, shape). Raises VideoReadError if the video fails either."""
+        self.read_to_end(video_idx)
         last_view = self.cfg.TEST.NUM_ENSEMBLE_VIEWS - 1
         for temporal_idx in sorted({0, last_view}):
             self._load_checked(video_idx, temporal_idx)
@@ -119,7 +134,7 @@ class ClipDataset(torch.utils.data.Dataset):
                 if self.split == "test":
                     return self._skipped_test_item(index, error)
                 if failures > self.cfg.DATA.NUM_RETRIES:
-                    raise RuntimeError(
+                    raise TooManyUnreadableVideosError(
                         f"{failures} videos in a row could not be read (DATA.NUM_RETRIES is "
                         f"{self.cfg.DATA.NUM_RETRIES}); last: {error}. "
                         "Run tools/check_dataset.py to list all unreadable videos."
@@ -163,8 +178,9 @@ class ClipDataset(torch.utils.data.Dataset):
         if not self.cfg.DATA.SKIP_BAD_TEST_VIDEOS:
             raise VideoReadError(
                 error.path,
-                f"{error.reason} (test videos are never replaced; fix or remove it, or set "
-                "DATA.SKIP_BAD_TEST_VIDEOS True to skip and count it)",
+                error.reason,
+                advice="test videos are never replaced; fix or remove it, or set "
+                "DATA.SKIP_BAD_TEST_VIDEOS True to skip and count it",
             ) from error
         video_idx, temporal_idx, spatial_idx = self.view_of(index)
         size = self.cfg.DATA.TEST_CROP_SIZE

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Callable
 
 import av
+import cv2
 import numpy as np
 
 from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
@@ -20,6 +21,10 @@ from timesformer.datasets.video_container import VideoReadError
 
 ChooseFrames = Callable[[int, float], np.ndarray]
 """``(num_video_frames, video_fps) -> (T,) int64 frame indices`` (see ``sampling``)."""
+
+END_TOLERANCE = 0.02
+"""Fraction of a video's length from its header that :func:`decode_to_end` lets the stream
+fall short of (encoders round, and drop a frame or two at edit-list boundaries)."""
 
 
 def video_fps(stream: av.video.stream.VideoStream) -> float:
@@ -53,11 +58,14 @@ def decode_clip(container: av.container.InputContainer, choose_frames: ChooseFra
         frames: (T, H, W, 3) uint8 RGB, in the order of the chosen indices.
 
     Raises:
-        VideoReadError: when the stream is corrupt or no frame can be decoded.
+        VideoReadError: when the stream is corrupt, no frame can be decoded, or the frames
+            cannot become a clip (a pixel format without an RGB conversion, empty frames).
+            Frames whose size differs from the first chosen frame's (a stream whose
+            resolution changes) are resized to it.
     """
     try:
         return _decode_clip(container, choose_frames)
-    except (av.FFmpegError, OSError) as error:
+    except (av.FFmpegError, OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or error
         raise VideoReadError(container.name, f"decoding failed: {reason}") from error
 
@@ -108,7 +116,7 @@ def decode_test_clip(
             if frames is not None:
                 return frames
         return _decode_clip(container, by_index)
-    except (av.FFmpegError, OSError) as error:
+    except (av.FFmpegError, OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or error
         raise VideoReadError(container.name, f"decoding failed: {reason}") from error
 
@@ -126,7 +134,7 @@ def _decode_pts_window(
     if not kept:
         return None
     last = max(kept)
-    return np.stack([kept[min(int(position), last)] for position in positions])
+    return frames_to_clip([kept[min(int(position), last)] for position in positions])
 
 
 def _window_frames(
@@ -156,6 +164,27 @@ def _window_frames(
     return images
 
 
+def frames_to_clip(images: list[np.ndarray]) -> np.ndarray:
+    """Stack (H, W, 3) uint8 RGB frames into a (T, H, W, 3) clip, resizing (bilinear) any frame
+    whose size differs from the first one's, as in a stream whose resolution changes.
+
+    Raises:
+        ValueError: a frame is empty (no pixels) or not (H, W, 3).
+    """
+    for image in images:
+        if image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
+            raise ValueError(f"a decoded frame has shape {image.shape}; expected (H, W, 3)")
+    height, width = images[0].shape[:2]
+    return np.stack(
+        [
+            image
+            if image.shape[:2] == (height, width)
+            else cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+            for image in images
+        ]
+    )
+
+
 def _decode_clip(container, choose_frames: ChooseFrames) -> np.ndarray:
     stream = container.streams.video[0]
     fps = video_fps(stream)
@@ -169,7 +198,7 @@ def _decode_clip(container, choose_frames: ChooseFrames) -> np.ndarray:
         images = _decode_wanted(container, wanted, fps, seek=False)
     if images is None:
         raise VideoReadError(container.name, "no video frame could be decoded")
-    return np.stack([images[index] for index in indices])
+    return frames_to_clip([images[index] for index in indices])
 
 
 def _decode_all_then_choose(container, choose_frames: ChooseFrames, fps: float) -> np.ndarray:
@@ -178,7 +207,7 @@ def _decode_all_then_choose(container, choose_frames: ChooseFrames, fps: float) 
     if not frames:
         raise VideoReadError(container.name, "no video frame could be decoded")
     indices = choose_frames(len(frames), fps)
-    return np.stack([frames[index].to_ndarray(format="rgb24") for index in indices])
+    return frames_to_clip([frames[index].to_ndarray(format="rgb24") for index in indices])
 
 
 def _decode_wanted(
@@ -217,3 +246,41 @@ def _decode_wanted(
     last_image = last_frame.to_ndarray(format="rgb24")
     images.update({int(i): last_image for i in wanted[position:]})
     return images
+
+
+def decode_to_end(container: av.container.InputContainer) -> int:
+    """Decode every frame of the first video stream, from the start to its end (without RGB
+    conversion), proving that every frame a clip can pick decodes; returns the frame count.
+
+    Raises:
+        VideoReadError: a frame does not decode, no frame does, or the stream ends short
+            of the length its header gives (a truncated file), by more than
+            :data:`END_TOLERANCE` of it (at least 2 frames).
+    """
+    stream = container.streams.video[0]
+    fps = video_fps(stream)
+    header_count = estimated_frame_count(container, fps)
+    origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    count, last_index = 0, -1
+    try:
+        for frame in container.decode(stream):
+            count += 1
+            last_index = count - 1 if frame.pts is None else round((frame.time - origin) * fps)
+    except (av.FFmpegError, OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise VideoReadError(
+            container.name, f"decoding fails after {count} frame(s): {reason}"
+        ) from error
+    if count == 0:
+        raise VideoReadError(container.name, "no video frame could be decoded")
+    if header_count is not None:
+        # An exact count (mp4) is checked against the frames decoded, a length from the
+        # duration against the position of the last frame.
+        reached = count if stream.frames > 0 else last_index + 1
+        if header_count - reached > max(2, END_TOLERANCE * header_count):
+            raise VideoReadError(
+                container.name,
+                f"the stream ends after {reached} of the {header_count} frames its header gives "
+                "(truncated?); clips from the missing part cannot be read",
+            )
+    return count

@@ -7,7 +7,7 @@ import numpy as np
 
 from timesformer.datasets.build import DATASET_REGISTRY
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
-from timesformer.datasets.decoder import decode_clip, decode_test_clip
+from timesformer.datasets.decoder import decode_clip, decode_test_clip, decode_to_end
 from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices
 from timesformer.datasets.split_file import read_path_label_file
 from timesformer.datasets.video_container import open_video
@@ -74,3 +74,10 @@ class Kinetics(ClipDataset):
             if self.cfg.TEST.NUM_SPATIAL_CROPS > 1
             else data.TRAIN_JITTER_SCALES[0]
         )
+
+    def read_to_end(self, video_idx: int) -> None:
+        """Decode every frame of the video (:func:`timesformer.datasets.decoder.decode_to_end`)."""
+        with open_video(
+            self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
+        ) as container:
+            decode_to_end(container)

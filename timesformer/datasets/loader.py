@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from timesformer.config.batch import process_batch_size
+from timesformer.config.batch import process_batch_size, processes_per_machine
+from timesformer.config.checks import ConfigError
 from timesformer.datasets.build import build_dataset
 from timesformer.utils.distributed import get_rank, get_world_size
 
@@ -53,6 +54,8 @@ def construct_loader(cfg, split: str) -> DataLoader:
             drop_last=is_train,
             seed=cfg.RNG_SEED,
         )
+    if is_train:
+        _check_has_a_batch(cfg, dataset, dataset_name)
     num_workers = cfg.DATA_LOADER.NUM_WORKERS
     return DataLoader(
         dataset,
@@ -65,6 +68,25 @@ def construct_loader(cfg, split: str) -> DataLoader:
         persistent_workers=num_workers > 0,
         worker_init_fn=_seed_worker,
         generator=torch.Generator().manual_seed(_loader_seed(cfg)),
+    )
+
+
+def _check_has_a_batch(cfg, dataset, dataset_name: str) -> None:
+    """Raise when the training loader, which drops incomplete batches, would have no batch."""
+    world_size, batch = get_world_size(), process_batch_size(cfg, "train")
+    videos_per_process = len(dataset) // world_size
+    if videos_per_process >= batch:
+        return
+    largest = videos_per_process * processes_per_machine(cfg)
+    advice = (
+        f"use TRAIN.BATCH_SIZE {largest} or less, or add videos"
+        if largest
+        else "use fewer processes, or add videos"
+    )
+    raise ConfigError(
+        f"TRAIN.BATCH_SIZE is {cfg.TRAIN.BATCH_SIZE} ({batch} per process), but the train split of "
+        f"{dataset_name} has {len(dataset)} video(s) for {world_size} process(es), "
+        f"{videos_per_process} each: not one complete batch to train on; {advice}."
     )
 
 

@@ -36,7 +36,7 @@ def read_path_label_file(
     if not g_pathmgr.exists(path):
         raise SplitFileError(f"{path}: split file not found")
     paths, labels = [], []
-    with g_pathmgr.open(path, "r") as stream:
+    with g_pathmgr.open(path, "r", encoding="utf-8-sig") as stream:
         for line_number, line in enumerate(stream, start=1):
             text = line.rstrip("\r\n")
             if not text.strip():

@@ -7,7 +7,7 @@ import numpy as np
 
 from timesformer.datasets.build import DATASET_REGISTRY
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
-from timesformer.datasets.decoder import decode_clip
+from timesformer.datasets.decoder import decode_clip, decode_to_end, frames_to_clip
 from timesformer.datasets.sampling import segment_indices
 from timesformer.datasets.ssv2_files import read_frame_lists, read_label_names, read_video_labels
 from timesformer.datasets.video_container import VideoReadError, open_video
@@ -85,7 +85,24 @@ class Ssv2(ClipDataset):
                 )
         frame_paths = self.videos.frame_paths[video_idx]
         chosen = segment_indices(len(frame_paths), num_frames, random_offset)
-        return np.stack([_read_rgb_image(frame_paths[index]) for index in chosen])
+        return frames_to_clip([_read_rgb_image(frame_paths[index]) for index in chosen])
+
+    def read_to_end(self, video_idx: int) -> None:
+        """Decode every frame of the .webm video; or, for frame folders, check that every listed
+        frame image exists and that the last one decodes."""
+        if self.videos.frame_paths is None:
+            with open_video(
+                self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
+            ) as container:
+                decode_to_end(container)
+            return
+        frame_paths = self.videos.frame_paths[video_idx]
+        missing = [path for path in frame_paths if not os.path.isfile(path)]
+        if missing:
+            raise VideoReadError(
+                missing[0], f"frame image not found ({len(missing)} of {len(frame_paths)} missing)"
+            )
+        _read_rgb_image(frame_paths[-1])
 
 
 def _read_rgb_image(path: str) -> np.ndarray:

@@ -13,7 +13,7 @@ FRAME_LIST_HEADER = "original_vido_id video_id frame_id path labels"
 def _load_json(path: str):
     if not g_pathmgr.exists(path):
         raise SplitFileError(f"{path}: annotation file not found")
-    with g_pathmgr.open(path, "r") as stream:
+    with g_pathmgr.open(path, "r", encoding="utf-8-sig") as stream:
         try:
             return json.load(stream)
         except json.JSONDecodeError as error:
@@ -69,7 +69,7 @@ def read_frame_lists(path: str, path_prefix: str) -> dict[str, list[str]]:
     ``original_vido_id video_id frame_id path labels`` line per frame)
     -> {original_vido_id: [``path_prefix``/path of each frame, in file order]}."""
     frames: dict[str, list[str]] = {}
-    with g_pathmgr.open(path, "r") as stream:
+    with g_pathmgr.open(path, "r", encoding="utf-8-sig") as stream:
         for line_number, line in enumerate(stream, start=1):
             fields = line.split()
             if not fields or (line_number == 1 and line.strip() == FRAME_LIST_HEADER):

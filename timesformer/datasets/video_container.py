@@ -10,10 +10,11 @@ logger = get_logger(__name__)
 
 
 class VideoReadError(RuntimeError):
-    """A video that cannot be opened or decoded; the message names the file and the reason."""
+    """A video that cannot be opened or decoded; the message names the file and the reason, then
+    what to do about it (``advice``, which depends on where the video was read)."""
 
-    def __init__(self, path: str, reason: str):
-        super().__init__(f"{path}: {reason}")
+    def __init__(self, path: str, reason: str, advice: str = ""):
+        super().__init__(f"{path}: {reason}" + (f" ({advice})" if advice else ""))
         self.path = path
         self.reason = reason
 

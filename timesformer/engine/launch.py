@@ -4,8 +4,16 @@ the train-then-test flow every launcher runs (``run_net.py``, the Slurm scripts,
 submitit job).
 """
 
+import ctypes
 import datetime
-from collections.abc import Callable
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 from fvcore.common.config import CfgNode
@@ -13,14 +21,23 @@ from fvcore.common.config import CfgNode
 from timesformer.config.batch import processes_per_machine
 from timesformer.engine.tester import test
 from timesformer.engine.trainer import prepare_imagenet_weights, train
+from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line, stopped_run
 from timesformer.models.weight_files import CheckpointError
 from timesformer.utils import distributed as du
+from timesformer.utils.logging import get_logger, setup_logging
+from timesformer.utils.output_lock import lock_output_dir
 from timesformer.utils.parser import (
     build_arg_parser,
     exit_with_error,
     load_config_or_exit,
     save_config,
+    saved_config_changes,
 )
+
+logger = get_logger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+_PARENT_POLL_S = 1.0
 
 
 def train_then_test(cfg: CfgNode) -> None:
@@ -37,6 +54,32 @@ def train_then_test(cfg: CfgNode) -> None:
         test(cfg)
 
 
+def end_with_parent(parent_pid: int) -> None:
+    """Make this process end as soon as its parent ``parent_pid`` does, however the parent
+    ends (kill -9 included), so that training processes never run on, writing checkpoints and
+    holding the rendezvous port, after the launcher is gone.
+
+    Linux: the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a daemon thread polls the parent. (torch's spawn asks for SIGINT, which a
+    process started in the background ignores.)
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        watched_by_kernel = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # not Linux
+        watched_by_kernel = False
+    if not watched_by_kernel:
+        threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    if os.getppid() != parent_pid:  # the parent died before the signal was asked for
+        os._exit(1)
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
+
+
 def run_process(
     local_rank: int,
     num_proc: int,
@@ -46,11 +89,18 @@ def run_process(
     num_shards: int,
     backend: str,
     cfg: CfgNode,
+    parent_pid: int | None = None,
+    stops=None,
 ) -> None:
     """Body of one process: join the process group, pick the GPU, call ``func(cfg)``.
 
     Global rank is ``shard_id * num_proc + local_rank`` of ``num_shards * num_proc``.
+    A spawned process (``parent_pid`` given) ends with its parent; when ``func`` stops
+    on one of the errors of :func:`stopped_run`, it puts ``(message, exit status)`` on the
+    ``stops`` queue and exits with that status.
     """
+    if parent_pid is not None:
+        end_with_parent(parent_pid)
     world_size = num_proc * num_shards
     rank = shard_id * num_proc + local_rank
     if cfg.NUM_GPUS > 0:
@@ -64,6 +114,12 @@ def run_process(
     )
     try:
         func(cfg)
+    except Exception as error:
+        stopped = stopped_run(error)
+        if stops is None or stopped is None:
+            raise
+        stops.put((str(stopped), stopped.exit_status))
+        sys.exit(stopped.exit_status)
     finally:
         torch.distributed.destroy_process_group()
 
@@ -73,7 +129,11 @@ def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], None]) 
 
     One process and one machine: called directly. Otherwise NUM_GPUS (or, on the
     CPU, NUM_PROCS) processes are spawned and joined with the other NUM_SHARDS - 1
-    machines through ``init_method`` (``tcp://HOST:PORT`` of machine 0).
+    machines through ``init_method`` (``tcp://HOST:PORT`` of machine 0). Spawned
+    processes end when this one does.
+
+    Raises:
+        RunStopped: a spawned process stopped on an error its message explains.
     """
     num_proc = processes_per_machine(cfg)
     if num_proc == 1 and cfg.NUM_SHARDS == 1:
@@ -82,8 +142,56 @@ def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], None]) 
     args = (num_proc, func, init_method, cfg.SHARD_ID, cfg.NUM_SHARDS, cfg.DIST_BACKEND, cfg)
     if num_proc == 1:
         run_process(0, *args)
-    else:
-        torch.multiprocessing.spawn(run_process, nprocs=num_proc, args=args, daemon=False)
+        return
+    stops = torch.multiprocessing.get_context("spawn").SimpleQueue()
+    # When one process fails, spawn stops the others and logs each stop; the failure says why.
+    logging.getLogger("torch.multiprocessing.spawn").setLevel(logging.ERROR)
+    try:
+        torch.multiprocessing.spawn(
+            run_process, nprocs=num_proc, args=(*args, os.getpid(), stops), daemon=False
+        )
+    except torch.multiprocessing.ProcessExitedException:
+        if stops.empty():
+            raise
+        message, exit_status = stops.get()
+        raise RunStopped(message, exit_status) from None
+    finally:
+        stops.close()
+
+
+@contextmanager
+def output_dir_of_run(cfg: CfgNode) -> Iterator[None]:
+    """Machine 0 (SHARD_ID 0) owns OUTPUT_DIR for the ``with`` block: creates it, locks it
+    (a second run there stops at once, naming this one), logs the keys that differ from the
+    config an earlier run saved there, and saves this run's config.yaml. Other machines
+    only run the block.
+
+    Raises:
+        ConfigError: OUTPUT_DIR cannot be created or written.
+        OutputDirLockedError: another run holds OUTPUT_DIR.
+    """
+    if cfg.SHARD_ID != 0:
+        yield
+        return
+    with lock_output_dir(cfg.OUTPUT_DIR):
+        setup_logging(cfg.OUTPUT_DIR)
+        _log_config_changes(cfg)
+        save_config(cfg)
+        yield
+
+
+def _log_config_changes(cfg: CfgNode) -> None:
+    changes = saved_config_changes(cfg)
+    if not changes:
+        return
+    only_longer = all(change.startswith("SOLVER.MAX_EPOCH:") for change in changes)
+    (logger.info if only_longer else logger.warning)(
+        "%d key(s) differ from the config an earlier run saved in %s; this run uses its own "
+        "values:\n  %s",
+        len(changes),
+        os.path.join(cfg.OUTPUT_DIR, "config.yaml"),
+        "\n  ".join(changes),
+    )
 
 
 def run_command_line(
@@ -97,9 +205,11 @@ def run_command_line(
     Load and check the config; when ``func`` ``trains`` (run_net.py, train_net.py; not
     test_net.py) and training starts from nothing, get the ImageNet weights it starts from
     (:func:`~timesformer.engine.trainer.prepare_imagenet_weights`). A config mistake, or
-    weights that cannot be had, stops here with one line naming it, exit status 2. Then write
-    the config to OUTPUT_DIR/config.yaml (machine 0) and run ``func`` in this machine's
-    processes.
+    weights that cannot be had, stops here with one line naming it, exit status 2. Then take
+    OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and run ``func`` in this machine's
+    processes. An error a user can act on from its message (:func:`stopped_run`) ends the run
+    with that one line, ``TOOL: error: MESSAGE``, and exit status 2 (config) or 1, without a
+    traceback.
     """
     parser = build_arg_parser(description, launch=True)
     args = parser.parse_args(argv)
@@ -109,7 +219,6 @@ def run_command_line(
             prepare_imagenet_weights(cfg)
         except CheckpointError as error:
             exit_with_error(parser, error)
-    if cfg.SHARD_ID == 0:
-        save_config(cfg)
-    launch_job(cfg, args.init_method, func)
+    with errors_end_in_one_line(parser), output_dir_of_run(cfg):
+        launch_job(cfg, args.init_method, func)
     return 0

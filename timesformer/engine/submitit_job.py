@@ -21,9 +21,9 @@ from collections.abc import Callable
 import submitit
 from fvcore.common.config import CfgNode
 
-from timesformer.engine.launch import launch_job, train_then_test
+from timesformer.engine.launch import launch_job, output_dir_of_run, train_then_test
 from timesformer.engine.trainer import prepare_imagenet_weights
-from timesformer.utils.parser import load_config, save_config
+from timesformer.utils.parser import load_config
 
 PORT_BASE = 20000
 PORT_SPAN = 20000
@@ -152,11 +152,12 @@ class NodeJob:
         )
         cfg = load_config(args)
         prepare_imagenet_weights(cfg)  # once per node, before its training processes start
-        if cfg.SHARD_ID == 0:
-            save_config(cfg)
         guard_preemption_handler()
         try:
-            launch_job(cfg, args.init_method, MainProcessHandlesPreemption(self.run, os.getpid()))
+            with output_dir_of_run(cfg):
+                launch_job(
+                    cfg, args.init_method, MainProcessHandlesPreemption(self.run, os.getpid())
+                )
         except BaseException:
             _stop_spawned_workers()
             raise

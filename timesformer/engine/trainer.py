@@ -271,6 +271,9 @@ def train(cfg: CfgNode) -> torch.nn.Module:
         log_model_info(model, cfg)
     optimizer = construct_optimizer(model, cfg)
     scaler = build_grad_scaler(cfg)
+    if du.is_master_proc():
+        cu.tidy_checkpoint_dir(cfg.OUTPUT_DIR, set_aside_unreadable=cfg.TRAIN.AUTO_RESUME)
+    du.synchronize()
     start_epoch = load_start_state(cfg, model, optimizer, scaler)
     train_loader = construct_loader(cfg, "train")
     val_loader = construct_loader(cfg, "val")

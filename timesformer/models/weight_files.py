@@ -13,6 +13,8 @@ from collections.abc import Mapping
 import safetensors.torch
 import torch
 
+from timesformer.utils.checkpoint import load_error_reason
+
 CONTAINER_KEYS = ("model_state", "state_dict", "model")
 HF_CONFIG_FILE = "config.json"
 HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -49,8 +51,8 @@ def read_checkpoint_file(path: str) -> object:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for files that are not checkpoints
         raise CheckpointError(
-            f"{path} is not a PyTorch checkpoint that can be loaded safely (tensors, dicts, "
-            f"lists, numbers and strings): {type(err).__name__}: {err}"
+            f"{path} is not a PyTorch checkpoint that can be loaded safely: "
+            f"{load_error_reason(err)}."
         ) from err
 
 

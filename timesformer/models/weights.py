@@ -205,8 +205,9 @@ def _fit_embeddings(
         num_frames = vit.time_embed.shape[1]
         if time_embed.shape[1] != num_frames:
             state_dict["time_embed"] = resize_time_embed(time_embed, num_frames)
-            logger.info(
-                "Resized time_embed of %s from %d to %d frames.",
+            logger.warning(
+                "Resized time_embed of %s from %d to %d frames (DATA.NUM_FRAMES): the model "
+                "now sees clips of another length than it was trained on.",
                 source,
                 time_embed.shape[1],
                 num_frames,

@@ -9,18 +9,21 @@ A checkpoint ``OUTPUT_DIR/checkpoints/checkpoint_epoch_NNNNN.pyth`` (NNNNN = the
 
 import os
 import re
+import zipfile
 
 import torch
 from fvcore.common.config import CfgNode
 
+from timesformer.config.checks import ConfigError
 from timesformer.utils import distributed as du
-from timesformer.utils.file_io import atomic_write
+from timesformer.utils.file_io import DiskFullError, atomic_write, remove_stale_partial_files
 from timesformer.utils.logging import get_logger
 from timesformer.utils.rng import get_rng_state, set_rng_state
 
 logger = get_logger(__name__)
 
 CHECKPOINT_SUBDIR = "checkpoints"
+UNREADABLE_SUFFIX = ".unreadable"
 _CHECKPOINT_NAME = re.compile(r"^checkpoint_epoch_(\d{5})\.pyth$")
 
 
@@ -48,18 +51,90 @@ def _read(path: str) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def load_error_reason(error: Exception) -> str:
+    """Why ``torch.load(..., weights_only=True)`` failed, in a line, without torch's advice to
+    load the file unsafely: the object it refused (a file that needs code to load is never
+    loaded here), or the error of a damaged file."""
+    text = str(error).strip()
+    if "Weights only load failed" in text:
+        refused = re.search(r"GLOBAL ([\w.]+)", text)
+        if refused:
+            return (
+                f"it refers to {refused.group(1)}, which is not data (only tensors, dicts, lists, "
+                "numbers and strings are loaded, never code)"
+            )
+        details = [
+            paragraph.strip()
+            for paragraph in text.split("\n\n")[1:]
+            if paragraph.strip() and not paragraph.startswith("Check the documentation")
+        ]
+        return f"not a PyTorch file ({'; '.join(details) or 'unpickling failed'})"
+    first_sentence = re.split(r"(?<=\.)\s", text)[0].rstrip(".")
+    return f"{type(error).__name__}: {first_sentence}"
+
+
+def _unreadable_reason(path: str) -> str | None:
+    """None when ``path`` is a training checkpoint that loads, else why not (its tensors are
+    mapped, not read, so that checking a large checkpoint costs little)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as error:  # a damaged file: torch raises many types
+        if not zipfile.is_zipfile(path):
+            return "not the zip archive torch.save writes (cut short, damaged, or another format)"
+        return load_error_reason(error)
+    if isinstance(state, dict) and "model_state" in state and "epoch" in state:
+        return None
+    return "not a training checkpoint (no model_state/epoch)"
+
+
 def get_last_checkpoint(output_dir: str) -> str | None:
     """The newest checkpoint that loads, skipping (with a warning) any that does not."""
     for path in reversed(list_checkpoints(output_dir)):
-        try:
-            state = _read(path)
-        except Exception as error:  # a damaged file: fall back to the previous one
-            logger.warning("Skipping unreadable checkpoint %s: %s", path, error)
-            continue
-        if isinstance(state, dict) and "model_state" in state and "epoch" in state:
+        reason = _unreadable_reason(path)
+        if reason is None:
             return path
-        logger.warning("Skipping %s: not a training checkpoint (no model_state/epoch).", path)
+        logger.warning("Skipping unreadable checkpoint %s: %s", path, reason)
     return None
+
+
+def set_aside_unreadable_checkpoints(output_dir: str) -> list[str]:
+    """Rename the checkpoints newer than the last readable one (all, when none reads) to
+    ``NAME.unreadable``, so that training, which starts after the last readable one, never
+    overwrites them; log each loudly. Returns the new paths. Call from one process only."""
+    moved = []
+    for path in reversed(list_checkpoints(output_dir)):
+        reason = _unreadable_reason(path)
+        if reason is None:
+            break
+        target = path + UNREADABLE_SUFFIX
+        while os.path.exists(target):
+            target += UNREADABLE_SUFFIX
+        os.replace(path, target)
+        logger.error("Checkpoint %s cannot be read (%s); kept as %s.", path, reason, target)
+        moved.append(target)
+    if moved:
+        last = get_last_checkpoint(output_dir)
+        logger.error(
+            "%d unreadable checkpoint(s) set aside in %s; %s",
+            len(moved),
+            get_checkpoint_dir(output_dir),
+            f"resuming from {last}."
+            if last
+            else "NO checkpoint is left: training starts over "
+            "from epoch 1 (stop now and restore a checkpoint to resume instead).",
+        )
+    return moved
+
+
+def tidy_checkpoint_dir(output_dir: str, set_aside_unreadable: bool = True) -> None:
+    """Before training: delete the temporary files that killed writes left in OUTPUT_DIR and its
+    checkpoint folder, and (``set_aside_unreadable``, for a resume)
+    :func:`set_aside_unreadable_checkpoints`."""
+    for folder in (output_dir, get_checkpoint_dir(output_dir)):
+        for path in remove_stale_partial_files(folder):
+            logger.info("Removed %s, left by an interrupted write.", path)
+    if set_aside_unreadable:
+        set_aside_unreadable_checkpoints(output_dir)
 
 
 def _all_rng_states() -> list[dict]:
@@ -88,8 +163,14 @@ def save_checkpoint(cfg: CfgNode, model, optimizer, epoch: int, scaler=None) -> 
         "cfg": cfg.dump(),
         "rng_states": rng_states,
     }
-    with atomic_write(path) as stream:
-        torch.save(state, stream)
+    try:
+        with atomic_write(path) as stream:
+            torch.save(state, stream)
+    except DiskFullError as error:
+        raise DiskFullError(
+            f"{error} Free space for OUTPUT_DIR {cfg.OUTPUT_DIR} (or move it), then run again to "
+            "resume from its last checkpoint."
+        ) from error
     logger.info("Saved checkpoint %s", path)
     return path
 
@@ -111,9 +192,11 @@ def _load_own_model_state(model, model_state: dict, path: str) -> None:
     try:
         du.unwrap_model(model).load_state_dict(model_state, strict=True)
     except RuntimeError as error:
-        raise RuntimeError(
+        details = "; ".join(line.strip()[:200] for line in str(error).splitlines()[1:4])
+        raise ConfigError(
             f"Cannot resume from {path}: its weights do not fit the configured model (was the "
-            f"config changed since it was written?).\n{error}"
+            "model config changed since it was written? Use another OUTPUT_DIR, or "
+            f"TRAIN.AUTO_RESUME False to start over). {details}"
         ) from error
 
 
@@ -154,7 +237,7 @@ def weights_to_test(cfg: CfgNode) -> str:
     TRAIN.CHECKPOINT_FILE_PATH.
 
     Raises:
-        FileNotFoundError: none of them, naming the keys and the folder looked in.
+        ConfigError: none of them, naming the keys and the folder looked in.
     """
     path = (
         cfg.TEST.CHECKPOINT_FILE_PATH
@@ -162,7 +245,7 @@ def weights_to_test(cfg: CfgNode) -> str:
         or cfg.TRAIN.CHECKPOINT_FILE_PATH
     )
     if not path:
-        raise FileNotFoundError(
+        raise ConfigError(
             "No weights to test: TEST.CHECKPOINT_FILE_PATH is empty, "
             f"{get_checkpoint_dir(cfg.OUTPUT_DIR)} "
             "holds no checkpoint and TRAIN.CHECKPOINT_FILE_PATH is empty. "

@@ -13,11 +13,12 @@ import re
 import sys
 
 import torch
+import yaml
 from fvcore.common.config import CfgNode
 
 from timesformer.config.checks import ConfigError, assert_and_infer_cfg
 from timesformer.config.defaults import get_cfg
-from timesformer.config.merge import merge_overrides, merge_yaml_file
+from timesformer.config.merge import leaf_values, merge_overrides, merge_yaml_file
 from timesformer.utils.file_io import atomic_write
 from timesformer.utils.logging import get_logger
 
@@ -147,6 +148,13 @@ def load_tool_config(
     A config mistake exits as :func:`load_config_or_exit`.
     """
     paths, overrides = split_items(args.opts)
+    misplaced = [path for path in paths if path.startswith("-") and not os.path.exists(path)]
+    if misplaced:
+        exit_with_error(
+            parser,
+            f"{misplaced[0]} is an option: put options before the paths and KEY VALUE overrides "
+            "(everything after the first path is read as paths and overrides).",
+        )
     namespace = argparse.Namespace(cfg_file=args.cfg_file, opts=overrides)
     cfg = load_config_or_exit(parser, namespace, check_devices=False)
     if cfg.NUM_GPUS > 0 and not torch.cuda.is_available():
@@ -155,6 +163,28 @@ def load_tool_config(
         )
         cfg.NUM_GPUS = 0
     return cfg, paths
+
+
+def saved_config_changes(cfg: CfgNode, filename: str = "config.yaml") -> list[str]:
+    """``KEY: saved -> now`` for every key whose value in ``OUTPUT_DIR/filename`` (the config an
+    earlier run there saved) differs from ``cfg``'s; empty when there is no such file."""
+    path = os.path.join(cfg.OUTPUT_DIR, filename)
+    if not os.path.isfile(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as stream:
+            saved = CfgNode(yaml.safe_load(stream) or {})
+    except (OSError, yaml.YAMLError) as error:
+        return [f"(the saved {path} cannot be read: {error})"]
+    saved_values, values = leaf_values(saved), leaf_values(cfg)
+    changes = []
+    for key, value in values.items():
+        before = saved_values.get(key, value)
+        if isinstance(value, tuple | list) and isinstance(before, tuple | list):
+            before, value = list(before), list(value)
+        if before != value:
+            changes.append(f"{key}: {before!r} -> {value!r}")
+    return changes
 
 
 def save_config(cfg: CfgNode, filename: str = "config.yaml") -> str:

@@ -21,7 +21,7 @@ def read_class_names(path: str, num_classes: int | None = None) -> list[str]:
     """
     if not os.path.isfile(path):
         raise ClassNamesError(f"Class names {path}: no such file.")
-    with open(path, encoding="utf-8") as stream:
+    with open(path, encoding="utf-8-sig") as stream:
         text = stream.read()
     names = _parse_json(text, path) if path.endswith(".json") else _parse_lines(text)
     if num_classes is not None and len(names) != num_classes:
@@ -74,7 +74,7 @@ def read_name_subset(path: str, class_names: list[str]) -> list[int]:
     """
     if not os.path.isfile(path):
         raise ClassNamesError(f"Class subset {path}: no such file.")
-    with open(path, encoding="utf-8") as stream:
+    with open(path, encoding="utf-8-sig") as stream:
         wanted = [line.strip() for line in stream if line.strip()]
     return class_ids(wanted, class_names, path)
 

@@ -1,0 +1,168 @@
+"""timesformer.engine.launch: spawned processes that end with their parent, errors of spawned
+processes as one line, and the OUTPUT_DIR a run owns (lock, saved config, changed keys)."""
+
+import datetime
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import torch
+
+from helpers import REPO_ROOT, load_tool, tiny_args, write_color_dataset
+from timesformer.utils.checkpoint import list_checkpoints
+from timesformer.utils.output_lock import lock_output_dir
+
+main = load_tool("run_net").main
+RUN_NET = os.path.join(REPO_ROOT, "tools", "run_net.py")
+
+
+@pytest.fixture(scope="module")
+def two_videos(tmp_path_factory):
+    return write_color_dataset(str(tmp_path_factory.mktemp("data")), videos_per_class=1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_training_processes_end_when_the_launcher_is_killed(two_videos, tmp_path):
+    """kill -9 of the parent of a NUM_PROCS 2 run: its processes used to train on and write
+    checkpoints, holding the rendezvous port. The launcher starts with SIGINT ignored, as a
+    command started with '&' from a script does (torch's own parent-death signal is SIGINT)."""
+    out = str(tmp_path / "run")
+    port = _free_port()
+    argv = [RUN_NET, "--init_method", f"tcp://127.0.0.1:{port}"]
+    argv += tiny_args(two_videos, out, "NUM_PROCS", "2", "TRAIN.BATCH_SIZE", "2")
+    argv += ["GLOBAL_BATCH_SIZE", "2", "SOLVER.MAX_EPOCH", "1000", "TEST.ENABLE", "False"]
+    launcher = subprocess.Popen(
+        [sys.executable, *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    workers = []
+    try:
+        _wait_for(lambda: len(list_checkpoints(out)) >= 1, 120, "the first checkpoint")
+        workers = [
+            child
+            for child in psutil.Process(launcher.pid).children()
+            if "spawn_main" in " ".join(child.cmdline())
+        ]
+        assert len(workers) == 2
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait(timeout=10)
+        _wait_for(lambda: not any(_running(w) for w in workers), 15, "the workers to end")
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+        launcher.wait()
+        for worker in workers:
+            if _running(worker):
+                worker.kill()
+    written = len(list_checkpoints(out))
+    time.sleep(2)
+    assert len(list_checkpoints(out)) == written  # nobody trains any more
+    # A rerun can take the rendezvous port again.
+    store = torch.distributed.TCPStore(
+        "127.0.0.1", port, 1, True, timeout=datetime.timedelta(seconds=10)
+    )
+    del store
+
+
+def test_error_in_spawned_processes_ends_the_run_with_one_line(two_videos, tmp_path, capfd):
+    out = str(tmp_path / "run")
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            ["--init_method", f"tcp://127.0.0.1:{_free_port()}"]
+            + tiny_args(two_videos, out, "NUM_PROCS", "2", "TRAIN.BATCH_SIZE", "4")
+        )
+    assert exit_info.value.code == 2
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].endswith(
+        ": error: TRAIN.BATCH_SIZE is 4 (2 per process), but the train split of "
+        "kinetics has 2 video(s) for 2 process(es), 1 each: not one complete batch to train on; "
+        "use TRAIN.BATCH_SIZE 2 or less, or add videos."
+    )
+    assert not list_checkpoints(out)
+
+
+LOCK_HOLDER = """
+import sys, time
+from timesformer.utils.output_lock import lock_output_dir
+with lock_output_dir(sys.argv[1]):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_second_run_in_a_busy_output_dir_stops_naming_the_first(two_videos, tmp_path, capsys):
+    """Two runs in one OUTPUT_DIR used to resume from each other's checkpoints and overwrite
+    them. The lock is the OS's: once its holder is killed, it is free at once."""
+    out = str(tmp_path / "run")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, out], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(SystemExit) as exit_info:
+            main(tiny_args(two_videos, out, "SOLVER.BASE_LR", "0.2"))
+        assert exit_info.value.code == 1
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.split(": ", 1)[1].startswith(
+            f"error: OUTPUT_DIR {out} is in use by another run "
+            f"(pid {holder.pid} on {socket.gethostname()}, started "
+        )
+        assert "Wait for it to end or stop it, or choose another OUTPUT_DIR." in line
+        assert sorted(os.listdir(out)) == ["run.lock"]  # nothing of the second run
+    finally:
+        holder.kill()
+        holder.wait()
+    with lock_output_dir(out):
+        pass
+
+
+def test_resume_logs_the_keys_that_differ_from_the_saved_config(two_videos, tmp_path):
+    out = str(tmp_path / "run")
+    args = tiny_args(two_videos, out, "TRAIN.BATCH_SIZE", "2", "TEST.ENABLE", "False")
+    assert main(args + ["SOLVER.MAX_EPOCH", "1"]) == 0
+    assert main(args + ["SOLVER.MAX_EPOCH", "2", "SOLVER.BASE_LR", "0.1"]) == 0
+    log = open(os.path.join(out, "stdout.log")).read()
+    assert "[WARNING] timesformer.engine.launch" in log
+    assert "2 key(s) differ from the config an earlier run saved in" in log
+    assert "  SOLVER.BASE_LR: 0.05 -> 0.1\n  SOLVER.MAX_EPOCH: 1 -> 2\n" in log
+    assert log.index("differ from the config") < log.index("Resumed from")
+
+
+def test_output_dir_that_cannot_be_created_is_one_line(two_videos, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("")
+    out = str(tmp_path / "a_file" / "run")
+    with pytest.raises(SystemExit) as exit_info:
+        main(tiny_args(two_videos, out))
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        f": error: OUTPUT_DIR {out} cannot be created or written: Not a directory."
+    )

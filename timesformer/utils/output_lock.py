@@ -1,0 +1,85 @@
+"""One run per OUTPUT_DIR: an OS file lock that the run holds while it runs.
+
+The lock is ``fcntl.flock`` on ``OUTPUT_DIR/run.lock``, which the operating system
+releases when the process ends, however it ends (a crash, kill -9, a node's job killed by
+Slurm), so a lock is never stale: a requeued or rerun job finds it free. The file itself
+stays, holding the last owner's pid, host, start time and command line, which the
+message of a second run names.
+"""
+
+import datetime
+import fcntl
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from timesformer.config.checks import ConfigError
+from timesformer.utils.logging import get_logger
+
+logger = get_logger(__name__)
+
+LOCK_FILE_NAME = "run.lock"
+_COMMAND_CHARS = 300
+
+
+class OutputDirLockedError(RuntimeError):
+    """Another running process holds the lock of the OUTPUT_DIR; the message names it."""
+
+
+def _owner(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            owner = json.load(stream)
+        return (
+            f"pid {owner['pid']} on {owner['host']}, started {owner['started']}: {owner['command']}"
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return "owner unknown"
+
+
+@contextmanager
+def lock_output_dir(output_dir: str) -> Iterator[str]:
+    """Hold the lock of ``output_dir`` (created if needed) for the ``with`` block.
+
+    Raises:
+        ConfigError: ``output_dir`` (OUTPUT_DIR) cannot be created or written.
+        OutputDirLockedError: another process holds it; the message names that process.
+    """
+    path = os.path.join(output_dir, LOCK_FILE_NAME)
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise ConfigError(
+            f"OUTPUT_DIR {output_dir} cannot be created or written: {error.strerror or error}."
+        ) from error
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputDirLockedError(
+                f"OUTPUT_DIR {output_dir} is in use by another run ({_owner(path)}). Wait for it "
+                "to end or stop it, or choose another OUTPUT_DIR."
+            ) from None
+        except OSError as error:  # a file system without locks (some network mounts)
+            logger.warning("Cannot lock %s (%s); running without the lock.", path, error)
+            yield path
+            return
+        owner = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.datetime.now().isoformat(sep=" ", timespec="seconds"),
+            "command": " ".join(sys.argv)[:_COMMAND_CHARS],
+        }
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, (json.dumps(owner) + "\n").encode())
+        try:
+            yield path
+        finally:
+            # Unlock explicitly: forked loader workers share the descriptor and may outlive it.
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
