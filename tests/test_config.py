@@ -13,7 +13,7 @@ from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
 from timesformer.config.defaults import VALUE_TYPES
 from timesformer.config.merge import leaf_values, merge_overrides, merge_yaml_file
 from timesformer.models.build import create_model
-from timesformer.models.weights import imagenet_weights_source
+from timesformer.models.imagenet_weights import imagenet_weights_source
 from timesformer.utils.lr_policy import get_lr_at_epoch
 
 CONFIG_FILES = sorted(glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.yaml")))

@@ -1,8 +1,11 @@
 """The configuration tree: every key a run can set, with its default and meaning.
 
-A run's config is built as ``defaults (this file) <- YAML file <- KEY VALUE
+A run's config is built as ``defaults (this tree) <- YAML file <- KEY VALUE
 overrides`` (see :func:`timesformer.utils.parser.load_config`) and then checked
-and completed by :func:`assert_and_infer_cfg`.
+and completed by :func:`assert_and_infer_cfg`. The keys of training, testing, the
+solver and the run are here; those of the model (MODEL, TIMESFORMER), the data (DATA,
+DATA_LOADER, MIXUP) and the tools (TENSORBOARD, BENCHMARK) in ``model_keys.py``,
+``data_keys.py`` and ``tool_keys.py`` beside this file.
 
 The keys are those of the original TimeSformer code base, so its YAML files load
 unchanged, plus the keys this project adds (model size under ``TIMESFORMER``,
@@ -14,10 +17,16 @@ purpose: setting one fails with the key's name instead of being ignored.
 from fvcore.common.config import CfgNode
 
 from timesformer.config.checks import assert_and_infer_cfg
+from timesformer.config.data_keys import add_data_keys
+from timesformer.config.model_keys import add_model_keys
+from timesformer.config.tool_keys import add_tool_keys
 
 __all__ = ["get_cfg", "assert_and_infer_cfg"]
 
 _C = CfgNode()
+add_model_keys(_C)
+add_data_keys(_C)
+add_tool_keys(_C)
 
 # ---------------------------------------------------------------------------- #
 # Training
@@ -106,184 +115,6 @@ _C.TEST.ENSEMBLE_METHOD = "sum"
 _C.TEST.ENSEMBLE_SOFTMAX = False
 
 # ---------------------------------------------------------------------------- #
-# Model
-# ---------------------------------------------------------------------------- #
-_C.MODEL = CfgNode()
-
-# Model family; "vit" is the TimeSformer family.
-_C.MODEL.ARCH = "vit"
-
-# Name in MODEL_REGISTRY. vit_base_patch16_224 builds the TimeSformer whose size
-# comes from the TIMESFORMER keys.
-_C.MODEL.MODEL_NAME = "vit_base_patch16_224"
-
-# Number of classes the head predicts.
-_C.MODEL.NUM_CLASSES = 400
-
-# Loss: "cross_entropy" (soft-target cross entropy is used with MIXUP).
-_C.MODEL.LOSS_FUNC = "cross_entropy"
-
-# The original's head dropout key, kept so that its YAML files (which set 0.5) load: the
-# original TimeSformer builds it but never applies it, so the published models were trained
-# without head dropout. It has no effect here either; MODEL.HEAD_DROPOUT_RATE applies one.
-_C.MODEL.DROPOUT_RATE = 0.5
-
-# Dropout on the pooled feature, before the classification head, in training (not in the
-# original code; 0: none, as the original trains).
-_C.MODEL.HEAD_DROPOUT_RATE = 0.0
-
-# Label smoothing of the cross-entropy loss (without MIXUP).
-_C.MODEL.LABEL_SMOOTHING = 0.0
-
-# Compile the model with torch.compile.
-_C.MODEL.COMPILE = False
-
-# ---------------------------------------------------------------------------- #
-# TimeSformer
-# ---------------------------------------------------------------------------- #
-_C.TIMESFORMER = CfgNode()
-
-# Space-time attention: divided_space_time, joint_space_time or space_only.
-_C.TIMESFORMER.ATTENTION_TYPE = "divided_space_time"
-
-# ImageNet weights a training run starts from when it has nothing to resume or fine-tune
-# from (no checkpoint in OUTPUT_DIR, no TRAIN.CHECKPOINT_FILE_PATH); testing and the tools
-# never load them. As in the original: empty means the original's weights, timm's
-# vit_base_patch16_224.orig_in21k_ft_in1k (jx_vit_base_p16_224-80ecf9dd.pth, a ViT-Base/16),
-# downloaded once into timm's cache (Hugging Face hub cache); a path is a local ViT state dict
-# (.pth/.pt/.bin/.safetensors, or the JAX .npz). Also: any timm model name whose weights
-# timm has, or "none" for random initialization (training from scratch).
-_C.TIMESFORMER.PRETRAINED_MODEL = ""
-
-# Token width. Defaults: ViT-Base/16.
-_C.TIMESFORMER.EMBED_DIM = 768
-
-# Number of transformer blocks.
-_C.TIMESFORMER.DEPTH = 12
-
-# Attention heads per block; must divide EMBED_DIM.
-_C.TIMESFORMER.NUM_HEADS = 12
-
-# Side of the square patches; must divide the crop sizes.
-_C.TIMESFORMER.PATCH_SIZE = 16
-
-# Hidden width of the MLP as a multiple of EMBED_DIM.
-_C.TIMESFORMER.MLP_RATIO = 4.0
-
-# Stochastic depth rate of the last block, rising linearly from 0 over depth.
-_C.TIMESFORMER.DROP_PATH_RATE = 0.1
-
-# Std of the truncated-normal initialization of the linear layers (attention,
-# MLP, head), as in the official code: 0.02, right for ViT-Base widths. Training a
-# small model from scratch, attention that starts nearly uniform (0.02 at width 64)
-# learns slowly; about 1.5 / sqrt(EMBED_DIM) makes it pick tokens from the first step.
-# Pretrained or loaded weights replace this initialization.
-_C.TIMESFORMER.INIT_STD = 0.02
-
-# Std of the random initialization of the time embedding; 0: zeros, as the official
-# code, so that a model built on image weights starts as the image model (and is
-# blind to frame order until the embedding grows). Training from scratch, about 1.0
-# lets attention tell frames apart from the first step.
-_C.TIMESFORMER.TIME_EMBED_INIT_STD = 0.0
-
-# Recompute each block's activations in the backward pass (less memory for long
-# clips, about one more forward pass of compute).
-_C.TIMESFORMER.ACTIVATION_CHECKPOINTING = False
-
-# ---------------------------------------------------------------------------- #
-# Mixup / CutMix (timm.data.Mixup)
-# ---------------------------------------------------------------------------- #
-_C.MIXUP = CfgNode()
-
-# Apply Mixup/CutMix to training batches.
-_C.MIXUP.ENABLED = False
-
-# Mixup alpha; 0 disables mixup.
-_C.MIXUP.ALPHA = 0.8
-
-# CutMix alpha; 0 disables cutmix.
-_C.MIXUP.CUTMIX_ALPHA = 1.0
-
-# CutMix min/max area ratio, e.g. [0.2, 0.8]; overrides CUTMIX_ALPHA when set.
-_C.MIXUP.CUTMIX_MINMAX = None
-
-# Probability of applying mixup or cutmix to a batch.
-_C.MIXUP.PROB = 1.0
-
-# Probability of cutmix instead of mixup when both are enabled.
-_C.MIXUP.SWITCH_PROB = 0.5
-
-# "batch", "pair" or "elem".
-_C.MIXUP.MODE = "batch"
-
-# Label smoothing of the mixed targets.
-_C.MIXUP.LABEL_SMOOTHING = 0.1
-
-# ---------------------------------------------------------------------------- #
-# Data
-# ---------------------------------------------------------------------------- #
-_C.DATA = CfgNode()
-
-# Folder holding the split files (train.csv, val.csv, test.csv, ...).
-_C.DATA.PATH_TO_DATA_DIR = ""
-
-# Separator between path and label in the split files.
-_C.DATA.PATH_LABEL_SEPARATOR = " "
-
-# Prefix prepended to every video (or frame) path of the split files.
-_C.DATA.PATH_PREFIX = ""
-
-# Frames per clip.
-_C.DATA.NUM_FRAMES = 8
-
-# Stride between sampled frames, in frames at DATA.TARGET_FPS.
-_C.DATA.SAMPLING_RATE = 8
-
-# Per-channel mean (RGB, pixels in [0, 1]) subtracted from the input.
-_C.DATA.MEAN = [0.45, 0.45, 0.45]
-
-# Per-channel standard deviation (RGB) dividing the input.
-_C.DATA.STD = [0.225, 0.225, 0.225]
-
-# Channels of each input pathway; TimeSformer has one RGB pathway.
-_C.DATA.INPUT_CHANNEL_NUM = [3]
-
-# Range of the random short-side scale in training, [min, max] pixels.
-_C.DATA.TRAIN_JITTER_SCALES = [256, 320]
-
-# Side of the random square crop in training.
-_C.DATA.TRAIN_CROP_SIZE = 224
-
-# Short side, and crop side, at test time.
-_C.DATA.TEST_CROP_SIZE = 256
-
-# Videos are resampled to this frame rate before frames are picked.
-_C.DATA.TARGET_FPS = 30
-
-# Video decoder; "pyav".
-_C.DATA.DECODING_BACKEND = "pyav"
-
-# Sample the jitter scale as 1 / uniform(1 / max, 1 / min) instead of uniformly.
-_C.DATA.INV_UNIFORM_SAMPLE = False
-
-# Random horizontal flip in training (off for SSv2, whose labels say left/right).
-_C.DATA.RANDOM_FLIP = True
-
-# Reverse the channel order of the input (RGB <-> BGR).
-_C.DATA.REVERSE_INPUT_CHANNEL = False
-
-# Kept for YAML files of the original code: when set, its value is moved to
-# TEST.ENSEMBLE_METHOD ("sum" or "max").
-_C.DATA.ENSEMBLE_METHOD = None
-
-# Training/validation: how many other samples are tried in place of a video
-# that cannot be decoded before the run stops.
-_C.DATA.NUM_RETRIES = 10
-
-# Testing: skip (and count) videos that cannot be decoded instead of failing.
-_C.DATA.SKIP_BAD_TEST_VIDEOS = False
-
-# ---------------------------------------------------------------------------- #
 # Optimizer and learning-rate schedule
 # ---------------------------------------------------------------------------- #
 _C.SOLVER = CfgNode()
@@ -337,77 +168,6 @@ _C.SOLVER.BASE_LR_SCALE_NUM_SHARDS = False
 
 # Clip the gradients' global L2 norm to this value; None: no clipping.
 _C.SOLVER.CLIP_GRAD_L2NORM = None
-
-# ---------------------------------------------------------------------------- #
-# Data loader
-# ---------------------------------------------------------------------------- #
-_C.DATA_LOADER = CfgNode()
-
-# Loader worker processes per training process.
-_C.DATA_LOADER.NUM_WORKERS = 8
-
-# Load batches into pinned host memory (GPU runs).
-_C.DATA_LOADER.PIN_MEMORY = True
-
-# Let the video codec decode with several threads.
-_C.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
-
-# ---------------------------------------------------------------------------- #
-# TensorBoard
-# ---------------------------------------------------------------------------- #
-_C.TENSORBOARD = CfgNode()
-
-# Write TensorBoard event files (scalars after every iteration and epoch).
-_C.TENSORBOARD.ENABLE = False
-
-# Event file folder; empty: OUTPUT_DIR/runs-{TRAIN.DATASET}. Relative paths are
-# under OUTPUT_DIR.
-_C.TENSORBOARD.LOG_DIR = ""
-
-# Class names: a JSON file {"name": id, ...} or a text file, one name per line.
-_C.TENSORBOARD.CLASS_NAMES_PATH = ""
-
-# JSON file {"parent class": ["child class", ...]} grouping classes for plots.
-_C.TENSORBOARD.CATEGORIES_PATH = ""
-
-_C.TENSORBOARD.CONFUSION_MATRIX = CfgNode()
-
-# Plot the confusion matrix after validation and testing.
-_C.TENSORBOARD.CONFUSION_MATRIX.ENABLE = False
-
-# Figure size of the confusion matrix, in inches.
-_C.TENSORBOARD.CONFUSION_MATRIX.FIGSIZE = [8, 8]
-
-# Text file of class names (one per line) to restrict the plot to.
-_C.TENSORBOARD.CONFUSION_MATRIX.SUBSET_PATH = ""
-
-_C.TENSORBOARD.HISTOGRAM = CfgNode()
-
-# Plot, per true class, a histogram of the most frequent predictions.
-_C.TENSORBOARD.HISTOGRAM.ENABLE = False
-
-# Text file of class names (one per line) to plot histograms for.
-_C.TENSORBOARD.HISTOGRAM.SUBSET_PATH = ""
-
-# Predictions shown per histogram.
-_C.TENSORBOARD.HISTOGRAM.TOPK = 10
-
-# Figure size of the histograms, in inches.
-_C.TENSORBOARD.HISTOGRAM.FIGSIZE = [8, 8]
-
-# ---------------------------------------------------------------------------- #
-# Benchmarks (tools/benchmark.py)
-# ---------------------------------------------------------------------------- #
-_C.BENCHMARK = CfgNode()
-
-# Epochs over the loader in the data-loading benchmark.
-_C.BENCHMARK.NUM_EPOCHS = 5
-
-# Report every LOG_PERIOD iterations.
-_C.BENCHMARK.LOG_PERIOD = 100
-
-# Shuffle the loader every epoch.
-_C.BENCHMARK.SHUFFLE = True
 
 # ---------------------------------------------------------------------------- #
 # Run

@@ -16,18 +16,18 @@ from timesformer.datasets import construct_loader, shuffle_dataset
 from timesformer.datasets.mixup import build_mixup
 from timesformer.models import build_model
 from timesformer.models.flops import log_model_info
-from timesformer.models.losses import build_train_loss
-from timesformer.models.optimizer import construct_optimizer, set_lr
-from timesformer.models.weight_files import CheckpointError
-from timesformer.models.weights import (
+from timesformer.models.imagenet_weights import (
     ORIGINAL_IMAGENET_WEIGHTS,
     RANDOM_INIT,
     fetch_imagenet_weights,
     imagenet_weights_source,
-    load_model_weights,
     load_pretrained_imagenet,
     local_imagenet_weights,
 )
+from timesformer.models.losses import build_train_loss
+from timesformer.models.optimizer import construct_optimizer, set_lr
+from timesformer.models.weight_files import CheckpointError
+from timesformer.models.weights import load_model_weights
 from timesformer.utils import checkpoint as cu
 from timesformer.utils import distributed as du
 from timesformer.utils.logging import get_logger, setup_logging

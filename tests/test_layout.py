@@ -1,0 +1,117 @@
+"""The layout's rules (DESIGN.md), read from the source: dependencies point down
+(tools -> engine -> models, datasets, visualization -> utils -> config), nothing edits
+sys.path, modules stay small and the entry scripts thin."""
+
+import ast
+import os
+
+import pytest
+
+from helpers import REPO_ROOT
+
+PACKAGE = os.path.join(REPO_ROOT, "timesformer")
+MAX_MODULE_LINES = 400
+MAX_ENTRY_SCRIPT_CODE_LINES = 40
+
+# What each layer of the package may import from the package (besides itself).
+ALLOWED_IMPORTS = {
+    "config": set(),
+    "utils": {"config"},
+    "models": {"config", "utils"},
+    "datasets": {"config", "utils"},
+    "visualization": {"config", "utils", "models"},
+    "engine": {"config", "utils", "models", "datasets", "visualization"},
+}
+
+
+def _python_files(*folders: str) -> list[str]:
+    files = []
+    for folder in folders:
+        for root, _, names in os.walk(os.path.join(REPO_ROOT, folder)):
+            files += [os.path.join(root, name) for name in names if name.endswith(".py")]
+    return sorted(files)
+
+
+def _parse(path: str) -> ast.Module:
+    with open(path, encoding="utf-8") as stream:
+        return ast.parse(stream.read(), filename=path)
+
+
+def _imported_modules(tree: ast.Module) -> set[str]:
+    """Every module an import statement names, at any depth (function-local imports included)."""
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+            modules |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return modules
+
+
+def _layer(path: str) -> str:
+    return os.path.relpath(path, PACKAGE).split(os.sep)[0]
+
+
+@pytest.mark.parametrize(
+    "path", _python_files("timesformer"), ids=lambda p: os.path.relpath(p, REPO_ROOT)
+)
+def test_package_imports_point_down(path):
+    layer = _layer(path)
+    if layer not in ALLOWED_IMPORTS:  # timesformer/__init__.py
+        return
+    used = {
+        module.split(".")[1]
+        for module in _imported_modules(_parse(path))
+        if module.startswith("timesformer.") and module.count(".") >= 1
+    }
+    assert used - {layer} <= ALLOWED_IMPORTS[layer], f"{layer} imports {sorted(used - {layer})}"
+
+
+def _edits_sys_path(node: ast.AST) -> bool:
+    """``sys.path.insert(...)`` (any method), ``sys.path = ...``, ``sys.path += ...``,
+    ``monkeypatch.setattr(sys, "path", ...)`` or ``monkeypatch.syspath_prepend(...)``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if ast.unparse(node.func.value) == "sys.path" or node.func.attr == "syspath_prepend":
+            return True
+        arguments = [ast.unparse(argument) for argument in node.args[:2]]
+        return node.func.attr == "setattr" and arguments == ["sys", "'path'"]
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(ast.unparse(target) == "sys.path" for target in targets)
+    return False
+
+
+def test_nothing_edits_sys_path():
+    offenders = [
+        f"{os.path.relpath(path, REPO_ROOT)}:{node.lineno}"
+        for path in _python_files("timesformer", "tools", "tests")
+        for node in ast.walk(_parse(path))
+        if _edits_sys_path(node)
+    ]
+    assert offenders == []
+
+
+def test_the_package_imports_no_tool():
+    for path in _python_files("timesformer"):
+        assert not any(
+            module.split(".")[0] == "tools" for module in _imported_modules(_parse(path))
+        ), path
+
+
+@pytest.mark.parametrize(
+    "path", _python_files("timesformer"), ids=lambda p: os.path.relpath(p, REPO_ROOT)
+)
+def test_modules_stay_small(path):
+    with open(path, encoding="utf-8") as stream:
+        assert sum(1 for _ in stream) <= MAX_MODULE_LINES
+
+
+@pytest.mark.parametrize("script", ["run_net.py", "train_net.py", "test_net.py"])
+def test_entry_scripts_are_thin(script):
+    tree = _parse(os.path.join(REPO_ROOT, "tools", script))
+    body = tree.body[1:] if ast.get_docstring(tree) else tree.body
+    code_lines = set()
+    for statement in body:
+        code_lines |= set(range(statement.lineno, statement.end_lineno + 1))
+    assert len(code_lines) <= MAX_ENTRY_SCRIPT_CODE_LINES

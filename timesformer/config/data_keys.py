@@ -1,0 +1,114 @@
+"""Keys of the data: DATA (files, sampling, transforms), DATA_LOADER and MIXUP, with their
+defaults and meaning; part of the tree of :mod:`timesformer.config.defaults`."""
+
+from fvcore.common.config import CfgNode
+
+
+def add_data_keys(cfg: CfgNode) -> None:
+    """Add the DATA, DATA_LOADER and MIXUP keys to ``cfg``."""
+    # ---------------------------------------------------------------------------- #
+    # Data
+    # ---------------------------------------------------------------------------- #
+    cfg.DATA = CfgNode()
+
+    # Folder holding the split files (train.csv, val.csv, test.csv, ...).
+    cfg.DATA.PATH_TO_DATA_DIR = ""
+
+    # Separator between path and label in the split files.
+    cfg.DATA.PATH_LABEL_SEPARATOR = " "
+
+    # Prefix prepended to every video (or frame) path of the split files.
+    cfg.DATA.PATH_PREFIX = ""
+
+    # Frames per clip.
+    cfg.DATA.NUM_FRAMES = 8
+
+    # Stride between sampled frames, in frames at DATA.TARGET_FPS.
+    cfg.DATA.SAMPLING_RATE = 8
+
+    # Per-channel mean (RGB, pixels in [0, 1]) subtracted from the input.
+    cfg.DATA.MEAN = [0.45, 0.45, 0.45]
+
+    # Per-channel standard deviation (RGB) dividing the input.
+    cfg.DATA.STD = [0.225, 0.225, 0.225]
+
+    # Channels of each input pathway; TimeSformer has one RGB pathway.
+    cfg.DATA.INPUT_CHANNEL_NUM = [3]
+
+    # Range of the random short-side scale in training, [min, max] pixels.
+    cfg.DATA.TRAIN_JITTER_SCALES = [256, 320]
+
+    # Side of the random square crop in training.
+    cfg.DATA.TRAIN_CROP_SIZE = 224
+
+    # Short side, and crop side, at test time.
+    cfg.DATA.TEST_CROP_SIZE = 256
+
+    # Videos are resampled to this frame rate before frames are picked.
+    cfg.DATA.TARGET_FPS = 30
+
+    # Video decoder; "pyav".
+    cfg.DATA.DECODING_BACKEND = "pyav"
+
+    # Sample the jitter scale as 1 / uniform(1 / max, 1 / min) instead of uniformly.
+    cfg.DATA.INV_UNIFORM_SAMPLE = False
+
+    # Random horizontal flip in training (off for SSv2, whose labels say left/right).
+    cfg.DATA.RANDOM_FLIP = True
+
+    # Reverse the channel order of the input (RGB <-> BGR).
+    cfg.DATA.REVERSE_INPUT_CHANNEL = False
+
+    # Kept for YAML files of the original code: when set, its value is moved to
+    # TEST.ENSEMBLE_METHOD ("sum" or "max").
+    cfg.DATA.ENSEMBLE_METHOD = None
+
+    # Training/validation: how many other samples are tried in place of a video
+    # that cannot be decoded before the run stops.
+    cfg.DATA.NUM_RETRIES = 10
+
+    # Testing: skip (and count) videos that cannot be decoded instead of failing.
+    cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
+
+    # ---------------------------------------------------------------------------- #
+    # Data loader
+    # ---------------------------------------------------------------------------- #
+    cfg.DATA_LOADER = CfgNode()
+
+    # Loader worker processes per training process.
+    cfg.DATA_LOADER.NUM_WORKERS = 8
+
+    # Load batches into pinned host memory (GPU runs).
+    cfg.DATA_LOADER.PIN_MEMORY = True
+
+    # Let the video codec decode with several threads.
+    cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
+
+    # ---------------------------------------------------------------------------- #
+    # Mixup / CutMix (timm.data.Mixup)
+    # ---------------------------------------------------------------------------- #
+    cfg.MIXUP = CfgNode()
+
+    # Apply Mixup/CutMix to training batches.
+    cfg.MIXUP.ENABLED = False
+
+    # Mixup alpha; 0 disables mixup.
+    cfg.MIXUP.ALPHA = 0.8
+
+    # CutMix alpha; 0 disables cutmix.
+    cfg.MIXUP.CUTMIX_ALPHA = 1.0
+
+    # CutMix min/max area ratio, e.g. [0.2, 0.8]; overrides CUTMIX_ALPHA when set.
+    cfg.MIXUP.CUTMIX_MINMAX = None
+
+    # Probability of applying mixup or cutmix to a batch.
+    cfg.MIXUP.PROB = 1.0
+
+    # Probability of cutmix instead of mixup when both are enabled.
+    cfg.MIXUP.SWITCH_PROB = 0.5
+
+    # "batch", "pair" or "elem".
+    cfg.MIXUP.MODE = "batch"
+
+    # Label smoothing of the mixed targets.
+    cfg.MIXUP.LABEL_SMOOTHING = 0.1
