@@ -25,6 +25,11 @@ from timesformer.engine.trainer import train
 from timesformer.utils.distributed import get_rank, unwrap_model
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_CFG = os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_divST_tiny.yaml")
+MEAN, STD = [0.45, 0.45, 0.45], [0.225, 0.225, 0.225]  # DATA.MEAN, DATA.STD defaults
+ONE_LEVEL = 1.01 / (255 * 0.225)
+"""One 8-bit level of a normalized pixel: how far our uint8 resizing may be from the original's
+float resizing (see test_transform.py)."""
 
 # ---------------------------------------------------------------------------- #
 # Configs
@@ -171,6 +176,50 @@ def train_and_save_rank_weights(cfg) -> None:
     model = train(cfg)
     torch.save(
         unwrap_model(model).state_dict(), os.path.join(cfg.OUTPUT_DIR, f"rank{get_rank()}.pt")
+    )
+
+
+def randomize_(model: torch.nn.Module) -> torch.nn.Module:
+    """Give every parameter random values (zero-initialized ones would hide paths); returns it."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
+    return model
+
+
+HF_FRAMES, HF_CROP, HF_CLASSES = 4, 32, 5
+"""Clips and classes of :func:`tiny_hf_model`."""
+
+
+def tiny_hf_model(attention_type: str):
+    """A tiny Hugging Face TimeSformer with every parameter random (also time embeddings,
+    temporal_dense)."""
+    from transformers import TimesformerConfig, TimesformerForVideoClassification  # slow import
+
+    config = TimesformerConfig(
+        image_size=HF_CROP,
+        patch_size=8,
+        num_frames=HF_FRAMES,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        attention_type=attention_type,
+        num_labels=HF_CLASSES,
+    )
+    model = TimesformerForVideoClassification(config).eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
+    return model
+
+
+def hf_clip() -> torch.Tensor:
+    """A (2, 3, HF_FRAMES, HF_CROP, HF_CROP) batch for the :func:`tiny_hf_model` tests."""
+    return torch.randn(
+        2, 3, HF_FRAMES, HF_CROP, HF_CROP, generator=torch.Generator().manual_seed(1)
     )
 
 

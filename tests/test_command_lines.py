@@ -2,13 +2,9 @@
 naming the key (exit status 2, no traceback) before any work: a misspelled override, a value of
 the wrong type, and an option written after the KEY VALUE overrides (or after the VIDEO paths)."""
 
-import os
-
 import pytest
 
-from helpers import REPO_ROOT, load_tool
-
-DEMO_CFG = os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_divST_tiny.yaml")
+from helpers import DEMO_CFG, load_tool
 
 
 def _tool_args(tool: str, tmp_path) -> list[str]:

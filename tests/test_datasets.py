@@ -1,17 +1,18 @@
-"""The kinetics, ssv2 and howto100m datasets (kinetics.py, ssv2.py, howto100m.py, clip_dataset.py,
-split_file.py, ssv2_files.py, build.py)."""
+"""Kinetics and HowTo100M on the dataset base class (kinetics.py, howto100m.py, clip_dataset.py,
+build.py): items and views, the original's test frames and crops, broken videos replaced in
+training and named in testing."""
 
-import json
 import logging
 import os
 
-import av
-import cv2
 import numpy as np
 import pytest
 import torch
 
 from helpers import (
+    MEAN,
+    ONE_LEVEL,
+    STD,
     TINY_VIDEO_DATA,
     all_frames,
     frame_numbers,
@@ -24,13 +25,8 @@ from helpers import (
 )
 from timesformer.datasets import build_dataset
 from timesformer.datasets.clip_dataset import TooManyUnreadableVideosError
-from timesformer.datasets.split_file import SplitFileError
-from timesformer.datasets.ssv2 import Ssv2
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.datasets.video_container import VideoReadError
-
-MEAN, STD = [0.45, 0.45, 0.45], [0.225, 0.225, 0.225]  # DATA.MEAN, DATA.STD defaults
-ONE_LEVEL = 1.01 / (255 * 0.225)  # one 8-bit level, normalized (see test_transform.py)
 
 
 def test_registered_names_and_unknown_name(kinetics_dir):
@@ -105,54 +101,6 @@ def test_kinetics_test_crops_follow_orientation(kinetics_dir):
     cfg.TEST.NUM_SPATIAL_CROPS = 1
     single = build_dataset("kinetics", cfg, "test")
     assert single.num_clips == 2 and single[0][3]["spatial_idx"] == 0
-
-
-@pytest.mark.parametrize(
-    "line, problem",
-    [
-        ("landscape_30fps.mp4", "expected 'path label'"),
-        ("landscape_30fps.mp4 abc", "label 'abc' is not an integer"),
-        ("landscape_30fps.mp4 5", "label 5 is out of range [0, 5)"),
-        ("landscape_30fps.mp4 -1", "out of range"),
-    ],
-)
-def test_malformed_split_line_fails_at_build_with_file_line_and_text(tmp_path, line, problem):
-    (tmp_path / "train.csv").write_text(f"a.mp4 0\n\nb.mp4 1\n{line}\n")
-    with pytest.raises(SplitFileError) as error:
-        build_dataset("kinetics", tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA), "train")
-    message = str(error.value)
-    assert (
-        f"{tmp_path / 'train.csv'}:4:" in message and problem in message and repr(line) in message
-    )
-
-
-def test_missing_split_file_is_named(tmp_path):
-    with pytest.raises(SplitFileError, match="val.csv: split file not found"):
-        build_dataset("kinetics", tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA), "val")
-
-
-def test_custom_separator_and_prefix(tmp_path, kinetics_dir):
-    (tmp_path / "train.csv").write_text("landscape_30fps.mp4,3\n")
-    cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
-    cfg.DATA.PATH_LABEL_SEPARATOR = ","
-    cfg.DATA.PATH_PREFIX = kinetics_dir
-    dataset = build_dataset("kinetics", cfg, "train")
-    assert (
-        dataset.paths == [os.path.join(kinetics_dir, "landscape_30fps.mp4")] and dataset[0][1] == 3
-    )
-
-
-def test_split_file_with_byte_order_mark_reads_its_first_path(tmp_path, kinetics_dir):
-    """Spreadsheet tools save CSV files as UTF-8 with a BOM, which used to stick to the first
-    path ("\ufefflandscape_30fps.mp4: file not found")."""
-    (tmp_path / "train.csv").write_bytes(
-        "landscape_30fps.mp4 0\nportrait_24fps.mp4 1\n".encode("utf-8-sig")
-    )
-    cfg = tiny_cfg(str(tmp_path), "", *TINY_VIDEO_DATA)
-    cfg.DATA.PATH_PREFIX = kinetics_dir
-    dataset = build_dataset("kinetics", cfg, "train")
-    assert dataset.paths[0] == os.path.join(kinetics_dir, "landscape_30fps.mp4")
-    assert dataset[0][2] == 0  # read, not replaced
 
 
 def test_training_reads_a_video_whose_resolution_changes(tmp_path):
@@ -281,123 +229,3 @@ def test_test_views_are_the_originals_frames_and_crops(textured_video_dir, name,
         expected, _ = original_test_view(decoded[frames], short_side, 32, spatial_idx, MEAN, STD)
         torch.testing.assert_close(view, expected, atol=ONE_LEVEL, rtol=0)
         assert label == 3
-
-
-def test_ssv2_one_crop_test_view_keeps_the_test_crop_size_scale(ssv2_dir):
-    """The original's ssv2.py scales test frames to TEST_CROP_SIZE whatever the crop count."""
-    cfg = ssv2_cfg(ssv2_dir, ssv2_dir / "frames")
-    cfg.DATA.TRAIN_JITTER_SCALES = [40, 48]
-    cfg.TEST.NUM_SPATIAL_CROPS = 1
-    dataset = build_dataset("ssv2", cfg, "test")
-    expected, box = original_test_view(dataset.load_frames(0, 0), 32, 32, 1, MEAN, STD)
-    assert box == (32, 42, 0, 5)
-    torch.testing.assert_close(dataset[0][0], expected, atol=ONE_LEVEL, rtol=0)
-
-
-def write_ssv2_annotations(
-    folder, video_ids, labels=("Pushing something from left to right", "Holding something")
-):
-    label_names = {name: str(i) for i, name in enumerate(labels)}
-    (folder / "something-something-v2-labels.json").write_text(json.dumps(label_names))
-    entries = [
-        {"id": vid, "template": labels[i % 2].replace("something", "[something]"), "label": "x"}
-        for i, vid in enumerate(video_ids)
-    ]
-    for name in ("train", "validation"):
-        (folder / f"something-something-v2-{name}.json").write_text(json.dumps(entries))
-
-
-def write_ssv2_frames(folder, video_id, num_frames):
-    """JPEG frames whose green level tells the frame number, and whose blue level rises left to
-    right."""
-    lines = []
-    os.makedirs(folder / "frames" / video_id, exist_ok=True)
-    for t in range(num_frames):
-        image = np.full((48, 64, 3), 4 * t, dtype=np.uint8)
-        image[..., 0] = np.arange(64, dtype=np.uint8) * 4  # OpenCV writes BGR: blue = 4 * column
-        relative = f"{video_id}/{video_id}_{t + 1:06d}.jpg"
-        cv2.imwrite(str(folder / "frames" / relative), image)
-        lines.append(f"{video_id} {video_id} {t} {relative} ''\n")
-    return lines
-
-
-@pytest.fixture(scope="module")
-def ssv2_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ssv2")
-    write_ssv2_annotations(folder, ["101", "102", "103"])
-    lines = (
-        [SSV2_HEADER] + write_ssv2_frames(folder, "101", 20) + write_ssv2_frames(folder, "102", 9)
-    )
-    for name in ("train.csv", "val.csv"):
-        (folder / name).write_text("".join(lines))
-    return folder
-
-
-SSV2_HEADER = "original_vido_id video_id frame_id path labels\n"
-
-
-def ssv2_cfg(folder, prefix):
-    cfg = tiny_cfg(str(folder), "", *TINY_VIDEO_DATA)
-    cfg.DATA.PATH_PREFIX = str(prefix)
-    cfg.MODEL.NUM_CLASSES = 2
-    cfg.DATA.RANDOM_FLIP = True
-    return cfg
-
-
-def test_ssv2_frames_labels_and_segment_sampling(ssv2_dir):
-    dataset = build_dataset("ssv2", ssv2_cfg(ssv2_dir, ssv2_dir / "frames"), "test")
-    assert dataset.num_videos == 2 and dataset.labels == [0, 1]  # 103 has no frames: left out
-    assert len(dataset) == 12
-    # 20 frames, 4 segments of 4.75: bounds 0, 5, 10, 14, 19 -> middles 2, 7, 12, 16
-    assert frame_numbers(dataset.load_frames(0, 0)) == [2, 7, 12, 16]
-    frames, label, index, meta = dataset[7]
-    assert frames.shape == (3, 4, 32, 32) and (label, index, meta["video_idx"]) == (1, 7, 1)
-
-
-def test_ssv2_never_flips(ssv2_dir):
-    np.random.seed(0)
-    dataset = build_dataset("ssv2", ssv2_cfg(ssv2_dir, ssv2_dir / "frames"), "train")
-    for _ in range(12):
-        frames = dataset[0][0]
-        blue = frames[2, 0, 0]  # first frame, top row
-        assert blue[-1] > blue[0] + 1  # blue still rises from left to right
-
-
-def test_ssv2_missing_frame_is_reported(ssv2_dir, tmp_path):
-    cfg = ssv2_cfg(ssv2_dir, tmp_path)  # frames are not under this prefix
-    with pytest.raises(VideoReadError, match="frame image not found"):
-        build_dataset("ssv2", cfg, "test")[0]
-
-
-def test_ssv2_reads_webm_directly_without_frame_lists(tmp_path):
-    if "libvpx" not in av.codecs_available:
-        pytest.skip("no VP8 encoder")
-    write_ssv2_annotations(tmp_path, ["7", "8"])
-    videos = tmp_path / "videos"
-    videos.mkdir()
-    write_frame_number_video(str(videos / "7.webm"), 20, 48, 64, 12, codec="libvpx")
-    write_frame_number_video(str(videos / "8.webm"), 16, 64, 48, 12, codec="libvpx")
-    dataset = build_dataset("ssv2", ssv2_cfg(tmp_path, videos), "val")
-    assert isinstance(dataset, Ssv2) and dataset.videos.frame_paths is None
-    assert frame_numbers(dataset.load_frames(0, -1)) == [2, 7, 12, 16]
-    assert dataset[1][0].shape == (3, 4, 32, 32)
-
-
-def test_ssv2_unknown_template_is_named(tmp_path):
-    write_ssv2_annotations(tmp_path, ["1"])
-    (tmp_path / "something-something-v2-train.json").write_text(
-        json.dumps([{"id": "1", "template": "Dancing"}])
-    )
-    with pytest.raises(SplitFileError, match="entry 0 \\(id 1\\) has unknown template 'Dancing'"):
-        build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path), "train")
-
-
-def test_ssv2_malformed_frame_list_line_is_named(tmp_path):
-    write_ssv2_annotations(tmp_path, ["1"])
-    (tmp_path / "train.csv").write_text(
-        SSV2_HEADER + "1 1 0 1/1_000001.jpg ''\n1 1 1/1_000002.jpg\n"
-    )
-    with pytest.raises(
-        SplitFileError, match=r"train.csv:3: expected 5 fields .*'1 1 1/1_000002.jpg'"
-    ):
-        build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path), "train")

@@ -1,5 +1,5 @@
-"""tools/extract_features.py and FeatureStore: features equal the model's CLS feature,
-per video and per clip, .npy and .pt, and a rerun skips finished videos."""
+"""tools/extract_features.py: features equal the model's CLS feature, per video and per clip,
+.npy and .pt, ranked as the test loop ranks, and a rerun skips finished videos."""
 
 import json
 import os
@@ -10,7 +10,6 @@ import torch
 
 from helpers import TINY_RUN, load_tool, tiny_cfg, write_color_dataset
 from timesformer.datasets import construct_loader
-from timesformer.engine.feature_store import FeatureStore
 from timesformer.engine.inference import views_of_files
 from timesformer.engine.tester import run_test_views
 from timesformer.models.build import create_model
@@ -103,14 +102,3 @@ def test_files_per_clip_pt(setup, tmp_path):
     torch.testing.assert_close(
         stored.view(2, 32), _expected_views(cfg, model, video), atol=1e-5, rtol=0
     )
-
-
-def test_store_ignores_torn_index_line_and_missing_files(tmp_path):
-    store = FeatureStore(str(tmp_path), "npy")
-    store.add("a.mp4", 0, torch.zeros(4), per_clip=False)
-    name = store.add("b.mp4", 1, torch.ones(4), per_clip=False)
-    with open(store.index_path, "a") as stream:
-        stream.write('{"video": "c.mp4", "la')
-    os.remove(tmp_path / "features" / name)
-    assert store.finished(per_clip=False) == {"a.mp4"}
-    assert store.finished(per_clip=True) == set()

@@ -4,10 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import original_test_view
+from helpers import MEAN, ONE_LEVEL, STD, original_test_view
 from timesformer.datasets import transform
-
-MEAN, STD = [0.45, 0.45, 0.45], [0.225, 0.225, 0.225]
 
 
 def column_coded(t: int, height: int, width: int) -> np.ndarray:
@@ -98,7 +96,6 @@ def test_test_view_is_deterministic_and_crops_differ():
     assert crops[0][0, 0, 0, 0] < crops[1][0, 0, 0, 0] < crops[2][0, 0, 0, 0]
 
 
-ONE_LEVEL = 1.01 / (255 * 0.225)
 """One 8-bit level (normalized; measured at most 1.0014): the most resizing uint8 frames moves
 a pixel from the original's resizing of float ones. A box off by one pixel moves noise pixels by
 tens of levels."""

@@ -1,30 +1,18 @@
-"""The TimeSformer model: shapes, parameter names, gradients, embedding resize, options."""
-
-import math
+"""The TimeSformer model: shapes, parameter names, gradients, the exact shortcuts, initialization,
+drop rates, activation checkpointing, other input sizes, the README's class."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-import timesformer.models.build as build_module
 import timesformer.models.vit as vit_module
-from helpers import TINY_MODEL, tiny_cfg
-from timesformer.models import MODEL_REGISTRY, TimeSformer, build_model
-from timesformer.models.attention import ATTENTION_TYPES, Attention
-from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
-from timesformer.models.weights import load_model_weights
+from helpers import TINY_MODEL, randomize_, tiny_cfg
+from timesformer.models import TimeSformer, build_model
+from timesformer.models.attention import ATTENTION_TYPES
+from timesformer.models.embeddings import resize_pos_embed
 
 BLOCK_MEMBERS = ("norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2")
 TEMPORAL_MEMBERS = ("temporal_norm1", "temporal_attn.qkv", "temporal_attn.proj", "temporal_fc")
-
-
-def randomize_(model):
-    """Give every parameter random values (zero-initialized ones would hide paths)."""
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for param in model.parameters():
-            param.copy_(torch.randn(param.shape, generator=generator) * 0.2)
-    return model
 
 
 def expected_names(attention_type, depth=2):
@@ -108,16 +96,6 @@ def test_batch_elements_are_independent():
         torch.testing.assert_close(model(clips)[0], model(changed)[0])
 
 
-def test_attention_is_softmax_of_scaled_dot_products():
-    torch.manual_seed(0)
-    attention = Attention(dim=16, num_heads=2).eval()
-    x = torch.randn(3, 5, 7, 16)  # two leading group dimensions
-    q, k, v = attention.qkv(x).unflatten(-1, (3, 2, 8)).movedim(-3, 0).transpose(-3, -2)
-    weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(8), dim=-1)
-    expected = attention.proj((weights @ v).transpose(-3, -2).flatten(-2))
-    torch.testing.assert_close(attention(x), expected)
-
-
 def test_temporal_fc_and_time_embed_start_at_zero():
     model = build_model(tiny_cfg("", "", *TINY_MODEL)).model
     assert torch.count_nonzero(model.time_embed) == 0
@@ -183,15 +161,6 @@ def test_shortcuts_give_the_results_of_every_token_through_every_layer(attention
     torch.testing.assert_close(fast, full, rtol=1e-5, atol=1e-5)
     for fast_grad, full_grad in zip(fast_grads, full_grads, strict=True):
         torch.testing.assert_close(fast_grad, full_grad, rtol=1e-4, atol=1e-5)
-
-
-def test_attention_first_token_alone_is_its_row_of_the_full_attention():
-    torch.manual_seed(0)
-    attention = randomize_(Attention(dim=24, num_heads=3))
-    x = torch.randn(2, 5, 9, 24)
-    torch.testing.assert_close(
-        attention(x, cls_only=True), attention(x)[..., :1, :], rtol=1e-5, atol=1e-5
-    )
 
 
 def test_drop_path_rises_linearly_over_depth_and_dropout_precedes_head():
@@ -265,21 +234,6 @@ def test_activation_checkpointing_gives_the_same_gradients(attention_type, monke
         torch.testing.assert_close(q.grad, p.grad, msg=name)
 
 
-def test_pos_embed_resize_keeps_cls_and_identity_at_same_grid():
-    pos_embed = torch.randn(1, 1 + 4 * 4, 8)
-    assert resize_pos_embed(pos_embed, (4, 4)) is pos_embed
-    resized = resize_pos_embed(pos_embed, (6, 2), old_grid=(4, 4))
-    assert resized.shape == (1, 1 + 6 * 2, 8)
-    torch.testing.assert_close(resized[:, 0], pos_embed[:, 0])
-
-
-def test_time_embed_resize_repeats_nearest_frames():
-    time_embed = torch.arange(2.0).view(1, 2, 1).expand(1, 2, 3)
-    resized = resize_time_embed(time_embed, 4)
-    assert resized[0, :, 0].tolist() == [0.0, 0.0, 1.0, 1.0]
-    assert resize_time_embed(time_embed, 2) is time_embed
-
-
 def test_model_at_another_size_uses_resized_embeddings():
     """A clip of other size equals the model whose embeddings were resized to that size
     beforehand."""
@@ -313,49 +267,3 @@ def test_timesformer_class_takes_the_readme_arguments():
     assert "model.blocks.0.temporal_fc.weight" in model.state_dict()
     with pytest.raises(ValueError, match="attention_type is 'spatial'"):
         TimeSformer(attention_type="spatial", depth=1)
-
-
-def test_build_model_stays_on_cpu_without_gpus_and_unwrapped_in_one_process():
-    model = build_model(tiny_cfg("", "", *TINY_MODEL))
-    assert type(model).__name__ == "vit_base_patch16_224"
-    assert all(p.device.type == "cpu" for p in model.parameters())
-
-
-def test_build_model_unknown_name_lists_registered_models():
-    cfg = tiny_cfg("", "", *TINY_MODEL)
-    cfg.MODEL.MODEL_NAME = "vit_huge"
-    with pytest.raises(KeyError, match="'vit_huge'.*vit_base_patch16_224"):
-        build_model(cfg)
-    assert "vit_base_patch16_224" in MODEL_REGISTRY
-
-
-@pytest.fixture
-def one_process_group(tmp_path):
-    """A gloo process group of this one process (DistributedDataParallel needs one)."""
-    torch.distributed.init_process_group(
-        "gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1
-    )
-    yield
-    torch.distributed.destroy_process_group()
-
-
-def test_build_model_wraps_in_ddp_when_distributed(one_process_group, monkeypatch, tmp_path):
-    monkeypatch.setattr(build_module, "get_world_size", lambda: 2)
-    model = build_model(tiny_cfg("", "", *TINY_MODEL))
-    assert isinstance(model, torch.nn.parallel.DistributedDataParallel)
-    assert model.device_ids is None  # CPU / gloo
-    assert model(torch.randn(1, 3, 4, 32, 32)).shape == (1, 5)
-    torch.save({"model_state": model.state_dict()}, tmp_path / "ddp.pyth")  # keys: module.model.*
-    fresh = build_model(tiny_cfg("", "", *TINY_MODEL))
-    load_model_weights(fresh, str(tmp_path / "ddp.pyth"))
-    torch.testing.assert_close(fresh.module.model.pos_embed, model.module.model.pos_embed)
-
-
-def test_build_model_compiles_when_asked(tmp_path):
-    model = build_model(tiny_cfg("", "", *TINY_MODEL, "MODEL.COMPILE", "True"))
-    assert isinstance(model, torch._dynamo.eval_frame.OptimizedModule)
-    state = model.state_dict()  # keys: _orig_mod.model.*
-    torch.save(state, tmp_path / "compiled.pth")
-    plain = build_model(tiny_cfg("", "", *TINY_MODEL))
-    load_model_weights(plain, str(tmp_path / "compiled.pth"))
-    torch.testing.assert_close(plain.model.pos_embed, state["_orig_mod.model.pos_embed"])

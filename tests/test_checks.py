@@ -1,0 +1,147 @@
+"""Checks of a merged config: impossible values and combinations fail naming the key, devices,
+inferred values, registered names, steps after MAX_EPOCH."""
+
+import logging
+import os
+
+import pytest
+
+from helpers import REPO_ROOT
+from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
+from timesformer.config.merge import merge_overrides, merge_yaml_file
+from timesformer.utils.lr_policy import get_lr_at_epoch
+
+
+def _checked(*overrides, check_devices=False):
+    return assert_and_infer_cfg(
+        merge_overrides(get_cfg(), list(overrides)), check_devices=check_devices
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            ["NUM_GPUS", "0", "NUM_PROCS", "3", "TRAIN.BATCH_SIZE", "8"],
+            r"TRAIN\.BATCH_SIZE \(8\).*NUM_PROCS = 3",
+        ),
+        (["NUM_GPUS", "4", "TEST.BATCH_SIZE", "6"], r"TEST\.BATCH_SIZE \(6\).*NUM_GPUS = 4"),
+        (
+            ["TIMESFORMER.ATTENTION_TYPE", "spacetime"],
+            r"TIMESFORMER\.ATTENTION_TYPE is 'spacetime'.*divided_space_time",
+        ),
+        (["TIMESFORMER.NUM_HEADS", "5"], r"EMBED_DIM \(768\).*NUM_HEADS \(5\)"),
+        (["DATA.TRAIN_CROP_SIZE", "200"], r"DATA\.TRAIN_CROP_SIZE \(200\).*PATCH_SIZE \(16\)"),
+        (["DATA.TEST_CROP_SIZE", "250"], r"DATA\.TEST_CROP_SIZE \(250\)"),
+        (["SOLVER.LR_POLICY", "linear"], r"SOLVER\.LR_POLICY is 'linear'"),
+        (["SOLVER.OPTIMIZING_METHOD", "lion"], r"SOLVER\.OPTIMIZING_METHOD"),
+        (
+            [
+                "SOLVER.LR_POLICY",
+                "steps_with_relative_lrs",
+                "SOLVER.STEPS",
+                "[0, 5]",
+                "SOLVER.LRS",
+                "[1]",
+            ],
+            r"SOLVER\.STEPS .* SOLVER\.LRS",
+        ),
+        (["NUM_GPUS", "1", "NUM_PROCS", "2"], r"NUM_PROCS is 2 with NUM_GPUS 1"),
+        (["NUM_SHARDS", "2", "SHARD_ID", "2"], r"SHARD_ID is 2"),
+        (["TEST.NUM_SPATIAL_CROPS", "2"], r"TEST\.NUM_SPATIAL_CROPS is 2"),
+        (["GLOBAL_BATCH_SIZE", "100"], r"GLOBAL_BATCH_SIZE \(100\)"),
+        (
+            [
+                "NUM_GPUS",
+                "0",
+                "TRAIN.MIXED_PRECISION",
+                "True",
+                "TRAIN.MIXED_PRECISION_DTYPE",
+                "fp16",
+            ],
+            r"fp16.*GPU",
+        ),
+        (["TIMESFORMER.DROP_PATH_RATE", "1.5"], r"TIMESFORMER\.DROP_PATH_RATE is 1\.5"),
+        (["TIMESFORMER.INIT_STD", "0"], r"TIMESFORMER\.INIT_STD is 0\.0; expected > 0"),
+        (["TIMESFORMER.TIME_EMBED_INIT_STD", "-1"], r"TIMESFORMER\.TIME_EMBED_INIT_STD is -1\.0"),
+        (["MODEL.HEAD_DROPOUT_RATE", "1.0"], r"MODEL\.HEAD_DROPOUT_RATE is 1\.0"),
+        # Periods divide epoch numbers: 0 used to fail with ZeroDivisionError after an epoch.
+        (["TRAIN.CHECKPOINT_PERIOD", "0"], r"TRAIN\.CHECKPOINT_PERIOD is 0; expected 1 or more"),
+        (["TRAIN.EVAL_PERIOD", "0"], r"TRAIN\.EVAL_PERIOD is 0; expected 1 or more"),
+        (["TRAIN.DATASET", "imagenet"], r"TRAIN\.DATASET is 'imagenet'; expected one of"),
+        (["TEST.DATASET", "ucf101"], r"TEST\.DATASET is 'ucf101'; expected one of .*ssv2"),
+        (["MODEL.ARCH", "slowfast"], r"MODEL\.ARCH is 'slowfast'; expected one of 'vit'"),
+        (["MIXUP.ALPHA", "-0.5"], r"MIXUP\.ALPHA is -0\.5"),
+        (["MIXUP.LABEL_SMOOTHING", "1.0"], r"MIXUP\.LABEL_SMOOTHING is 1\.0"),
+        (["SOLVER.MOMENTUM", "-0.9"], r"SOLVER\.MOMENTUM is -0\.9"),
+        (["SOLVER.WARMUP_START_LR", "-1"], r"SOLVER\.WARMUP_START_LR is -1\.0"),
+        (["DATA.PATH_LABEL_SEPARATOR", ""], r"DATA\.PATH_LABEL_SEPARATOR is empty"),
+        (["RNG_SEED", "-1"], r"RNG_SEED is -1"),
+        (["TENSORBOARD.HISTOGRAM.TOPK", "0"], r"TENSORBOARD\.HISTOGRAM\.TOPK is 0"),
+        (["TENSORBOARD.HISTOGRAM.FIGSIZE", "[8]"], r"TENSORBOARD\.HISTOGRAM\.FIGSIZE is \[8\.0\]"),
+        (["BENCHMARK.NUM_EPOCHS", "0"], r"BENCHMARK\.NUM_EPOCHS is 0"),
+    ],
+)
+def test_impossible_values_fail_naming_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        _checked(*overrides)
+
+
+def test_more_gpus_than_present_fails():
+    import torch
+
+    present = torch.cuda.device_count()
+    with pytest.raises(
+        ConfigError, match=rf"NUM_GPUS is {present + 1} but this machine has {present}"
+    ):
+        _checked(
+            "NUM_GPUS",
+            str(present + 1),
+            "TRAIN.BATCH_SIZE",
+            str(present + 1),
+            "TEST.BATCH_SIZE",
+            str(present + 1),
+            check_devices=True,
+        )
+
+
+def test_inference_moves_legacy_ensemble_key_and_scales_lr():
+    cfg = _checked(
+        "DATA.ENSEMBLE_METHOD",
+        "max",
+        "NUM_SHARDS",
+        "4",
+        "SOLVER.BASE_LR_SCALE_NUM_SHARDS",
+        "True",
+        "SOLVER.BASE_LR",
+        "0.1",
+    )
+    assert cfg.TEST.ENSEMBLE_METHOD == "max"
+    assert cfg.SOLVER.BASE_LR == pytest.approx(0.4)
+    # Checking again must not scale twice.
+    assert assert_and_infer_cfg(cfg, check_devices=False).SOLVER.BASE_LR == pytest.approx(0.4)
+
+
+def test_cpu_runs_use_gloo():
+    assert _checked("NUM_GPUS", "0").DIST_BACKEND == "gloo"
+
+
+def test_dataset_names_are_case_insensitive():
+    assert _checked("TRAIN.DATASET", "Kinetics", "TEST.DATASET", "SSv2").TRAIN.DATASET == "Kinetics"
+
+
+def test_steps_after_max_epoch_are_allowed_with_a_warning(caplog):
+    """The usual smoke test (or a resume with a larger MAX_EPOCH): the original runs it, keeping the
+    learning rate of the last step reached."""
+    path = os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml")
+    cfg = merge_overrides(merge_yaml_file(get_cfg(), path), ["SOLVER.MAX_EPOCH", "2"])
+    with caplog.at_level(logging.WARNING):
+        assert_and_infer_cfg(cfg, check_devices=False)
+    assert "step(s) [11, 14] are at or after SOLVER.MAX_EPOCH (2)" in caplog.text
+    # The original's lr_policy.get_step_index: the index of the last step <= epoch, reading
+    # STEPS + [MAX_EPOCH]; epochs 0 .. 2 all fall in the first step (LR x 1).
+    steps = list(cfg.SOLVER.STEPS) + [cfg.SOLVER.MAX_EPOCH]
+    for epoch in (0.0, 1.0, 1.99):
+        index = next(i for i, step in enumerate(steps) if epoch < step) - 1
+        expected = cfg.SOLVER.BASE_LR * cfg.SOLVER.LRS[index]
+        assert get_lr_at_epoch(cfg, epoch) == pytest.approx(expected) == pytest.approx(0.005)
