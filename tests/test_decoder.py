@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import (
+    all_frames,
     counted_frames,
     frame_numbers,
     original_test_clip_frames,
@@ -21,6 +22,7 @@ from helpers import (
 from timesformer.datasets import decoder
 from timesformer.datasets.decoder import decode_clip, decode_test_clip, decode_to_end
 from timesformer.datasets.sampling import RANDOM_CLIP, dense_clip_indices, segment_indices
+from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.datasets.video_container import VideoReadError, open_video
 
 
@@ -299,3 +301,13 @@ def test_several_clips_of_a_stream_without_length_in_header(tmp_path):
     with open_video(path) as container:
         clips = decoder.decode_clips(container, drawn([0, 29], [3, 3], [28, 1]), 3)
     assert [frame_numbers(clip) for clip in clips] == [[0, 29], [3, 3], [28, 1]]
+
+
+def test_frames_convert_to_the_rgb_that_pyav_gives(tmp_path):
+    """The decoder's one-context converter gives ``frame.to_ndarray(format="rgb24")``, bit for
+    bit, on texture that moves (every pixel and frame differs)."""
+    path = write_video(str(tmp_path / "v.mp4"), list(moving_texture_video(40, 48, 64)), fps=30)
+    indices = [3, 17, 17, 39, 0]
+    with open_video(path) as container:
+        frames = decode_clip(container, fixed(indices))
+    assert np.array_equal(frames, all_frames(path)[indices])

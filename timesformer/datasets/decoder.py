@@ -16,6 +16,7 @@ from typing import Callable
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
 from timesformer.datasets.video_container import VideoReadError
@@ -32,6 +33,15 @@ def video_fps(stream: av.video.stream.VideoStream) -> float:
     """Frame rate of ``stream``: its average rate, else its guessed rate, else 30."""
     rate = stream.average_rate or stream.guessed_rate
     return float(rate) if rate else 30.0
+
+
+def rgb_converter() -> Callable[[av.VideoFrame], np.ndarray]:
+    """A function from a decoded frame to its (H, W, 3) uint8 RGB image, the image
+    ``frame.to_ndarray(format="rgb24")`` gives, through one swscale context built once for the
+    frames of a decode (``to_ndarray`` builds one per frame, with a thread pool) and one thread
+    (a loader worker has a core of its own)."""
+    reformatter = VideoReformatter()
+    return lambda frame: reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
 
 
 def estimated_frame_count(container: av.container.InputContainer, fps: float) -> int | None:
@@ -190,6 +200,7 @@ def _window_frames(
     stream = container.streams.video[0]
     container.seek(start_pts if seek else 0, stream=stream, backward=True)
     wanted, last_wanted = set(positions.tolist()), int(positions.max())
+    to_rgb = rgb_converter()
     images, count, last_frame = {}, 0, None
     for number, frame in enumerate(container.decode(stream)):
         if frame.pts is None:
@@ -199,12 +210,12 @@ def _window_frames(
         if frame.pts < start_pts:
             continue
         if count in wanted:
-            images[count] = frame.to_ndarray(format="rgb24")
+            images[count] = to_rgb(frame)
         last_frame, count = frame, count + 1
         if frame.pts > end_pts or count > last_wanted:
             break  # the original keeps this one frame past the window, and no more
     if last_frame is not None and last_wanted >= count:  # positions past the list: its last frame
-        images[count - 1] = last_frame.to_ndarray(format="rgb24")
+        images[count - 1] = to_rgb(last_frame)
     return images
 
 
@@ -268,7 +279,8 @@ def _decode_all_then_choose(
         raise VideoReadError(container.name, "no video frame could be decoded")
     clips = [choose_frames(len(frames), fps) for _ in range(num_clips)]
     wanted = np.unique(np.concatenate(clips))
-    return frames_to_clips({i: frames[i].to_ndarray(format="rgb24") for i in wanted}, clips)
+    to_rgb = rgb_converter()
+    return frames_to_clips({i: to_rgb(frames[i]) for i in wanted}, clips)
 
 
 def _decode_wanted(
@@ -289,6 +301,7 @@ def _decode_wanted(
     else:
         container.seek(0, stream=stream, backward=True)
     images, position, index, last_frame = {}, 0, -1, None
+    to_rgb = rgb_converter()
     for frame_number, frame in enumerate(container.decode(stream)):
         index = index + 1 if frame.pts is None else int(round((frame.time - origin) * fps))
         if frame_number == 0 and seek and index > wanted[0]:
@@ -296,7 +309,7 @@ def _decode_wanted(
         last_frame = frame
         if index < wanted[position]:
             continue
-        image = frame.to_ndarray(format="rgb24")
+        image = to_rgb(frame)
         while position < len(wanted) and wanted[position] <= index:
             images[int(wanted[position])] = image
             position += 1
@@ -304,7 +317,7 @@ def _decode_wanted(
             return images
     if last_frame is None:
         return None
-    last_image = last_frame.to_ndarray(format="rgb24")
+    last_image = to_rgb(last_frame)
     images.update({int(i): last_image for i in wanted[position:]})
     return images
 
