@@ -311,3 +311,14 @@ def test_frames_convert_to_the_rgb_that_pyav_gives(tmp_path):
     with open_video(path) as container:
         frames = decode_clip(container, fixed(indices))
     assert np.array_equal(frames, all_frames(path)[indices])
+
+
+def test_videos_decode_with_one_thread_unless_asked_for_several(long_video):
+    """DATA_LOADER.ENABLE_MULTI_THREAD_DECODE False: one decoding thread, a core per loader
+    worker (FFmpeg's default is a pool of slice threads per video)."""
+    with open_video(long_video, multi_thread_decode=False) as container:
+        codec = container.streams.video[0].codec_context
+        assert codec.thread_count == 1
+        assert frame_numbers(decode_clip(container, fixed([3, 30]))) == [3, 30]
+    with open_video(long_video, multi_thread_decode=True) as container:
+        assert container.streams.video[0].thread_type == av.codec.context.ThreadType.AUTO

@@ -88,7 +88,8 @@ def add_data_keys(cfg: CfgNode) -> None:
     # Load batches into pinned host memory (GPU runs).
     cfg.DATA_LOADER.PIN_MEMORY = True
 
-    # Let the video codec decode with several threads.
+    # Let the video codec decode with several threads. False: one thread per video, so that
+    # each loader worker uses one core (the way to scale is more workers; see README, "Data").
     cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
 
     # ---------------------------------------------------------------------------- #
