@@ -48,13 +48,18 @@ def test_loader_rows_against_the_floor_and_the_gpu(kinetics_dir, tmp_path, capsy
     assert (8 + 6 + 8) / 3 < frames_per_clip["1"] < (8 + 7 + 8) / 3
     assert frames_per_clip["3"] < frames_per_clip["1"]  # 3 clips share the frames they cover
     assert floor["clips_per_s"] == pytest.approx(floor["frames_per_s"] / frames_per_clip["1"])
-    for row in rows:
+    timed = floor["frames_per_s_timings"]  # before, between and after the 3 loaders
+    assert len(timed) == 4 and min(timed) <= floor["frames_per_s"] <= max(timed)
+    for row, before, after in zip(rows, timed, timed[1:], strict=False):
+        next_to_it = 2 / (1 / before + 1 / after)  # the same frames decoded in both timings
+        assert row["floor_clips_per_s"] == pytest.approx(
+            next_to_it / frames_per_clip[str(row["clips_per_video"])]
+        )
         assert row["workers"] == 1 and row["clips_per_s_per_worker"] == row["clips_per_s"] > 0
         assert row["floor_fraction"] == pytest.approx(
             row["clips_per_s_per_worker"] / row["floor_clips_per_s"]
         )
         assert row["cores_per_gpu"] == pytest.approx(120.0 / row["clips_per_s_per_worker"])
-    assert rows[0]["floor_clips_per_s"] == rows[2]["floor_clips_per_s"] == floor["clips_per_s"]
     output = capsys.readouterr().out
     assert "| timesformer (seek, decode the clips' spans once) | 3 |" in output
     assert "1 clip per video:" in output and "of the decode floor per worker" in output

@@ -21,9 +21,11 @@ transforms, batch size and workers.
 
 Decode floor: the clips/s one core would deliver if decoding were all a loader did: every frame
 of a clip's span decoded once, none converted to RGB (timed over the first span of each of the
-first --floor-videos videos, opened as the loader opens them). With K clips per video the floor
-decodes the frames their spans cover once (as the loader's decoder does; averaged over random
-draws of the same sampling rule). A loader's clips/s per worker is its clips/s over the workers
+first --floor-videos videos, opened as the loader opens them, before, between and after the
+loader runs; each loader is compared with the timings next to it, so that a change of the
+machine's speed weighs on both). With K clips per video the floor decodes the frames their
+spans cover once (as the loader's decoder does; averaged over random draws of the same sampling
+rule). A loader's clips/s per worker is its clips/s over the workers
 that have batches to make (DATA_LOADER.NUM_WORKERS, at most the batches of an epoch; the main
 process when 0): a fair figure when each worker has a core of its own.
 
@@ -132,23 +134,30 @@ def decode_floor(cfg, paths: list[str]) -> dict:
     return {"seconds": seconds, "frames": sum(spans), "videos": videos}
 
 
-def combined_floor(cfg, before: dict, after: dict, clips_per_video: list[int]) -> dict:
-    """The floor from its timings before and after the loaders ran (so that a change of the
-    machine's load weighs on both sides) and the frames each number of clips per video decodes.
+def floor_figures(cfg, timings: list[dict], clips_per_video: list[int]) -> dict:
+    """The decode floor from its timings (taken before, between and after the loaders, so that
+    a change of the machine's speed weighs on both sides of each) and the frames each number of
+    clips per video decodes.
 
     Returns:
-        ``{"frames_per_s", "frames_per_s_before_after", "frames_per_clip": {K: frames},
-        "clips_per_s" (one clip per video), "videos"}``.
+        ``{"frames_per_s" (over all timings), "frames_per_s_timings" (each),
+        "frames_per_clip": {K: frames}, "clips_per_s" (one clip per video), "videos"}``.
     """
-    frames_per_s = (before["frames"] + after["frames"]) / (before["seconds"] + after["seconds"])
-    frames = {k: frames_per_clip(cfg, before["videos"], k) for k in sorted({1, *clips_per_video})}
+    videos = timings[0]["videos"]
+    frames = {k: frames_per_clip(cfg, videos, k) for k in sorted({1, *clips_per_video})}
+    overall = frames_per_second(timings)
     return {
-        "frames_per_s": frames_per_s,
-        "frames_per_s_before_after": [run["frames"] / run["seconds"] for run in (before, after)],
+        "frames_per_s": overall,
+        "frames_per_s_timings": [frames_per_second([timing]) for timing in timings],
         "frames_per_clip": frames,
-        "clips_per_s": frames_per_s / frames[1],
-        "videos": before["videos"],
+        "clips_per_s": overall / frames[1],
+        "videos": videos,
     }
+
+
+def frames_per_second(timings: list[dict]) -> float:
+    """Frames decoded per second over ``timings`` of :func:`decode_floor`."""
+    return sum(t["frames"] for t in timings) / sum(t["seconds"] for t in timings)
 
 
 def frames_per_clip(cfg, videos: list[list[float]], clips_per_video: int) -> float:
@@ -306,12 +315,13 @@ def measure_loader(cfg, clips_per_video: int, naive: bool = False) -> dict:
     }
 
 
-def add_floor_and_gpu(row: dict, floor: dict, gpu_clips_per_s: float | None) -> None:
-    """Add to ``row`` the floor of its clips per video, its clips/s per worker as a fraction of
-    it, and the CPU cores (one loader worker each) that one GPU needs at ``gpu_clips_per_s``."""
-    row["floor_clips_per_s"] = (
-        floor["frames_per_s"] / floor["frames_per_clip"][row["clips_per_video"]]
-    )
+def add_floor_and_gpu(
+    row: dict, floor: dict, frames_per_s: float, gpu_clips_per_s: float | None
+) -> None:
+    """Add to ``row`` the floor of its clips per video at ``frames_per_s`` (the floor's timings
+    next to the row's), its clips/s per worker as a fraction of it, and the CPU cores (one loader
+    worker each) that one GPU needs at ``gpu_clips_per_s``."""
+    row["floor_clips_per_s"] = frames_per_s / floor["frames_per_clip"][row["clips_per_video"]]
     row["floor_fraction"] = row["clips_per_s_per_worker"] / row["floor_clips_per_s"]
     row["cores_per_gpu"] = (
         gpu_clips_per_s / row["clips_per_s_per_worker"] if gpu_clips_per_s else None
@@ -380,17 +390,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine}")
     with errors_end_in_one_line(parser):  # e.g. a missing split file, an unreadable video
         paths = build_dataset(cfg.TRAIN.DATASET, cfg, "train").paths[: args.floor_videos]
-        before = decode_floor(cfg, paths)
-        rows = [measure_loader(cfg, clips_per_video) for clips_per_video in args.clips_per_video]
-        rows.append(measure_loader(cfg, 1, naive=True))
-        floor = combined_floor(cfg, before, decode_floor(cfg, paths), args.clips_per_video)
-    for row in rows:
-        add_floor_and_gpu(row, floor, gpu_clips_per_s)
-    before_after = " and ".join(f"{rate:.0f}" for rate in floor["frames_per_s_before_after"])
+        timings = [decode_floor(cfg, paths)]
+        rows = []
+        for clips_per_video, naive in [(k, False) for k in args.clips_per_video] + [(1, True)]:
+            rows.append(measure_loader(cfg, clips_per_video, naive))
+            timings.append(decode_floor(cfg, paths))
+    floor = floor_figures(cfg, timings, args.clips_per_video)
+    for row, before, after in zip(rows, timings, timings[1:], strict=False):
+        add_floor_and_gpu(row, floor, frames_per_second([before, after]), gpu_clips_per_s)
+    each = ", ".join(f"{rate:.0f}" for rate in floor["frames_per_s_timings"])
     print(
         f"\nDecode floor ({len(paths)} videos, one process): {floor['frames_per_s']:.0f} frames/s "
-        f"decoded ({before_after} before and after the loaders), none converted to RGB = "
-        f"{floor['clips_per_s']:.2f} clip spans/s of {floor['frames_per_clip'][1]:.4g} frames"
+        f"decoded, none converted to RGB (timed before, between and after the loaders: {each}) "
+        f"= {floor['clips_per_s']:.2f} clip spans/s of {floor['frames_per_clip'][1]:.4g} frames"
     )
     if gpu_clips_per_s:
         print(f"GPU training speed: {gpu_clips_per_s:.1f} clips/s")
