@@ -226,6 +226,7 @@ def seconds_per_clip(cfg, data_dir: str, num_clips: int = 20) -> float:
     video."""
     cfg = cfg.clone()
     cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = data_dir
+    cfg.DATA.TRAIN_CROP_NUM_TEMPORAL = 1
     dataset = Kinetics(cfg, "train")
     dataset[0]
     start = time.perf_counter()
