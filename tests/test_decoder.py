@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import (
+    all_frames,
     counted_frames,
     frame_numbers,
     original_test_clip_frames,
@@ -21,6 +22,7 @@ from helpers import (
 from timesformer.datasets import decoder
 from timesformer.datasets.decoder import decode_clip, decode_test_clip, decode_to_end
 from timesformer.datasets.sampling import dense_clip_indices
+from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.datasets.video_container import VideoReadError, open_video
 
 
@@ -216,3 +218,68 @@ def test_decode_to_end_catches_a_file_cut_short(tmp_path, long_video):
             decode_to_end(container)
     with open_video(long_video) as container:
         assert decode_to_end(container) == 60
+
+
+# ---------------------------------------------------------------------------- #
+# Several clips of one video in one pass (DATA.TRAIN_CROP_NUM_TEMPORAL)
+# ---------------------------------------------------------------------------- #
+
+
+def drawn(*clips):
+    """A chooser whose k-th call returns clip k (as random draws would, one per clip)."""
+    draws = iter(clips)
+    return lambda _count, _fps: np.asarray(next(draws), dtype=np.int64)
+
+
+def test_decoding_passes_share_a_pass_between_overlapping_or_touching_clips():
+    passes = decoder.decoding_passes(
+        [np.array([40, 44, 48]), np.array([9, 3, 5]), np.array([6, 8, 10]), np.array([49, 50])]
+    )
+    assert [p.tolist() for p in passes] == [[3, 5, 6, 8, 9, 10], [40, 44, 48, 49, 50]]
+    apart = decoder.decoding_passes([np.array([0, 2]), np.array([4, 6])])
+    assert [p.tolist() for p in apart] == [[0, 2], [4, 6]]
+
+
+def test_overlapping_clips_are_decoded_in_one_pass_each_frame_once(long_video):
+    with open_video(long_video) as container:
+        counting = CountingContainer(container)
+        clips = decoder.decode_clips(counting, drawn([27, 21, 23], [24, 26, 31]), 2)
+    assert clips.shape == (2, 3, 48, 64, 3)
+    assert [frame_numbers(clip) for clip in clips] == [[27, 21, 23], [24, 26, 31]]
+    assert counting.decoded <= 12  # key frame 20 .. 31, once
+
+
+def test_clips_apart_in_a_long_video_get_a_seek_each(long_video):
+    with open_video(long_video) as container:
+        counting = CountingContainer(container)
+        clips = decoder.decode_clips(counting, drawn([52, 54, 56], [12, 14, 16]), 2)
+    assert [frame_numbers(clip) for clip in clips] == [[52, 54, 56], [12, 14, 16]]
+    assert counting.decoded <= 14  # key frames 10 .. 16 and 50 .. 56, not 10 .. 56
+
+
+def test_several_clips_of_a_stream_without_length_in_header(tmp_path):
+    path = write_frame_number_video(str(tmp_path / "raw.h264"), 30, 32, 48, 25)
+    with open_video(path) as container:
+        clips = decoder.decode_clips(container, drawn([0, 29], [3, 3], [28, 1]), 3)
+    assert [frame_numbers(clip) for clip in clips] == [[0, 29], [3, 3], [28, 1]]
+
+
+def test_frames_convert_to_the_rgb_that_pyav_gives(tmp_path):
+    """The decoder's one-context converter gives ``frame.to_ndarray(format="rgb24")``, bit for
+    bit, on texture that moves (every pixel and frame differs)."""
+    path = write_video(str(tmp_path / "v.mp4"), list(moving_texture_video(40, 48, 64)), fps=30)
+    indices = [3, 17, 17, 39, 0]
+    with open_video(path) as container:
+        frames = decode_clip(container, fixed(indices))
+    assert np.array_equal(frames, all_frames(path)[indices])
+
+
+def test_videos_decode_with_one_thread_unless_asked_for_several(long_video):
+    """DATA_LOADER.ENABLE_MULTI_THREAD_DECODE False: one decoding thread, a core per loader
+    worker (FFmpeg's default is a pool of slice threads per video)."""
+    with open_video(long_video, multi_thread_decode=False) as container:
+        codec = container.streams.video[0].codec_context
+        assert codec.thread_count == 1
+        assert frame_numbers(decode_clip(container, fixed([3, 30]))) == [3, 30]
+    with open_video(long_video, multi_thread_decode=True) as container:
+        assert container.streams.video[0].thread_type == av.codec.context.ThreadType.AUTO

@@ -4,7 +4,7 @@ running any (the check itself needs a GPU; see the README's GPU section)."""
 import os
 import subprocess
 
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, load_tool
 
 SCRIPT = os.path.join(REPO_ROOT, "tools", "gpu_check.sh")
 
@@ -43,3 +43,23 @@ def test_dry_run_lists_every_step_and_writes_nothing(tmp_path):
 def test_unknown_option_is_refused():
     result = subprocess.run(["bash", SCRIPT, "--bogus"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "usage: tools/gpu_check.sh" in result.stderr
+
+
+def test_loader_step_is_a_command_line_benchmark_py_takes(tmp_path):
+    """The loader step reads the GPU's clips/s from the first benchmark step's JSON and writes
+    loader.json, which the summary reads."""
+    result = subprocess.run(
+        ["bash", SCRIPT, "--dry-run"],
+        env=dict(os.environ, OUT=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    line = next(line for line in result.stdout.splitlines() if line.split()[0] == "loader")
+    words = line.split()
+    _, args = load_tool("benchmark").parse_args(words[words.index("tools/benchmark.py") + 1 :])
+    assert args.synthetic and args.no_long_video and args.clips_per_video == [1, 2]
+    assert args.gpu_clips_per_s_from == str(tmp_path / "bench_divided_bf16.json")
+    assert args.json == str(tmp_path / "loader.json")
+    assert args.opts[:2] == ["NUM_GPUS", "0"] and "DATA_LOADER.NUM_WORKERS" in args.opts

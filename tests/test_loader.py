@@ -94,3 +94,43 @@ def test_batch_larger_than_the_training_set_is_named_before_training(kinetics_di
     ):
         construct_loader(cfg, "train")
     assert len(construct_loader(cfg, "val")) == 1  # validation keeps its last, partial batch
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_several_clips_per_video_are_flattened_into_the_batch(kinetics_dir, workers):
+    """DATA.TRAIN_CROP_NUM_TEMPORAL 3, 2 videos per batch: 6 clips, a video's clips together with
+    its label, index and meta repeated (PySlowFast's multiple_samples_collate)."""
+    cfg = tiny_cfg(
+        kinetics_dir,
+        "",
+        *TINY_VIDEO_DATA,
+        "DATA.TRAIN_CROP_NUM_TEMPORAL",
+        "3",
+        "DATA_LOADER.NUM_WORKERS",
+        str(workers),
+    )
+    loader = construct_loader(cfg, "train")
+    frames, labels, index, meta = next(iter(loader))
+    assert frames.shape == (6, 3, 4, 32, 32) and frames.dtype == torch.float32
+    videos = index[::3]
+    assert labels.tolist() == index.tolist() == videos.repeat_interleave(3).tolist()
+    assert meta["video_idx"].tolist() == index.tolist()
+    assert meta["num_decode_failures"].tolist() == [0] * 6
+    assert not torch.equal(frames[0], frames[1])  # each clip its own position and augmentation
+    assert len(loader) == 1
+    val_frames, val_labels, _, _ = next(iter(construct_loader(cfg, "val")))
+    assert val_frames.shape == (2, 3, 4, 32, 32) and val_labels.tolist() == [0, 1]
+
+
+def test_multiple_clips_collate_counts_a_videos_failures_once():
+    meta = {"video_idx": 4, "temporal_idx": -1, "spatial_idx": -1, "num_decode_failures": 2}
+    item = (
+        [torch.zeros(3, 2, 8, 8), torch.ones(3, 2, 8, 8)],
+        [1, 1],
+        [4, 4],
+        [meta, dict(meta, num_decode_failures=0)],
+    )
+    frames, labels, index, metas = loader_module.multiple_clips_collate([item, item])
+    assert frames.shape == (4, 3, 2, 8, 8) and frames[:, 0, 0, 0, 0].tolist() == [0, 1, 0, 1]
+    assert labels.tolist() == [1, 1, 1, 1] and index.tolist() == [4, 4, 4, 4]
+    assert int(metas["num_decode_failures"].sum()) == 4  # 2 videos, 2 failures each

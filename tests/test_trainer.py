@@ -308,3 +308,34 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_several_clips_per_video_count_as_clips_in_steps_meters_and_mixup(
+    color_data, tmp_path, monkeypatch
+):
+    """DATA.TRAIN_CROP_NUM_TEMPORAL 2, 2 videos per iteration: 4 clips per iteration, so 2
+    iterations are accumulated to step on GLOBAL_BATCH_SIZE 8 clips; the meters weigh each
+    iteration by its 4 clips, and Mixup mixes the 4 clips."""
+    meter_batches, steps = [], []
+    update = TrainMeter.update
+    monkeypatch.setattr(
+        TrainMeter,
+        "update",
+        lambda self, *args: meter_batches.append(args[-1]) or update(self, *args),
+    )
+    step = trainer._optimizer_step
+    monkeypatch.setattr(trainer, "_optimizer_step", lambda *args: steps.append(1) or step(*args))
+    cfg = tiny_cfg(
+        color_data,
+        str(tmp_path),
+        *("DATA.TRAIN_CROP_NUM_TEMPORAL", "2", "TRAIN.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "8"),
+        *("SOLVER.MAX_EPOCH", "1", "MIXUP.ENABLED", "True"),
+    )
+    train(cfg)
+    with open(os.path.join(tmp_path, "stdout.log")) as stream:
+        log = stream.read()
+    assert "Effective batch: 8 samples per optimizer step (4 per iteration x 2 accumulated" in log
+    assert "Each of the 2 videos of an iteration gives 2 clips" in log
+    assert meter_batches == [4, 4, 4, 4] and len(steps) == 2  # 8 videos: 4 iterations
+    epoch = [r for r in json_stats(str(tmp_path)) if r["split"] == "train_epoch"][0]
+    assert 0 < epoch["loss"] < 10

@@ -1,10 +1,11 @@
 """Batch sizes a config implies, each computed here once.
 
-``TRAIN.BATCH_SIZE`` / ``TEST.BATCH_SIZE`` are the clips one machine takes per iteration,
-shared by its processes (one per GPU, or NUM_PROCS on the CPU). Over the job's
-NUM_SHARDS machines a training iteration takes NUM_SHARDS x TRAIN.BATCH_SIZE clips;
-gradients of several iterations are accumulated until an optimizer step has seen
-GLOBAL_BATCH_SIZE clips, as the original code does.
+``TRAIN.BATCH_SIZE`` / ``TEST.BATCH_SIZE`` are the items (training videos, test views) one
+machine loads per iteration, shared by its processes (one per GPU, or NUM_PROCS on the CPU).
+A training video gives DATA.TRAIN_CROP_NUM_TEMPORAL clips (1 by default), so over the job's
+NUM_SHARDS machines a training iteration takes NUM_SHARDS x TRAIN.BATCH_SIZE x
+DATA.TRAIN_CROP_NUM_TEMPORAL clips; gradients of several iterations are accumulated until an
+optimizer step has seen GLOBAL_BATCH_SIZE clips, as the original code does.
 """
 
 from fvcore.common.config import CfgNode
@@ -16,15 +17,18 @@ def processes_per_machine(cfg: CfgNode) -> int:
 
 
 def process_batch_size(cfg: CfgNode, split: str) -> int:
-    """Clips one process loads per iteration of ``split`` ("train", "val" or "test"): the
-    machine's TRAIN.BATCH_SIZE (TEST.BATCH_SIZE for "test") shared by its processes."""
+    """Items one process loads per iteration of ``split`` ("train", "val" or "test"): the
+    machine's TRAIN.BATCH_SIZE (TEST.BATCH_SIZE for "test") shared by its processes. An item
+    is one clip, except in training with DATA.TRAIN_CROP_NUM_TEMPORAL K > 1: a video of K
+    clips."""
     machine_batch = cfg.TEST.BATCH_SIZE if split == "test" else cfg.TRAIN.BATCH_SIZE
     return max(machine_batch // processes_per_machine(cfg), 1)
 
 
 def iteration_batch_size(cfg: CfgNode) -> int:
-    """Clips one training iteration takes over the whole job: NUM_SHARDS x TRAIN.BATCH_SIZE."""
-    return cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE
+    """Clips one training iteration takes over the whole job: NUM_SHARDS x TRAIN.BATCH_SIZE x
+    DATA.TRAIN_CROP_NUM_TEMPORAL (clips per video)."""
+    return cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE * cfg.DATA.TRAIN_CROP_NUM_TEMPORAL
 
 
 def accumulation_steps(cfg: CfgNode) -> int:

@@ -104,11 +104,19 @@ def _check_batches(cfg: CfgNode) -> None:
         cfg.GLOBAL_BATCH_SIZE >= 1,
         f"GLOBAL_BATCH_SIZE is {cfg.GLOBAL_BATCH_SIZE}; expected 1 or more.",
     )
+    clips_per_video = cfg.DATA.TRAIN_CROP_NUM_TEMPORAL
+    _require(
+        clips_per_video >= 1,
+        f"DATA.TRAIN_CROP_NUM_TEMPORAL is {clips_per_video}; expected 1 or more (training clips "
+        "per video).",
+    )
+    keys, values = "NUM_SHARDS x TRAIN.BATCH_SIZE", f"{cfg.NUM_SHARDS} x {cfg.TRAIN.BATCH_SIZE}"
+    if clips_per_video > 1:
+        keys, values = f"{keys} x DATA.TRAIN_CROP_NUM_TEMPORAL", f"{values} x {clips_per_video}"
     _require(
         iteration_batch >= cfg.GLOBAL_BATCH_SIZE or cfg.GLOBAL_BATCH_SIZE % iteration_batch == 0,
-        f"GLOBAL_BATCH_SIZE ({cfg.GLOBAL_BATCH_SIZE}) must be a multiple of NUM_SHARDS x "
-        f"TRAIN.BATCH_SIZE ({cfg.NUM_SHARDS} x {cfg.TRAIN.BATCH_SIZE} = {iteration_batch}) "
-        "for gradient accumulation, or at most that product.",
+        f"GLOBAL_BATCH_SIZE ({cfg.GLOBAL_BATCH_SIZE}) must be a multiple of {keys} "
+        f"({values} = {iteration_batch}) for gradient accumulation, or at most that product.",
     )
 
 

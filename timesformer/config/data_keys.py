@@ -41,6 +41,13 @@ def add_data_keys(cfg: CfgNode) -> None:
     # Side of the random square crop in training.
     cfg.DATA.TRAIN_CROP_SIZE = 224
 
+    # Training clips per video (PySlowFast's key): each training video gives this many clips at
+    # independent random positions, each with its own spatial augmentation, all read in one
+    # decoding pass over the frames their spans cover. A training iteration then takes
+    # TRAIN.BATCH_SIZE x TRAIN_CROP_NUM_TEMPORAL clips (labels repeated), and GLOBAL_BATCH_SIZE
+    # counts clips. Validation and test clips are unchanged. 1: the original recipe.
+    cfg.DATA.TRAIN_CROP_NUM_TEMPORAL = 1
+
     # Short side, and crop side, at test time.
     cfg.DATA.TEST_CROP_SIZE = 256
 
@@ -81,7 +88,8 @@ def add_data_keys(cfg: CfgNode) -> None:
     # Load batches into pinned host memory (GPU runs).
     cfg.DATA_LOADER.PIN_MEMORY = True
 
-    # Let the video codec decode with several threads.
+    # Let the video codec decode with several threads. False: one thread per video, so that
+    # each loader worker uses one core (the way to scale is more workers; see README, "Data").
     cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
 
     # ---------------------------------------------------------------------------- #

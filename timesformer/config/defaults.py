@@ -40,7 +40,8 @@ _C.TRAIN.ENABLE = True
 _C.TRAIN.DATASET = "kinetics"
 
 # Mini-batch size of one machine, summed over its processes (GPUs, or CPU
-# processes when NUM_GPUS is 0). Each process loads BATCH_SIZE / processes.
+# processes when NUM_GPUS is 0). Each process loads BATCH_SIZE / processes videos,
+# each giving DATA.TRAIN_CROP_NUM_TEMPORAL clips (1 by default).
 _C.TRAIN.BATCH_SIZE = 64
 
 # Validate every EVAL_PERIOD epochs (and after the last epoch).
@@ -200,9 +201,9 @@ _C.LOG_MODEL_INFO = False
 # torch.distributed backend for GPU runs (CPU runs use gloo).
 _C.DIST_BACKEND = "nccl"
 
-# Samples per optimizer step over the whole job; when NUM_SHARDS x
-# TRAIN.BATCH_SIZE is smaller, gradients are accumulated over
-# GLOBAL_BATCH_SIZE / (NUM_SHARDS x TRAIN.BATCH_SIZE) iterations.
+# Samples (clips) per optimizer step over the whole job; when the clips of one iteration,
+# NUM_SHARDS x TRAIN.BATCH_SIZE (x DATA.TRAIN_CROP_NUM_TEMPORAL clips per video), are fewer,
+# gradients are accumulated over GLOBAL_BATCH_SIZE / (those clips) iterations.
 _C.GLOBAL_BATCH_SIZE = 64
 
 # ---------------------------------------------------------------------------- #

@@ -1,7 +1,8 @@
 """The dataset base class: views per video, transforms, and what happens on bad videos.
 
 A subclass lists its videos (``paths``, ``labels``) and reads the frames of one
-clip (``load_frames``); this class turns item indices into (video, temporal
+clip (``load_frames``), or of several random training clips of a video in one pass
+(``load_random_clips``); this class turns item indices into (video, temporal
 view, spatial crop), applies the train or test transform, replaces unreadable
 videos in train/val and reports them in test.
 """
@@ -48,6 +49,13 @@ class ClipDataset(torch.utils.data.Dataset):
     ``(i % num_clips) // NUM_SPATIAL_CROPS``, spatial crop ``i % NUM_SPATIAL_CROPS``.
     Train/val: one item per video.
 
+    Train split with DATA.TRAIN_CROP_NUM_TEMPORAL K > 1 (``clips_per_video``): an item holds
+    the K clips of one video, read in one pass (:meth:`load_random_clips`), each with its own
+    spatial augmentation, as lists: ``([frames] * K, [label] * K, [index] * K, [meta] * K)``
+    (PySlowFast's layout; :func:`timesformer.datasets.loader.construct_loader` flattens them
+    into the batch). The video's decode failures are counted on its first clip's meta only, so
+    that a batch's sum counts replaced videos.
+
     ``videos``: the videos to read, with the split's sampling (e.g. given files read as
     test views); by default those of the split's files (:meth:`read_split`).
     """
@@ -65,6 +73,7 @@ class ClipDataset(torch.utils.data.Dataset):
         self.num_videos = len(self.paths)
         test = cfg.TEST
         self.num_clips = test.NUM_ENSEMBLE_VIEWS * test.NUM_SPATIAL_CROPS if split == "test" else 1
+        self.clips_per_video = cfg.DATA.TRAIN_CROP_NUM_TEMPORAL if split == "train" else 1
         self._reported_paths: set[str] = set()
         logger.info(
             "%s %s: %d videos, %d views each",
@@ -83,6 +92,18 @@ class ClipDataset(torch.utils.data.Dataset):
 
         Returns:
             (NUM_FRAMES, H, W, 3) uint8 RGB.
+        Raises:
+            VideoReadError: the video (or one of its frames) cannot be read.
+        """
+        raise NotImplementedError
+
+    def load_random_clips(self, video_idx: int, num_clips: int) -> np.ndarray:
+        """Frames of ``num_clips`` training clips of video ``video_idx`` at independent random
+        positions, read in one pass over the frames their spans cover (used for
+        DATA.TRAIN_CROP_NUM_TEMPORAL > 1; one clip is ``load_frames(video_idx, -1)``).
+
+        Returns:
+            (num_clips, NUM_FRAMES, H, W, 3) uint8 RGB.
         Raises:
             VideoReadError: the video (or one of its frames) cannot be read.
         """
@@ -126,7 +147,7 @@ class ClipDataset(torch.utils.data.Dataset):
         failures = 0
         while True:
             try:
-                frames = self._load_checked(video_idx, temporal_idx)
+                clips = self._load_checked(video_idx, temporal_idx, self.clips_per_video)
                 break
             except VideoReadError as error:
                 failures += 1
@@ -142,13 +163,29 @@ class ClipDataset(torch.utils.data.Dataset):
                 video_idx = int(np.random.randint(self.num_videos))
         meta = self._meta(video_idx, temporal_idx, spatial_idx, failures)
         item_index = video_idx * self.num_clips + index % self.num_clips
-        return self._transform(frames, spatial_idx), self.labels[video_idx], item_index, meta
+        label = self.labels[video_idx]
+        if self.clips_per_video == 1:
+            return self._transform(clips[0], spatial_idx), label, item_index, meta
+        count = self.clips_per_video
+        return (
+            [self._transform(frames, spatial_idx) for frames in clips],
+            [label] * count,
+            [item_index] * count,
+            [meta] + [dict(meta, num_decode_failures=0) for _ in range(count - 1)],
+        )
 
-    def _load_checked(self, video_idx: int, temporal_idx: int) -> np.ndarray:
-        frames = self.load_frames(video_idx, temporal_idx)
-        if frames.ndim != 4 or frames.shape[0] != self.cfg.DATA.NUM_FRAMES or frames.shape[-1] != 3:
-            raise VideoReadError(self.paths[video_idx], f"decoded frames have shape {frames.shape}")
-        return frames
+    def _load_checked(self, video_idx: int, temporal_idx: int, num_clips: int = 1) -> np.ndarray:
+        """(num_clips, NUM_FRAMES, H, W, 3): the view ``temporal_idx`` (one clip), or
+        ``num_clips`` random clips; VideoReadError when the frames are not such clips."""
+        if num_clips == 1:
+            clips = self.load_frames(video_idx, temporal_idx)[None]
+        else:
+            clips = self.load_random_clips(video_idx, num_clips)
+        expected = (num_clips, self.cfg.DATA.NUM_FRAMES)
+        if clips.ndim != 5 or clips.shape[:2] != expected or clips.shape[-1] != 3:
+            shape = clips.shape[1:] if num_clips == 1 else clips.shape
+            raise VideoReadError(self.paths[video_idx], f"decoded frames have shape {shape}")
+        return clips
 
     def _transform(self, frames: np.ndarray, spatial_idx: int) -> torch.Tensor:
         data = self.cfg.DATA

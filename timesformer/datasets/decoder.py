@@ -4,6 +4,7 @@ The decoder seeks to the key frame before the clip's first frame, decodes only
 until its last frame and converts to RGB only the frames the clip uses, so one
 clip of a minutes-long video costs about as much as one of a short video.
 :func:`decode_clip` takes the frames a sampling rule picks by frame index;
+:func:`decode_clips` several such clips from one pass over the frames their spans cover;
 :func:`decode_test_clip` the frames of a test clip exactly as the original's PyAV
 decoder picks them (by timestamp).
 """
@@ -15,6 +16,7 @@ from typing import Callable
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
 from timesformer.datasets.video_container import VideoReadError
@@ -31,6 +33,15 @@ def video_fps(stream: av.video.stream.VideoStream) -> float:
     """Frame rate of ``stream``: its average rate, else its guessed rate, else 30."""
     rate = stream.average_rate or stream.guessed_rate
     return float(rate) if rate else 30.0
+
+
+def rgb_converter() -> Callable[[av.VideoFrame], np.ndarray]:
+    """A function from a decoded frame to its (H, W, 3) uint8 RGB image, the image
+    ``frame.to_ndarray(format="rgb24")`` gives, through one swscale context built once for the
+    frames of a decode (``to_ndarray`` builds one per frame, with a thread pool) and one thread
+    (a loader worker has a core of its own)."""
+    reformatter = VideoReformatter()
+    return lambda frame: reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
 
 
 def estimated_frame_count(container: av.container.InputContainer, fps: float) -> int | None:
@@ -63,11 +74,54 @@ def decode_clip(container: av.container.InputContainer, choose_frames: ChooseFra
             Frames whose size differs from the first chosen frame's (a stream whose
             resolution changes) are resized to it.
     """
+    return decode_clips(container, choose_frames, 1)[0]
+
+
+def decode_clips(
+    container: av.container.InputContainer, choose_frames: ChooseFrames, num_clips: int
+) -> np.ndarray:
+    """Decode ``num_clips`` clips, clip k of the frames the k-th call of ``choose_frames``
+    picks (so a random rule draws each clip's position independently), in one pass over the
+    frames their spans cover.
+
+    Clips whose spans overlap or touch (those of a video not much longer than a clip) are read
+    in one pass: one seek to the earliest frame they want, decoding up to the latest. A clip
+    apart from the others (in a long video) gets a pass, and a seek, of its own
+    (:func:`decoding_passes`). Only the chosen frames are converted to RGB, each once.
+
+    Returns:
+        clips: (num_clips, T, H, W, 3) uint8 RGB, each clip in the order of its indices.
+
+    Raises:
+        VideoReadError: as :func:`decode_clip`.
+    """
     try:
-        return _decode_clip(container, choose_frames)
+        return _decode_clips(container, choose_frames, num_clips)
     except (av.FFmpegError, OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or error
         raise VideoReadError(container.name, f"decoding failed: {reason}") from error
+
+
+def decoding_passes(clips: list[np.ndarray]) -> list[np.ndarray]:
+    """The frames to decode in each pass (one seek each) for clips of chosen frame indices:
+    clips whose spans ``[min, max]`` overlap or touch share a pass.
+
+    Args:
+        clips: each clip's frame indices, (T,) int (unsorted, repeats allowed).
+
+    Returns:
+        per pass, the sorted distinct frame indices it wants; passes in the video's order.
+    """
+    groups: list[list[np.ndarray]] = []
+    group_end = -2
+    for clip in sorted(clips, key=lambda clip: int(clip.min())):
+        if groups and clip.min() <= group_end + 1:
+            groups[-1].append(clip)
+            group_end = max(group_end, int(clip.max()))
+        else:
+            groups.append([clip])
+            group_end = int(clip.max())
+    return [np.unique(np.concatenate(group)) for group in groups]
 
 
 def decode_test_clip(
@@ -115,7 +169,7 @@ def decode_test_clip(
             frames = _decode_pts_window(container, *window, positions)
             if frames is not None:
                 return frames
-        return _decode_clip(container, by_index)
+        return _decode_clips(container, by_index, 1)[0]
     except (av.FFmpegError, OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or error
         raise VideoReadError(container.name, f"decoding failed: {reason}") from error
@@ -146,6 +200,7 @@ def _window_frames(
     stream = container.streams.video[0]
     container.seek(start_pts if seek else 0, stream=stream, backward=True)
     wanted, last_wanted = set(positions.tolist()), int(positions.max())
+    to_rgb = rgb_converter()
     images, count, last_frame = {}, 0, None
     for number, frame in enumerate(container.decode(stream)):
         if frame.pts is None:
@@ -155,12 +210,12 @@ def _window_frames(
         if frame.pts < start_pts:
             continue
         if count in wanted:
-            images[count] = frame.to_ndarray(format="rgb24")
+            images[count] = to_rgb(frame)
         last_frame, count = frame, count + 1
         if frame.pts > end_pts or count > last_wanted:
             break  # the original keeps this one frame past the window, and no more
     if last_frame is not None and last_wanted >= count:  # positions past the list: its last frame
-        images[count - 1] = last_frame.to_ndarray(format="rgb24")
+        images[count - 1] = to_rgb(last_frame)
     return images
 
 
@@ -185,29 +240,47 @@ def frames_to_clip(images: list[np.ndarray]) -> np.ndarray:
     )
 
 
-def _decode_clip(container, choose_frames: ChooseFrames) -> np.ndarray:
+def frames_to_clips(images: dict[int, np.ndarray], clips: list[np.ndarray]) -> np.ndarray:
+    """Stack the images of each clip's frame indices into (num_clips, T, H, W, 3) uint8
+    (:func:`frames_to_clip` over all of them: every frame takes the first one's size).
+
+    Args:
+        images: (H, W, 3) uint8 RGB image of each frame index the clips use.
+        clips: each clip's (T,) frame indices.
+    """
+    frames = frames_to_clip([images[index] for clip in clips for index in clip])
+    return frames.reshape(len(clips), -1, *frames.shape[1:])
+
+
+def _decode_clips(container, choose_frames: ChooseFrames, num_clips: int) -> np.ndarray:
     stream = container.streams.video[0]
     fps = video_fps(stream)
     frame_count = estimated_frame_count(container, fps)
     if frame_count is None:
-        return _decode_all_then_choose(container, choose_frames, fps)
-    indices = choose_frames(frame_count, fps)
-    wanted = np.unique(indices)
-    images = _decode_wanted(container, wanted, fps, seek=wanted[0] > 0)
-    if images is None:
-        images = _decode_wanted(container, wanted, fps, seek=False)
-    if images is None:
-        raise VideoReadError(container.name, "no video frame could be decoded")
-    return frames_to_clip([images[index] for index in indices])
+        return _decode_all_then_choose(container, choose_frames, num_clips, fps)
+    clips = [choose_frames(frame_count, fps) for _ in range(num_clips)]
+    images = {}
+    for wanted in decoding_passes(clips):
+        found = _decode_wanted(container, wanted, fps, seek=wanted[0] > 0)
+        if found is None:
+            found = _decode_wanted(container, wanted, fps, seek=False)
+        if found is None:
+            raise VideoReadError(container.name, "no video frame could be decoded")
+        images.update(found)
+    return frames_to_clips(images, clips)
 
 
-def _decode_all_then_choose(container, choose_frames: ChooseFrames, fps: float) -> np.ndarray:
+def _decode_all_then_choose(
+    container, choose_frames: ChooseFrames, num_clips: int, fps: float
+) -> np.ndarray:
     """For streams whose header gives no length: decode everything, then pick."""
     frames = list(container.decode(video=0))
     if not frames:
         raise VideoReadError(container.name, "no video frame could be decoded")
-    indices = choose_frames(len(frames), fps)
-    return frames_to_clip([frames[index].to_ndarray(format="rgb24") for index in indices])
+    clips = [choose_frames(len(frames), fps) for _ in range(num_clips)]
+    wanted = np.unique(np.concatenate(clips))
+    to_rgb = rgb_converter()
+    return frames_to_clips({i: to_rgb(frames[i]) for i in wanted}, clips)
 
 
 def _decode_wanted(
@@ -228,6 +301,7 @@ def _decode_wanted(
     else:
         container.seek(0, stream=stream, backward=True)
     images, position, index, last_frame = {}, 0, -1, None
+    to_rgb = rgb_converter()
     for frame_number, frame in enumerate(container.decode(stream)):
         index = index + 1 if frame.pts is None else int(round((frame.time - origin) * fps))
         if frame_number == 0 and seek and index > wanted[0]:
@@ -235,7 +309,7 @@ def _decode_wanted(
         last_frame = frame
         if index < wanted[position]:
             continue
-        image = frame.to_ndarray(format="rgb24")
+        image = to_rgb(frame)
         while position < len(wanted) and wanted[position] <= index:
             images[int(wanted[position])] = image
             position += 1
@@ -243,7 +317,7 @@ def _decode_wanted(
             return images
     if last_frame is None:
         return None
-    last_image = last_frame.to_ndarray(format="rgb24")
+    last_image = to_rgb(last_frame)
     images.update({int(i): last_image for i in wanted[position:]})
     return images
 

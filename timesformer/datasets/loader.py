@@ -2,14 +2,16 @@
 
 Batches are ``(frames, labels, index, meta)``: frames (B, 3, T, H, W) float,
 labels (B,) int64, index (B,) int64, meta a dict of (B,) int64 tensors
-(video_idx, temporal_idx, spatial_idx, num_decode_failures).
+(video_idx, temporal_idx, spatial_idx, num_decode_failures). In training with
+DATA.TRAIN_CROP_NUM_TEMPORAL K > 1, B is the process's batch of videos times K: the K clips of
+each video follow one another, with its label, index and meta repeated.
 """
 
 import random
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler, default_collate
 
 from timesformer.config.batch import process_batch_size, processes_per_machine
 from timesformer.config.checks import ConfigError
@@ -29,6 +31,20 @@ def _seed_worker(worker_id: int) -> None:
     random.seed(seed)
 
 
+def multiple_clips_collate(items: list[tuple]) -> tuple:
+    """Collate items that each hold several clips of one video as lists (``([frames] * K,
+    [label] * K, [index] * K, [meta] * K)``, see :class:`~timesformer.datasets.clip_dataset.
+    ClipDataset`) into one batch of all their clips, a video's clips one after another:
+    PySlowFast's ``multiple_samples_collate``.
+
+    Returns:
+        ``(frames, labels, index, meta)`` as :func:`torch.utils.data.default_collate` makes them
+        from the flattened clips: frames (sum of K, 3, T, H, W), labels and index (sum of K,).
+    """
+    flattened = [clip for item in items for clip in zip(*item, strict=True)]
+    return default_collate(flattened)
+
+
 def _loader_seed(cfg, epoch: int = 0) -> int:
     return cfg.RNG_SEED + 1_000_003 * get_rank() + 7_919 * epoch
 
@@ -37,9 +53,10 @@ def construct_loader(cfg, split: str) -> DataLoader:
     """The DataLoader of ``split`` ("train", "val" or "test") for this process.
 
     Dataset TRAIN.DATASET (train, val) or TEST.DATASET (test); batch size
-    TRAIN/TEST.BATCH_SIZE divided by the processes per machine. Train shuffles and
-    drops the last incomplete batch; with several processes a DistributedSampler
-    gives each its share.
+    TRAIN/TEST.BATCH_SIZE divided by the processes per machine (in training, videos: with
+    DATA.TRAIN_CROP_NUM_TEMPORAL K > 1, a batch holds K clips of each,
+    :func:`multiple_clips_collate`). Train shuffles and drops the last incomplete batch; with
+    several processes a DistributedSampler gives each its share.
     """
     is_train = split == "train"
     dataset_name = cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET
@@ -57,6 +74,7 @@ def construct_loader(cfg, split: str) -> DataLoader:
     if is_train:
         _check_has_a_batch(cfg, dataset, dataset_name)
     num_workers = cfg.DATA_LOADER.NUM_WORKERS
+    several_clips = cfg.DATA.TRAIN_CROP_NUM_TEMPORAL > 1
     return DataLoader(
         dataset,
         batch_size=process_batch_size(cfg, split),
@@ -68,6 +86,7 @@ def construct_loader(cfg, split: str) -> DataLoader:
         persistent_workers=num_workers > 0,
         worker_init_fn=_seed_worker,
         generator=torch.Generator().manual_seed(_loader_seed(cfg)),
+        collate_fn=multiple_clips_collate if is_train and several_clips else None,
     )
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from timesformer.datasets.build import DATASET_REGISTRY
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
-from timesformer.datasets.decoder import decode_clip, decode_to_end, frames_to_clip
+from timesformer.datasets.decoder import decode_clips, decode_to_end, frames_to_clips
 from timesformer.datasets.sampling import segment_indices
 from timesformer.datasets.ssv2_files import read_frame_lists, read_label_names, read_video_labels
 from timesformer.datasets.video_container import VideoReadError, open_video
@@ -29,7 +29,9 @@ class Ssv2(ClipDataset):
     videos themselves, ``DATA.PATH_PREFIX/<id>.webm``.
 
     A clip takes one frame from each of NUM_FRAMES equal segments of the video: a
-    random one in train, the middle one in val/test. Horizontal flips are never
+    random one in train, the middle one in val/test. With DATA.TRAIN_CROP_NUM_TEMPORAL K > 1,
+    a training video gives K such clips, their random frames drawn independently, from one
+    read of the video. Horizontal flips are never
     applied, whatever DATA.RANDOM_FLIP says: labels such as "Pushing something
     from left to right" would become wrong.
     """
@@ -74,18 +76,28 @@ class Ssv2(ClipDataset):
     def load_frames(self, video_idx: int, temporal_idx: int) -> np.ndarray:
         """(NUM_FRAMES, H, W, 3) uint8 frames, one per segment (temporal_idx is not used:
         SSv2 views of one video differ only by their spatial crop)."""
-        random_offset = self.split == "train"
+        return self._read_clips(video_idx, 1, random_offset=self.split == "train")[0]
+
+    def load_random_clips(self, video_idx: int, num_clips: int) -> np.ndarray:
+        """(num_clips, NUM_FRAMES, H, W, 3) uint8: clips of a random frame per segment, drawn
+        independently, read in one pass (each frame image, or the video once)."""
+        return self._read_clips(video_idx, num_clips, random_offset=True)
+
+    def _read_clips(self, video_idx: int, num_clips: int, random_offset: bool) -> np.ndarray:
         num_frames = self.cfg.DATA.NUM_FRAMES
+
+        def choose_frames(count: int, _fps: float) -> np.ndarray:
+            return segment_indices(count, num_frames, random_offset)
+
         if self.videos.frame_paths is None:
             with open_video(
                 self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
             ) as container:
-                return decode_clip(
-                    container, lambda count, _fps: segment_indices(count, num_frames, random_offset)
-                )
+                return decode_clips(container, choose_frames, num_clips)
         frame_paths = self.videos.frame_paths[video_idx]
-        chosen = segment_indices(len(frame_paths), num_frames, random_offset)
-        return frames_to_clip([_read_rgb_image(frame_paths[index]) for index in chosen])
+        clips = [choose_frames(len(frame_paths), 0.0) for _ in range(num_clips)]
+        wanted = np.unique(np.concatenate(clips))
+        return frames_to_clips({i: _read_rgb_image(frame_paths[i]) for i in wanted}, clips)
 
     def read_to_end(self, video_idx: int) -> None:
         """Decode every frame of the .webm video; or, for frame folders, check that every listed

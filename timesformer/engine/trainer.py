@@ -284,6 +284,13 @@ def train(cfg: CfgNode) -> torch.nn.Module:
         iteration_batch_size(cfg),
         accumulation_steps(cfg),
     )
+    if cfg.DATA.TRAIN_CROP_NUM_TEMPORAL > 1:
+        logger.info(
+            "Each of the %d videos of an iteration gives %d clips "
+            "(DATA.TRAIN_CROP_NUM_TEMPORAL), read in one decoding pass.",
+            cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE,
+            cfg.DATA.TRAIN_CROP_NUM_TEMPORAL,
+        )
     train_meter = TrainMeter(len(train_loader), cfg)
     val_meter = ValMeter(cfg)
     writer = TensorboardWriter(cfg) if cfg.TENSORBOARD.ENABLE and du.is_master_proc() else None
