@@ -95,20 +95,26 @@ def test_missing_empty_garbage_and_truncated_files_raise_with_reason(tmp_path, l
         assert path in str(error.value) and reason in error.value.reason
 
 
+READ_AHEAD = 5
+"""Packets a decoding pass reads past the last frame it gives: x264's B-frames are stored after
+the frames they reference, which come later in display order."""
+
+
 class CountingContainer:
-    """Forwards to a PyAV container and counts the frames it decodes."""
+    """Forwards to a PyAV container and counts the video packets read from it (each a frame,
+    decoded or skipped)."""
 
     def __init__(self, container):
         self._container = container
-        self.decoded = 0
+        self.read = 0
 
     def __getattr__(self, name):
         return getattr(self._container, name)
 
-    def decode(self, *args, **kwargs):
-        for frame in self._container.decode(*args, **kwargs):
-            self.decoded += 1
-            yield frame
+    def demux(self, *args, **kwargs):
+        for packet in self._container.demux(*args, **kwargs):
+            self.read += packet.size > 0
+            yield packet
 
 
 def test_late_clip_is_decoded_from_the_nearest_key_frame_not_from_the_start(long_video):
@@ -116,7 +122,7 @@ def test_late_clip_is_decoded_from_the_nearest_key_frame_not_from_the_start(long
         counting = CountingContainer(container)
         frames = decode_clip(counting, fixed([52, 54, 56]))
     assert frame_numbers(frames) == [52, 54, 56]
-    assert counting.decoded <= 15  # key frame 50 .. 56, not 57 frames from 0
+    assert counting.read <= 7 + READ_AHEAD  # key frame 50 .. 56, not 57 frames from 0
 
 
 def test_stream_without_length_in_header_is_decoded_whole(tmp_path):
@@ -246,7 +252,7 @@ def test_overlapping_clips_are_decoded_in_one_pass_each_frame_once(long_video):
         clips = decoder.decode_clips(counting, drawn([27, 21, 23], [24, 26, 31]), 2)
     assert clips.shape == (2, 3, 48, 64, 3)
     assert [frame_numbers(clip) for clip in clips] == [[27, 21, 23], [24, 26, 31]]
-    assert counting.decoded <= 12  # key frame 20 .. 31, once
+    assert counting.read <= 12 + READ_AHEAD  # key frame 20 .. 31, once (not 24 packets)
 
 
 def test_clips_apart_in_a_long_video_get_a_seek_each(long_video):
@@ -254,7 +260,7 @@ def test_clips_apart_in_a_long_video_get_a_seek_each(long_video):
         counting = CountingContainer(container)
         clips = decoder.decode_clips(counting, drawn([52, 54, 56], [12, 14, 16]), 2)
     assert [frame_numbers(clip) for clip in clips] == [[52, 54, 56], [12, 14, 16]]
-    assert counting.decoded <= 14  # key frames 10 .. 16 and 50 .. 56, not 10 .. 56
+    assert counting.read <= 14 + 2 * READ_AHEAD  # key frames 10 .. 16 and 50 .. 56, not 10 .. 56
 
 
 def test_several_clips_of_a_stream_without_length_in_header(tmp_path):

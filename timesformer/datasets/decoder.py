@@ -1,8 +1,9 @@
 """Decoding the frames a clip needs from an open PyAV container.
 
 The decoder seeks to the key frame before the clip's first frame, decodes only
-until its last frame and converts to RGB only the frames the clip uses, so one
-clip of a minutes-long video costs about as much as one of a short video.
+until its last frame, skips the frames no other frame references and the clip does not use
+(:mod:`timesformer.datasets.frame_skipping`), and converts to RGB only the frames the clip
+uses, so one clip of a minutes-long video costs about as much as one of a short video.
 :func:`decode_clip` takes the frames a sampling rule picks by frame index;
 :func:`decode_clips` several such clips from one pass over the frames their spans cover;
 :func:`decode_test_clip` the frames of a test clip exactly as the original's PyAV
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from timesformer.datasets.frame_skipping import SkippableFrames, decoded_frames
 from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
 from timesformer.datasets.video_container import VideoReadError
 
@@ -202,7 +204,9 @@ def _window_frames(
     wanted, last_wanted = set(positions.tolist()), int(positions.max())
     to_rgb = rgb_converter()
     images, count, last_frame = {}, 0, None
-    for number, frame in enumerate(container.decode(stream)):
+    # Frames before the window are never kept: those no other frame references are skipped.
+    frames = decoded_frames(container, stream, unused=lambda pts: pts < start_pts)
+    for number, frame in enumerate(frames):
         if frame.pts is None:
             return {}
         if number == 0 and seek and frame.pts > start_pts:
@@ -284,7 +288,7 @@ def _decode_all_then_choose(
 
 
 def _decode_wanted(
-    container, wanted: np.ndarray, fps: float, seek: bool
+    container, wanted: np.ndarray, fps: float, seek: bool, skip_unused: bool = True
 ) -> dict[int, np.ndarray] | None:
     """Map each wanted frame index to its (H, W, 3) RGB image.
 
@@ -292,23 +296,41 @@ def _decode_wanted(
     overstates the length) gets the next decoded frame, or the last one at the end
     of the stream. Returns None when nothing was decoded, or when a seek landed
     after the first wanted frame (the caller then decodes from the start).
+
+    With ``skip_unused``, frames that are not wanted and that no other frame references are not
+    decoded (:mod:`timesformer.datasets.frame_skipping`). Should a wanted index without a frame
+    of its own then find a skipped frame where it would have taken one, or frames lack
+    timestamps, the pass is decoded again without skipping: the images are always those of a
+    full decode.
     """
     stream = container.streams.video[0]
     origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+
+    numerator, denominator = stream.time_base.numerator, stream.time_base.denominator
+
+    def index_of(pts: int) -> int:  # seconds as PyAV's frame.time gives them, and fast
+        return int(round((float(pts) * numerator / denominator - origin) * fps))
+
     if seek:
         target_seconds = origin + (wanted[0] - 0.5) / fps
         container.seek(max(int(target_seconds / stream.time_base), 0), stream=stream, backward=True)
     else:
         container.seek(0, stream=stream, backward=True)
+    skippable = SkippableFrames(index_of, set(wanted.tolist()) if skip_unused else None)
+    decode_again = partial(_decode_wanted, container, wanted, fps, seek, skip_unused=False)
     images, position, index, last_frame = {}, 0, -1, None
     to_rgb = rgb_converter()
-    for frame_number, frame in enumerate(container.decode(stream)):
-        index = index + 1 if frame.pts is None else int(round((frame.time - origin) * fps))
+    for frame_number, frame in enumerate(decoded_frames(container, stream, skippable.unused)):
+        if frame.pts is None and skippable.offered:
+            return decode_again()
+        index = index + 1 if frame.pts is None else index_of(frame.pts)
         if frame_number == 0 and seek and index > wanted[0]:
             return None
         last_frame = frame
         if index < wanted[position]:
             continue
+        if skippable.maybe_skipped(int(wanted[position]), index):
+            return decode_again()
         image = to_rgb(frame)
         while position < len(wanted) and wanted[position] <= index:
             images[int(wanted[position])] = image
@@ -317,6 +339,8 @@ def _decode_wanted(
             return images
     if last_frame is None:
         return None
+    if skippable.maybe_skipped(index + 1):
+        return decode_again()
     last_image = to_rgb(last_frame)
     images.update({int(i): last_image for i in wanted[position:]})
     return images
