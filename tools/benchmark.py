@@ -20,11 +20,12 @@ decodes every frame of a video to RGB and then indexes one clip, with the same s
 transforms, batch size and workers.
 
 Decode floor: the clips/s one core would deliver if decoding were all a loader did: every frame
-of a clip's span decoded once, none converted to RGB (timed over the first span of each of the
-first --floor-videos videos, opened as the loader opens them, before, between and after the
-loader runs; each loader is compared with the timings next to it, so that a change of the
-machine's speed weighs on both). With K clips per video the floor decodes the frames their
-spans cover once (as the loader's decoder does; averaged over random draws of the same sampling
+of a clip's span decoded once, none converted to RGB (the first span of each of the first
+--floor-videos videos in turn, opened as the loader opens them). It is timed in a process of its
+own while each loader runs, over the same epochs as the loader, so that both see the machine at
+the same speed (a shared machine's speed drifts); fair when the loader's workers and that process
+each have a core of their own. With K clips per video the floor decodes the frames their spans
+cover once (as the loader's decoder does; averaged over random draws of the same sampling
 rule). A loader's clips/s per worker is its clips/s over the workers
 that have batches to make (DATA_LOADER.NUM_WORKERS, at most the batches of an epoch; the main
 process when 0): a fair figure when each worker has a core of its own.
@@ -35,9 +36,11 @@ clips/s. A GPU figure that cannot be read is reported after the other figures (e
 """
 
 import json
+import multiprocessing
 import os
 import sys
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -134,16 +137,67 @@ def decode_floor(cfg, paths: list[str]) -> dict:
     return {"seconds": seconds, "frames": sum(spans), "videos": videos}
 
 
-def floor_figures(cfg, timings: list[dict], clips_per_video: list[int]) -> dict:
-    """The decode floor from its timings (taken before, between and after the loaders, so that
-    a change of the machine's speed weighs on both sides of each) and the frames each number of
+class FloorDuringLoader:
+    """The decode floor timed while a loader runs, in a process of its own: from
+    :meth:`start_timing` (the end of the loader's warm-up) until the ``with`` block ends, it
+    decodes the first span of each video in turn (:func:`decode_floor`); :attr:`timing` then
+    holds the ``{"seconds", "frames"}`` of the spans decoded in that time (at least one span: the
+    first one after the block when none was)."""
+
+    def __init__(self, cfg, paths: list[str]):
+        context = multiprocessing.get_context("fork")  # as the loader's workers start
+        self._timing_started, self._stop = context.Event(), context.Event()
+        self._results = context.Queue()
+        self._process = context.Process(
+            target=_decode_floor_until_stopped,
+            args=(cfg, paths, self._timing_started, self._stop, self._results),
+            daemon=True,
+        )
+        self.timing: dict | None = None
+
+    def start_timing(self) -> None:
+        self._timing_started.set()
+
+    def __enter__(self) -> "FloorDuringLoader":
+        self._process.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        result = self._results.get(timeout=600)
+        self._process.join()
+        if "error" in result:
+            raise RuntimeError(f"the decode floor's process failed: {result['error']}")
+        self.timing = result
+
+
+def _decode_floor_until_stopped(cfg, paths, timing_started, stop, results) -> None:
+    seconds, frames = 0.0, 0
+    try:
+        while not stop.is_set() or frames == 0:
+            for path in paths:
+                counted = timing_started.is_set() or stop.is_set()
+                span = decode_floor(cfg, [path])
+                if counted:
+                    seconds, frames = seconds + span["seconds"], frames + span["frames"]
+                if stop.is_set() and frames:
+                    break
+        results.put({"seconds": seconds, "frames": frames})
+    except Exception as error:  # reported by the parent, which waits for a result
+        results.put({"error": f"{type(error).__name__}: {error}"})
+
+
+def floor_figures(cfg, videos: list[list[float]], timings: list[dict], clips_per_video) -> dict:
+    """The decode floor from its timings (one per loader run) and the frames each number of
     clips per video decodes.
+
+    Args:
+        videos: ``[header frame count, fps]`` of each video the floor decodes.
 
     Returns:
         ``{"frames_per_s" (over all timings), "frames_per_s_timings" (each),
         "frames_per_clip": {K: frames}, "clips_per_s" (one clip per video), "videos"}``.
     """
-    videos = timings[0]["videos"]
     frames = {k: frames_per_clip(cfg, videos, k) for k in sorted({1, *clips_per_video})}
     overall = frames_per_second(timings)
     return {
@@ -184,14 +238,17 @@ def frames_per_clip(cfg, videos: list[list[float]], clips_per_video: int) -> flo
     return float(np.mean(covered)) / clips_per_video
 
 
-def clips_per_second(cfg, loader) -> float:
+def clips_per_second(cfg, loader, timing_started: Callable[[], None]) -> float:
     """Run BENCHMARK.NUM_EPOCHS epochs over ``loader``; clips delivered per second, the first
-    epoch left out (warm-up) when there are several."""
+    epoch left out (warm-up) when there are several. ``timing_started`` is called when the
+    timed epochs begin."""
     epochs = cfg.BENCHMARK.NUM_EPOCHS
+    warm_up_epochs = 1 if epochs > 1 else 0
     clips, start = 0, time.perf_counter()
     for epoch in range(epochs):
-        if epoch == 1:
+        if epoch == warm_up_epochs:
             clips, start = 0, time.perf_counter()
+            timing_started()
         if cfg.BENCHMARK.SHUFFLE:
             shuffle_dataset(loader, epoch)
         for iteration, (frames, *_rest) in enumerate(loader):
@@ -298,15 +355,18 @@ def parse_args(argv: list[str] | None):
     return parser, args
 
 
-def measure_loader(cfg, clips_per_video: int, naive: bool = False) -> dict:
+def measure_loader(
+    cfg, clips_per_video: int, naive: bool, timing_started: Callable[[], None]
+) -> dict:
     """clips/s of the training loader (``construct_loader(cfg, "train")``), or of the naive one,
-    with DATA.TRAIN_CROP_NUM_TEMPORAL ``clips_per_video``, and the workers that made them."""
+    with DATA.TRAIN_CROP_NUM_TEMPORAL ``clips_per_video``, and the workers that made them
+    (``timing_started`` as :func:`clips_per_second`)."""
     cfg = cfg.clone()
     cfg.DATA.TRAIN_CROP_NUM_TEMPORAL = clips_per_video
     loader = construct_loader(cfg, "train")
     if naive:
         loader = naive_loader(cfg, loader)
-    rate = clips_per_second(cfg, loader)
+    rate = clips_per_second(cfg, loader, timing_started)
     return {
         "loader": "naive" if naive else "timesformer",
         "clips_per_video": clips_per_video,
@@ -319,9 +379,9 @@ def measure_loader(cfg, clips_per_video: int, naive: bool = False) -> dict:
 def add_floor_and_gpu(
     row: dict, floor: dict, frames_per_s: float, gpu_clips_per_s: float | None
 ) -> None:
-    """Add to ``row`` the floor of its clips per video at ``frames_per_s`` (the floor's timings
-    next to the row's), its clips/s per worker as a fraction of it, and the CPU cores (one loader
-    worker each) that one GPU needs at ``gpu_clips_per_s``."""
+    """Add to ``row`` the floor of its clips per video at ``frames_per_s`` (the floor timed
+    while the row's loader ran), its clips/s per worker as a fraction of it, and the CPU cores
+    (one loader worker each) that one GPU needs at ``gpu_clips_per_s``."""
     row["floor_clips_per_s"] = frames_per_s / floor["frames_per_clip"][row["clips_per_video"]]
     row["floor_fraction"] = row["clips_per_s_per_worker"] / row["floor_clips_per_s"]
     row["cores_per_gpu"] = (
@@ -330,7 +390,7 @@ def add_floor_and_gpu(
 
 
 LOADER_NAMES = {
-    "timesformer": "timesformer (seek, decode the clips' spans once)",
+    "timesformer": "timesformer (seek, one pass over the clips' spans, skip unreferenced frames)",
     "naive": "naive PyAV (decode all to RGB, then index)",
 }
 
@@ -391,19 +451,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine}")
     with errors_end_in_one_line(parser):  # e.g. a missing split file, an unreadable video
         paths = build_dataset(cfg.TRAIN.DATASET, cfg, "train").paths[: args.floor_videos]
-        timings = [decode_floor(cfg, paths)]
-        rows = []
+        videos = decode_floor(cfg, paths)["videos"]  # and a video that does not decode stops here
+        rows, timings = [], []
         for clips_per_video, naive in [(k, False) for k in args.clips_per_video] + [(1, True)]:
-            rows.append(measure_loader(cfg, clips_per_video, naive))
-            timings.append(decode_floor(cfg, paths))
-    floor = floor_figures(cfg, timings, args.clips_per_video)
-    for row, before, after in zip(rows, timings, timings[1:], strict=False):
-        add_floor_and_gpu(row, floor, frames_per_second([before, after]), gpu_clips_per_s)
+            with FloorDuringLoader(cfg, paths) as floor_run:
+                rows.append(measure_loader(cfg, clips_per_video, naive, floor_run.start_timing))
+            timings.append(floor_run.timing)
+    floor = floor_figures(cfg, videos, timings, args.clips_per_video)
+    for row, timing in zip(rows, timings, strict=True):
+        add_floor_and_gpu(row, floor, frames_per_second([timing]), gpu_clips_per_s)
     each = ", ".join(f"{rate:.0f}" for rate in floor["frames_per_s_timings"])
     print(
-        f"\nDecode floor ({len(paths)} videos, one process): {floor['frames_per_s']:.0f} frames/s "
-        f"decoded, none converted to RGB (timed before, between and after the loaders: {each}) "
-        f"= {floor['clips_per_s']:.2f} clip spans/s of {floor['frames_per_clip'][1]:.4g} frames"
+        f"\nDecode floor ({len(paths)} videos, a process of its own): "
+        f"{floor['frames_per_s']:.0f} frames/s decoded, none converted to RGB (timed while "
+        f"each loader ran: {each}) = {floor['clips_per_s']:.2f} clip spans/s of "
+        f"{floor['frames_per_clip'][1]:.4g} frames"
     )
     if gpu_clips_per_s:
         print(f"GPU training speed: {gpu_clips_per_s:.1f} clips/s")
