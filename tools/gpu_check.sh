@@ -45,7 +45,7 @@ STEPS=(
     "bench_divided_vs_fp32|60|$PYTHON tools/benchmark_model.py ${VIT_B[*]} --attention divided_space_time --dtype bf16 --reference-dtype fp32 --no-memory --json $REPORT/bench_divided_vs_fp32.json"
     "bench_joint_bf16|60|$PYTHON tools/benchmark_model.py ${VIT_B[*]} --attention joint_space_time --dtype bf16 --no-memory --json $REPORT/bench_joint_bf16.json"
     "bench_divided_compiled|90|$PYTHON tools/benchmark_model.py ${VIT_B[*]} --attention divided_space_time --dtype bf16 --compile --no-memory --json $REPORT/bench_divided_compiled.json"
-    "loader|120|$PYTHON tools/benchmark.py --cfg $KINETICS_CFG --synthetic --no-long-video --num-videos 8 --cache-dir ${TMPDIR:-/tmp}/timesformer_bench --gpu-clips-per-s-from $REPORT/bench_divided_bf16.json --json $REPORT/loader.json NUM_GPUS 0 DATA_LOADER.NUM_WORKERS 4 BENCHMARK.NUM_EPOCHS 3"
+    "loader|120|$PYTHON tools/benchmark.py --cfg $KINETICS_CFG --synthetic --no-long-video --num-videos 16 --cache-dir ${TMPDIR:-/tmp}/timesformer_bench --gpu-clips-per-s-from $REPORT/bench_divided_bf16.json --json $REPORT/loader.json NUM_GPUS 0 DATA_LOADER.NUM_WORKERS 2 BENCHMARK.NUM_EPOCHS 6"
 )
 
 env_report() {
