@@ -268,6 +268,13 @@ def write_frame_number_video(
     return write_video(path, frames, fps, **kwargs)
 
 
+def drawn(*clips):
+    """A decoder's ``choose_frames`` whose k-th call returns clip k's frame indices (as random
+    draws would, one per clip)."""
+    draws = iter(clips)
+    return lambda _count, _fps: np.asarray(next(draws), dtype=np.int64)
+
+
 def frame_numbers(frames_thwc) -> list[int]:
     """Recover the frame number of each decoded (T, H, W, 3) frame of a frame-number video
     (from the green channel, so that red and blue may carry other marks)."""

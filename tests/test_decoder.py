@@ -11,6 +11,7 @@ import pytest
 from helpers import (
     all_frames,
     counted_frames,
+    drawn,
     frame_numbers,
     original_test_clip_frames,
     write_counted_video,
@@ -229,12 +230,6 @@ def test_decode_to_end_catches_a_file_cut_short(tmp_path, long_video):
 # ---------------------------------------------------------------------------- #
 # Several clips of one video in one pass (DATA.TRAIN_CROP_NUM_TEMPORAL)
 # ---------------------------------------------------------------------------- #
-
-
-def drawn(*clips):
-    """A chooser whose k-th call returns clip k (as random draws would, one per clip)."""
-    draws = iter(clips)
-    return lambda _count, _fps: np.asarray(next(draws), dtype=np.int64)
 
 
 def test_decoding_passes_share_a_pass_between_overlapping_or_touching_clips():

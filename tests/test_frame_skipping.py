@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from helpers import all_frames, counted_frames, original_test_clip_frames
+from helpers import all_frames, counted_frames, drawn, original_test_clip_frames
 from timesformer.datasets import decoder
 from timesformer.datasets.decoder import decode_clips, decode_test_clip
 from timesformer.datasets.frame_skipping import SkippableFrames, decoded_frames
@@ -29,12 +29,6 @@ def texture_video(tmp_path_factory):
 
 def images_by_pts(frames) -> dict[int, np.ndarray]:
     return {frame.pts: frame.to_ndarray(format="rgb24") for frame in frames}
-
-
-def clip_draws(*clips):
-    """A ``choose_frames`` that gives ``clips`` one per call."""
-    draws = iter(clips)
-    return lambda _count, _fps: np.asarray(next(draws), dtype=np.int64)
 
 
 def test_unreferenced_frames_are_skipped_and_the_others_decode_bit_for_bit(texture_video):
@@ -62,7 +56,7 @@ def test_a_decoder_whose_skip_is_not_exact_decodes_every_frame(tmp_path):
 def test_clips_are_the_frames_of_a_full_decode(texture_video, multi_thread):
     clips = [[3, 17, 17, 35], [44, 52, 59, 40], [9, 10, 11, 12]]
     with open_video(texture_video, multi_thread_decode=multi_thread) as container:
-        decoded = decode_clips(container, clip_draws(*clips), len(clips))
+        decoded = decode_clips(container, drawn(*clips), len(clips))
     full = all_frames(texture_video)
     for clip, indices in zip(decoded, clips, strict=True):
         assert np.array_equal(clip, full[indices])
@@ -116,12 +110,12 @@ def test_a_wanted_index_without_a_frame_takes_the_next_frame_even_if_unreference
         ),
     )
     with open_video(path) as container:
-        clip = decode_clips(container, clip_draws([10]), 1)[0]
+        clip = decode_clips(container, drawn([10]), 1)[0]
     assert counted_frames(clip) == [10]
     assert passes == [True, False]
     passes.clear()
     with open_video(path) as container:
-        clip = decode_clips(container, clip_draws([6, 9, 13]), 1)[0]
+        clip = decode_clips(container, drawn([6, 9, 13]), 1)[0]
     assert counted_frames(clip) == [6, 9, 12] and passes == [True]  # every index has its frame
 
 
