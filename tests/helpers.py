@@ -179,6 +179,20 @@ def train_and_save_rank_weights(cfg) -> None:
     )
 
 
+def random_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A state dict of ``model``'s names and shapes, every tensor random (seed 0)."""
+    generator = torch.Generator().manual_seed(0)
+    return {
+        name: torch.randn(t.shape, generator=generator) for name, t in model.state_dict().items()
+    }
+
+
+def assert_weights_equal(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Every tensor of ``model``'s state dict equals ``state``'s of the same name."""
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(tensor, state[name], msg=name)
+
+
 def randomize_(model: torch.nn.Module) -> torch.nn.Module:
     """Give every parameter random values (zero-initialized ones would hide paths); returns it."""
     generator = torch.Generator().manual_seed(0)

@@ -13,17 +13,22 @@ def test_script_parses():
     subprocess.run(["bash", "-n", SCRIPT], check=True)
 
 
-def test_dry_run_lists_every_step_and_writes_nothing(tmp_path):
-    report = tmp_path / "report"
-    result = subprocess.run(
+def dry_run(report) -> str:
+    """What ``tools/gpu_check.sh --dry-run`` prints with ``OUT=report``."""
+    return subprocess.run(
         ["bash", SCRIPT, "--dry-run"],
         env=dict(os.environ, OUT=str(report)),
         capture_output=True,
         text=True,
         timeout=30,
         check=True,
-    )
-    steps = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    ).stdout
+
+
+def test_dry_run_lists_every_step_and_writes_nothing(tmp_path):
+    report = tmp_path / "report"
+    output = dry_run(report)
+    steps = [line.split()[0] for line in output.splitlines()[1:]]
     assert steps == [
         "env",
         "cuda_tests",
@@ -34,9 +39,9 @@ def test_dry_run_lists_every_step_and_writes_nothing(tmp_path):
         "bench_divided_compiled",
         "loader",
     ]
-    assert f"report to {report}" in result.stdout
-    assert "-m cuda tests/test_cuda.py" in result.stdout
-    assert "--activation-checkpointing" in result.stdout and "--compile" in result.stdout
+    assert f"report to {report}" in output
+    assert "-m cuda tests/test_cuda.py" in output
+    assert "--activation-checkpointing" in output and "--compile" in output
     assert not report.exists()
 
 
@@ -48,15 +53,7 @@ def test_unknown_option_is_refused():
 def test_loader_step_is_a_command_line_benchmark_py_takes(tmp_path):
     """The loader step reads the GPU's clips/s from the first benchmark step's JSON and writes
     loader.json, which the summary reads."""
-    result = subprocess.run(
-        ["bash", SCRIPT, "--dry-run"],
-        env=dict(os.environ, OUT=str(tmp_path)),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    line = next(line for line in result.stdout.splitlines() if line.split()[0] == "loader")
+    line = next(line for line in dry_run(tmp_path).splitlines() if line.split()[0] == "loader")
     words = line.split()
     _, args = load_tool("benchmark").parse_args(words[words.index("tools/benchmark.py") + 1 :])
     assert args.synthetic and args.no_long_video and args.clips_per_video == [1, 2]

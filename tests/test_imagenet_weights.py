@@ -24,18 +24,6 @@ from timesformer.models.imagenet_weights import (
 from timesformer.models.weight_files import CheckpointError
 
 
-def random_state(model):
-    generator = torch.Generator().manual_seed(0)
-    return {
-        name: torch.randn(t.shape, generator=generator) for name, t in model.state_dict().items()
-    }
-
-
-def assert_weights_equal(model, state):
-    for name, tensor in model.state_dict().items():
-        torch.testing.assert_close(tensor, state[name], msg=name)
-
-
 def image_vit(img_size=32, num_classes=10):
     """A timm ViT of the tiny video model's width, depth and heads, random weights."""
     torch.manual_seed(0)

@@ -7,23 +7,11 @@ import pytest
 import safetensors.torch
 import torch
 
-from helpers import TINY_MODEL, tiny_cfg
+from helpers import TINY_MODEL, assert_weights_equal, random_state, tiny_cfg
 from timesformer.models import TimeSformer, build_model
 from timesformer.models.attention import ATTENTION_TYPES
 from timesformer.models.weight_files import CheckpointError
 from timesformer.models.weights import load_model_weights
-
-
-def random_state(model):
-    generator = torch.Generator().manual_seed(0)
-    return {
-        name: torch.randn(t.shape, generator=generator) for name, t in model.state_dict().items()
-    }
-
-
-def assert_weights_equal(model, state):
-    for name, tensor in model.state_dict().items():
-        torch.testing.assert_close(tensor, state[name], msg=name)
 
 
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
