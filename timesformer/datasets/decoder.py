@@ -21,7 +21,12 @@ from av.video.reformatter import VideoReformatter
 
 from timesformer.datasets.frame_skipping import SkippableFrames, decoded_frames
 from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
-from timesformer.datasets.video_container import VideoReadError
+from timesformer.datasets.video_container import (
+    DECODING_ERRORS,
+    VideoReadError,
+    decoding_errors_name,
+    error_reason,
+)
 
 ChooseFrames = Callable[[int, float], np.ndarray]
 """``(num_video_frames, video_fps) -> (T,) int64 frame indices`` (see ``sampling``)."""
@@ -44,6 +49,19 @@ def rgb_converter() -> Callable[[av.VideoFrame], np.ndarray]:
     (a loader worker has a core of its own)."""
     reformatter = VideoReformatter()
     return lambda frame: reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+
+
+def frame_index_rule(stream: av.video.stream.VideoStream, fps: float) -> Callable[[int], int]:
+    """``pts -> the index of its frame`` at ``fps``, counted from the stream's start: the frame's
+    time as PyAV's ``frame.time`` computes it (in floats, not Fractions, cheap enough for every
+    packet), times ``fps``, rounded."""
+    numerator, denominator = stream.time_base.numerator, stream.time_base.denominator
+    start = _start_seconds(stream)
+    return lambda pts: int(round((float(pts) * numerator / denominator - start) * fps))
+
+
+def _start_seconds(stream: av.video.stream.VideoStream) -> float:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
 
 
 def estimated_frame_count(container: av.container.InputContainer, fps: float) -> int | None:
@@ -97,11 +115,8 @@ def decode_clips(
     Raises:
         VideoReadError: as :func:`decode_clip`.
     """
-    try:
+    with decoding_errors_name(container):
         return _decode_clips(container, choose_frames, num_clips)
-    except (av.FFmpegError, OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise VideoReadError(container.name, f"decoding failed: {reason}") from error
 
 
 def decoding_passes(clips: list[np.ndarray]) -> list[np.ndarray]:
@@ -163,7 +178,7 @@ def decode_test_clip(
         clip_idx=clip_idx,
         num_clips=num_clips,
     )
-    try:
+    with decoding_errors_name(container):
         if stream.duration is not None and stream.frames > 0:
             window = pts_window(stream.frames, stream.duration, clip_size, clip_idx, num_clips)
             # Positions in the kept frames; a clip keeps at most ceil(clip_size) of them.
@@ -172,9 +187,6 @@ def decode_test_clip(
             if frames is not None:
                 return frames
         return _decode_clips(container, by_index, 1)[0]
-    except (av.FFmpegError, OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise VideoReadError(container.name, f"decoding failed: {reason}") from error
 
 
 def _decode_pts_window(
@@ -304,15 +316,9 @@ def _decode_wanted(
     full decode.
     """
     stream = container.streams.video[0]
-    origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-
-    numerator, denominator = stream.time_base.numerator, stream.time_base.denominator
-
-    def index_of(pts: int) -> int:  # seconds as PyAV's frame.time gives them, and fast
-        return int(round((float(pts) * numerator / denominator - origin) * fps))
-
+    index_of = frame_index_rule(stream, fps)
     if seek:
-        target_seconds = origin + (wanted[0] - 0.5) / fps
+        target_seconds = _start_seconds(stream) + (wanted[0] - 0.5) / fps
         container.seek(max(int(target_seconds / stream.time_base), 0), stream=stream, backward=True)
     else:
         container.seek(0, stream=stream, backward=True)
@@ -358,16 +364,15 @@ def decode_to_end(container: av.container.InputContainer) -> int:
     stream = container.streams.video[0]
     fps = video_fps(stream)
     header_count = estimated_frame_count(container, fps)
-    origin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    index_of = frame_index_rule(stream, fps)
     count, last_index = 0, -1
     try:
         for frame in container.decode(stream):
             count += 1
-            last_index = count - 1 if frame.pts is None else round((frame.time - origin) * fps)
-    except (av.FFmpegError, OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or error
+            last_index = count - 1 if frame.pts is None else index_of(frame.pts)
+    except DECODING_ERRORS as error:
         raise VideoReadError(
-            container.name, f"decoding fails after {count} frame(s): {reason}"
+            container.name, f"decoding fails after {count} frame(s): {error_reason(error)}"
         ) from error
     if count == 0:
         raise VideoReadError(container.name, "no video frame could be decoded")

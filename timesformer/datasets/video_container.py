@@ -1,6 +1,8 @@
 """Opening a video file with PyAV, and the error every unreadable video raises."""
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 import av
 
@@ -17,6 +19,24 @@ class VideoReadError(RuntimeError):
         super().__init__(f"{path}: {reason}" + (f" ({advice})" if advice else ""))
         self.path = path
         self.reason = reason
+
+
+DECODING_ERRORS = (av.FFmpegError, OSError, ValueError)
+"""What PyAV raises on a corrupt stream, and numpy on frames that cannot become a clip."""
+
+
+def error_reason(error: Exception) -> str:
+    """An OS or FFmpeg error's own message (``strerror``), else the error as text."""
+    return str(getattr(error, "strerror", None) or error)
+
+
+@contextmanager
+def decoding_errors_name(container: av.container.InputContainer) -> Iterator[None]:
+    """Turn a :data:`DECODING_ERRORS` error into a :class:`VideoReadError` naming the file."""
+    try:
+        yield
+    except DECODING_ERRORS as error:
+        raise VideoReadError(container.name, f"decoding failed: {error_reason(error)}") from error
 
 
 def open_video(path: str, multi_thread_decode: bool = True) -> av.container.InputContainer:
@@ -42,9 +62,7 @@ def open_video(path: str, multi_thread_decode: bool = True) -> av.container.Inpu
     try:
         container = av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
-        raise VideoReadError(
-            path, f"cannot open: {getattr(error, 'strerror', None) or error}"
-        ) from error
+        raise VideoReadError(path, f"cannot open: {error_reason(error)}") from error
     if not container.streams.video:
         container.close()
         raise VideoReadError(path, "no video stream")
