@@ -22,6 +22,7 @@ from helpers import (
 )
 from timesformer.datasets import decoder
 from timesformer.datasets.decoder import decode_clip, decode_test_clip, decode_to_end
+from timesformer.datasets.frame_clock import first_frame_pts
 from timesformer.datasets.sampling import dense_clip_indices
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.datasets.video_container import VideoReadError, open_video
@@ -99,6 +100,9 @@ def test_missing_empty_garbage_and_truncated_files_raise_with_reason(tmp_path, l
 READ_AHEAD = 5
 """Packets a decoding pass reads past the last frame it gives: x264's B-frames are stored after
 the frames they reference, which come later in display order."""
+FIRST_FRAME_READS = 3
+"""Packets read (not decoded) to find the first frame's timestamp, from the start of an x264
+stream with B-frames (frame_clock.first_frame_pts)."""
 
 
 class CountingContainer:
@@ -123,7 +127,9 @@ def test_late_clip_is_decoded_from_the_nearest_key_frame_not_from_the_start(long
         counting = CountingContainer(container)
         frames = decode_clip(counting, fixed([52, 54, 56]))
     assert frame_numbers(frames) == [52, 54, 56]
-    assert counting.read <= 7 + READ_AHEAD  # key frame 50 .. 56, not 57 frames from 0
+    assert (
+        counting.read <= FIRST_FRAME_READS + 7 + READ_AHEAD
+    )  # key frame 50 .. 56, not 57 frames from 0
 
 
 def test_stream_without_length_in_header_is_decoded_whole(tmp_path):
@@ -247,7 +253,9 @@ def test_overlapping_clips_are_decoded_in_one_pass_each_frame_once(long_video):
         clips = decoder.decode_clips(counting, drawn([27, 21, 23], [24, 26, 31]), 2)
     assert clips.shape == (2, 3, 48, 64, 3)
     assert [frame_numbers(clip) for clip in clips] == [[27, 21, 23], [24, 26, 31]]
-    assert counting.read <= 12 + READ_AHEAD  # key frame 20 .. 31, once (not 24 packets)
+    assert (
+        counting.read <= FIRST_FRAME_READS + 12 + READ_AHEAD
+    )  # key frame 20 .. 31, once (not 24 packets)
 
 
 def test_clips_apart_in_a_long_video_get_a_seek_each(long_video):
@@ -255,7 +263,9 @@ def test_clips_apart_in_a_long_video_get_a_seek_each(long_video):
         counting = CountingContainer(container)
         clips = decoder.decode_clips(counting, drawn([52, 54, 56], [12, 14, 16]), 2)
     assert [frame_numbers(clip) for clip in clips] == [[52, 54, 56], [12, 14, 16]]
-    assert counting.read <= 14 + 2 * READ_AHEAD  # key frames 10 .. 16 and 50 .. 56, not 10 .. 56
+    assert (
+        counting.read <= FIRST_FRAME_READS + 14 + 2 * READ_AHEAD
+    )  # key frames 10 .. 16 and 50 .. 56, not 10 .. 56
 
 
 def test_several_clips_of_a_stream_without_length_in_header(tmp_path):
@@ -284,3 +294,49 @@ def test_videos_decode_with_one_thread_unless_asked_for_several(long_video):
         assert frame_numbers(decode_clip(container, fixed([3, 30]))) == [3, 30]
     with open_video(long_video, multi_thread_decode=True) as container:
         assert container.streams.video[0].thread_type == av.codec.context.ThreadType.AUTO
+
+
+def test_first_frame_reads_are_those_the_decoder_tests_allow(long_video):
+    with open_video(long_video) as container:
+        counting = CountingContainer(container)
+        assert first_frame_pts(counting) == 0
+    assert counting.read == FIRST_FRAME_READS
+
+
+# ---------------------------------------------------------------------------- #
+# Frame 0 is the first decoded frame, whatever the stream's start time
+# ---------------------------------------------------------------------------- #
+
+FIRST_PTS_NOT_START = {
+    "mpeg4_bframes.avi": ("mpeg4", {"bf": "2"}),  # first pts 1, start time 0
+    "x264.avi": ("libx264", {}),  # AVI keeps decode times: shown frames' timestamps go back
+    "mpeg4_bframes.mkv": ("mpeg4", {"bf": "2"}),
+    "x264.ts": ("libx264", {}),  # MPEG-TS: the stream starts 1.4 s in
+}
+
+
+@pytest.mark.parametrize("name", FIRST_PTS_NOT_START)
+def test_frame_indices_count_from_the_first_decoded_frame(tmp_path, name):
+    codec, options = FIRST_PTS_NOT_START[name]
+    path = write_video(
+        str(tmp_path / name), list(moving_texture_video(40, 48, 64)), 30, codec, options
+    )
+    full = all_frames(path)
+    clips = [[0, 1, 2, 39], [20, 30, 39, 39], [5, 5, 6, 7], [38, 39, 45, 50]]
+    with open_video(path) as container:
+        decoded = decoder.decode_clips(container, drawn(*clips), len(clips))
+    for clip, indices in zip(decoded, clips, strict=True):
+        assert np.array_equal(clip, full[np.minimum(indices, 39)])
+    with open_video(path) as container:
+        assert decode_to_end(container) == 40
+
+
+def test_the_first_frame_timestamp_is_read_from_packets(tmp_path):
+    path = write_video(
+        str(tmp_path / "v.avi"), list(moving_texture_video(12, 48, 64)), 30, "mpeg4", {"bf": "2"}
+    )
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        first_decoded = next(container.decode(stream)).pts
+        assert (stream.start_time, first_decoded) == (0, 1)
+        assert first_frame_pts(container) == 1

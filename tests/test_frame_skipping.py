@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import all_frames, counted_frames, drawn, original_test_clip_frames
-from timesformer.datasets import decoder
+from timesformer.datasets import decoder, frame_skipping
 from timesformer.datasets.decoder import decode_clips, decode_test_clip
 from timesformer.datasets.frame_skipping import SkippableFrames, decoded_frames
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
@@ -72,14 +72,20 @@ def test_test_clips_are_the_frames_of_a_full_decode(tmp_path):
         assert np.array_equal(frames, full[original_test_clip_frames(path, 4, 8, 30, clip_idx, 3)])
 
 
-def write_gap_video(path: str, timestamps: list[int]) -> str:
-    """A 30 fps counted video (:func:`helpers.counted_frames`: frame n reads back as n) whose
-    n-th frame is shown at ``timestamps[n] / 30`` s, with :data:`FIXED_B_FRAMES`."""
+def write_timed_video(
+    path: str,
+    timestamps: list[int],
+    time_base: Fraction = Fraction(1, 30),
+    x264_params: str = FIXED_B_FRAMES["x264-params"],
+) -> str:
+    """A counted video (:func:`helpers.counted_frames`: frame n reads back as n) whose n-th frame
+    is shown at ``timestamps[n] * time_base`` s; x264 with :data:`FIXED_B_FRAMES` unless
+    ``x264_params`` says otherwise. The container follows the extension (mp4, mkv)."""
     with av.open(path, "w") as container:
         stream = container.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 48, 32, "yuv420p"
-        stream.codec_context.time_base = Fraction(1, 30)
-        stream.options = FIXED_B_FRAMES
+        stream.codec_context.time_base = time_base
+        stream.options = {"x264-params": x264_params}
         for number, timestamp in enumerate(timestamps):
             image = np.zeros((32, 48, 3), dtype=np.uint8)
             image[:16], image[16:] = 8 * (number % 32), 24 * (number // 32)
@@ -95,7 +101,7 @@ def test_a_wanted_index_without_a_frame_takes_the_next_frame_even_if_unreference
 ):
     """No frame at 10/30 s: index 10 takes the next frame, stored 10th (at 11/30 s), an
     unreferenced B-frame the pass had skipped; the pass is decoded again without skipping."""
-    path = write_gap_video(str(tmp_path / "gap.mp4"), [*range(10), *range(11, 30)])
+    path = write_timed_video(str(tmp_path / "gap.mp4"), [*range(10), *range(11, 30)])
     with av.open(path) as container:
         stream = container.streams.video[0]
         shown = [frame.time for frame in decoded_frames(container, stream, lambda pts: True)]
@@ -119,7 +125,7 @@ def test_a_wanted_index_without_a_frame_takes_the_next_frame_even_if_unreference
     assert counted_frames(clip) == [6, 9, 12] and passes == [True]  # every index has its frame
 
 
-def test_skippable_frames_remember_what_they_offered():
+def test_skippable_frames_remember_the_timestamps_they_offered():
     skippable = SkippableFrames(index_of=lambda pts: pts // 10, wanted={2, 5})
     assert [skippable.unused(pts) for pts in (20, 30, 41, 55, 70)] == [
         False,
@@ -128,8 +134,96 @@ def test_skippable_frames_remember_what_they_offered():
         False,
         True,
     ]
-    assert skippable.offered == {3, 4, 7}
-    assert skippable.maybe_skipped(2, 4) and not skippable.maybe_skipped(5, 7)
-    assert skippable.maybe_skipped(6) and not skippable.maybe_skipped(8)
+    assert skippable.offered == [30, 41, 70]
+    # Before the frame at 50, of index 3 or later: 30 and 41; of index 5 or later: none.
+    assert skippable.skipped_before(50, 3) and not skippable.skipped_before(50, 5)
+    # Two frames of one index: 41 was skipped before the frame at 45, both of index 4.
+    assert skippable.skipped_before(45, 4) and not skippable.skipped_before(41, 4)
+    assert skippable.skipped_after(69) and not skippable.skipped_after(70)
     nothing = SkippableFrames(index_of=lambda pts: pts, wanted=None)
     assert not nothing.unused(3) and not nothing.offered
+
+
+# ---------------------------------------------------------------------------- #
+# Variable frame rate: several frames of one index, gaps; skipping against a full decode
+# ---------------------------------------------------------------------------- #
+
+VFR_TIME_BASE = Fraction(1, 90000)
+FRAME = 3000
+"""One frame at 30 fps, in :data:`VFR_TIME_BASE`."""
+
+
+def vfr_timestamps(pattern: str, num_frames: int, rng: np.random.Generator) -> list[int]:
+    """Frame timestamps (in :data:`VFR_TIME_BASE`) of a variable-frame-rate stream:
+    ``doubled``, every third frame followed a ninth of a frame later by another (two frames of
+    one index); ``jitter``, intervals of half a frame to two frames; ``drops``, every fifth
+    frame missing; ``slow_start``, 15 fps, then 30 fps, then 60 fps."""
+    intervals = {
+        "doubled": [FRAME // 9 if n % 3 == 2 else FRAME for n in range(num_frames)],
+        "jitter": list(
+            rng.choice([FRAME // 2, FRAME, FRAME, 3 * FRAME // 2, 2 * FRAME], num_frames)
+        ),
+        "drops": [2 * FRAME if n % 5 == 4 else FRAME for n in range(num_frames)],
+        "slow_start": [
+            2 * FRAME if n < num_frames // 3 else FRAME if n < 2 * num_frames // 3 else FRAME // 2
+            for n in range(num_frames)
+        ],
+    }[pattern]
+    return [0, *np.cumsum(intervals[:-1]).tolist()]
+
+
+def decoded_both_ways(
+    path: str, clips: list[list[int]], monkeypatch
+) -> tuple[np.ndarray, np.ndarray]:
+    """The clips decoded with frame skipping, and with none (a full decode of each pass)."""
+    with open_video(path, multi_thread_decode=False) as container:
+        skipping = decode_clips(container, drawn(*clips), len(clips))
+    with monkeypatch.context() as patch:
+        patch.setattr(frame_skipping, "EXACT_SKIP_CODECS", frozenset())
+        with open_video(path, multi_thread_decode=False) as container:
+            full = decode_clips(container, drawn(*clips), len(clips))
+    return skipping, full
+
+
+def random_clips(rng: np.random.Generator, path: str, count: int) -> list[list[int]]:
+    """``count`` clips of 4 random frame indices, some past the header's length."""
+    with av.open(path) as container:
+        length = decoder.estimated_frame_count(
+            container, decoder.video_fps(container.streams.video[0])
+        )
+    return [sorted(rng.integers(0, length + 3, 4).tolist()) for _ in range(count)]
+
+
+@pytest.mark.parametrize("extension", ["mp4", "mkv"])
+@pytest.mark.parametrize("pattern", ["doubled", "jitter", "drops", "slow_start"])
+def test_variable_frame_rate_clips_are_the_frames_of_a_full_decode(
+    tmp_path, monkeypatch, pattern, extension
+):
+    """Clips of every start position, one decode each (clips of one decode share a pass)."""
+    timestamps = vfr_timestamps(pattern, 60, np.random.default_rng(2))
+    path = write_timed_video(str(tmp_path / f"{pattern}.{extension}"), timestamps, VFR_TIME_BASE)
+    for start in range(0, 64):
+        clip = [start, start + 3, start + 7, start + 12]
+        skipping, full = decoded_both_ways(path, [clip], monkeypatch)
+        assert counted_frames(skipping[0]) == counted_frames(full[0]), clip
+        assert np.array_equal(skipping, full), clip
+
+
+def test_skipping_gives_a_full_decodes_frames_on_random_streams(tmp_path, monkeypatch):
+    """A property sweep: random streams (frame-rate pattern, container, B-frames, B-pyramid, key
+    frame interval, length) and random clip positions."""
+    rng = np.random.default_rng(2026)
+    for trial in range(40):
+        pattern = str(rng.choice(["doubled", "jitter", "drops", "slow_start"]))
+        extension = str(rng.choice(["mp4", "mkv"]))
+        params = (
+            f"bframes={rng.integers(0, 4)}:b-adapt=0:b-pyramid={rng.choice(['none', 'normal'])}"
+            f":keyint={rng.integers(4, 40)}:scenecut=0"
+        )
+        timestamps = vfr_timestamps(pattern, int(rng.integers(12, 80)), rng)
+        path = str(tmp_path / f"{trial}.{extension}")
+        write_timed_video(path, timestamps, VFR_TIME_BASE, params)
+        clips = random_clips(rng, path, 10)
+        skipping, full = decoded_both_ways(path, clips, monkeypatch)
+        for clip, skipped, whole in zip(clips, skipping, full, strict=True):
+            assert np.array_equal(skipped, whole), (pattern, extension, params, clip)

@@ -11,14 +11,15 @@ decoder picks them (by timestamp).
 """
 
 import math
+from contextlib import closing
 from functools import partial
 from typing import Callable
 
 import av
-import cv2
 import numpy as np
-from av.video.reformatter import VideoReformatter
 
+from timesformer.datasets.clip_frames import frames_to_clip, frames_to_clips, rgb_converter
+from timesformer.datasets.frame_clock import FrameClock
 from timesformer.datasets.frame_skipping import SkippableFrames, decoded_frames
 from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
 from timesformer.datasets.video_container import (
@@ -40,28 +41,6 @@ def video_fps(stream: av.video.stream.VideoStream) -> float:
     """Frame rate of ``stream``: its average rate, else its guessed rate, else 30."""
     rate = stream.average_rate or stream.guessed_rate
     return float(rate) if rate else 30.0
-
-
-def rgb_converter() -> Callable[[av.VideoFrame], np.ndarray]:
-    """A function from a decoded frame to its (H, W, 3) uint8 RGB image, the image
-    ``frame.to_ndarray(format="rgb24")`` gives, through one swscale context built once for the
-    frames of a decode (``to_ndarray`` builds one per frame, with a thread pool) and one thread
-    (a loader worker has a core of its own)."""
-    reformatter = VideoReformatter()
-    return lambda frame: reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
-
-
-def frame_index_rule(stream: av.video.stream.VideoStream, fps: float) -> Callable[[int], int]:
-    """``pts -> the index of its frame`` at ``fps``, counted from the stream's start: the frame's
-    time as PyAV's ``frame.time`` computes it (in floats, not Fractions, cheap enough for every
-    packet), times ``fps``, rounded."""
-    numerator, denominator = stream.time_base.numerator, stream.time_base.denominator
-    start = _start_seconds(stream)
-    return lambda pts: int(round((float(pts) * numerator / denominator - start) * fps))
-
-
-def _start_seconds(stream: av.video.stream.VideoStream) -> float:
-    return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
 
 
 def estimated_frame_count(container: av.container.InputContainer, fps: float) -> int | None:
@@ -235,39 +214,6 @@ def _window_frames(
     return images
 
 
-def frames_to_clip(images: list[np.ndarray]) -> np.ndarray:
-    """Stack (H, W, 3) uint8 RGB frames into a (T, H, W, 3) clip, resizing (bilinear) any frame
-    whose size differs from the first one's, as in a stream whose resolution changes.
-
-    Raises:
-        ValueError: a frame is empty (no pixels) or not (H, W, 3).
-    """
-    for image in images:
-        if image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
-            raise ValueError(f"a decoded frame has shape {image.shape}; expected (H, W, 3)")
-    height, width = images[0].shape[:2]
-    return np.stack(
-        [
-            image
-            if image.shape[:2] == (height, width)
-            else cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-            for image in images
-        ]
-    )
-
-
-def frames_to_clips(images: dict[int, np.ndarray], clips: list[np.ndarray]) -> np.ndarray:
-    """Stack the images of each clip's frame indices into (num_clips, T, H, W, 3) uint8
-    (:func:`frames_to_clip` over all of them: every frame takes the first one's size).
-
-    Args:
-        images: (H, W, 3) uint8 RGB image of each frame index the clips use.
-        clips: each clip's (T,) frame indices.
-    """
-    frames = frames_to_clip([images[index] for clip in clips for index in clip])
-    return frames.reshape(len(clips), -1, *frames.shape[1:])
-
-
 def _decode_clips(container, choose_frames: ChooseFrames, num_clips: int) -> np.ndarray:
     stream = container.streams.video[0]
     fps = video_fps(stream)
@@ -275,11 +221,12 @@ def _decode_clips(container, choose_frames: ChooseFrames, num_clips: int) -> np.
     if frame_count is None:
         return _decode_all_then_choose(container, choose_frames, num_clips, fps)
     clips = [choose_frames(frame_count, fps) for _ in range(num_clips)]
+    clock = FrameClock.of_stream(container, fps)
     images = {}
     for wanted in decoding_passes(clips):
-        found = _decode_wanted(container, wanted, fps, seek=wanted[0] > 0)
+        found = _decode_wanted(container, wanted, clock, seek=wanted[0] > 0)
         if found is None:
-            found = _decode_wanted(container, wanted, fps, seek=False)
+            found = _decode_wanted(container, wanted, clock, seek=False)
         if found is None:
             raise VideoReadError(container.name, "no video frame could be decoded")
         images.update(found)
@@ -300,55 +247,80 @@ def _decode_all_then_choose(
 
 
 def _decode_wanted(
-    container, wanted: np.ndarray, fps: float, seek: bool, skip_unused: bool = True
+    container, wanted: np.ndarray, clock: FrameClock, seek: bool, skip_unused: bool = True
 ) -> dict[int, np.ndarray] | None:
-    """Map each wanted frame index to its (H, W, 3) RGB image.
+    """Map each wanted frame index (of ``clock``) to its (H, W, 3) RGB image.
 
     A wanted index with no frame of its own (variable frame rate, or a header that
     overstates the length) gets the next decoded frame, or the last one at the end
     of the stream. Returns None when nothing was decoded, or when a seek landed
-    after the first wanted frame (the caller then decodes from the start).
+    after the first wanted frame (the caller then decodes from the start). A stream whose
+    frames lack timestamps, or whose timestamps go backwards, is read by
+    :func:`_decode_counted` instead.
 
     With ``skip_unused``, frames that are not wanted and that no other frame references are not
-    decoded (:mod:`timesformer.datasets.frame_skipping`). Should a wanted index without a frame
-    of its own then find a skipped frame where it would have taken one, or frames lack
-    timestamps, the pass is decoded again without skipping: the images are always those of a
-    full decode.
+    decoded (:mod:`timesformer.datasets.frame_skipping`). Should a frame that a full decode would
+    have given a wanted index (one shown before the frame in hand, of that index or later, or one
+    after the stream's last) have been skipped, the pass is decoded again without skipping: the
+    images are always those of a full decode.
     """
     stream = container.streams.video[0]
-    index_of = frame_index_rule(stream, fps)
-    if seek:
-        target_seconds = _start_seconds(stream) + (wanted[0] - 0.5) / fps
-        container.seek(max(int(target_seconds / stream.time_base), 0), stream=stream, backward=True)
-    else:
-        container.seek(0, stream=stream, backward=True)
-    skippable = SkippableFrames(index_of, set(wanted.tolist()) if skip_unused else None)
-    decode_again = partial(_decode_wanted, container, wanted, fps, seek, skip_unused=False)
-    images, position, index, last_frame = {}, 0, -1, None
+    target = max(clock.pts_before(int(wanted[0])), 0) if seek else 0
+    container.seek(target, stream=stream, backward=True)
+    skippable = SkippableFrames(clock.index_of, set(wanted.tolist()) if skip_unused else None)
+    without_skipping = partial(_decode_wanted, container, wanted, clock, seek, skip_unused=False)
+    images, position, last_frame, again = {}, 0, None, None
     to_rgb = rgb_converter()
-    for frame_number, frame in enumerate(decoded_frames(container, stream, skippable.unused)):
-        if frame.pts is None and skippable.offered:
-            return decode_again()
-        index = index + 1 if frame.pts is None else index_of(frame.pts)
-        if frame_number == 0 and seek and index > wanted[0]:
-            return None
-        last_frame = frame
-        if index < wanted[position]:
-            continue
-        if skippable.maybe_skipped(int(wanted[position]), index):
-            return decode_again()
-        image = to_rgb(frame)
-        while position < len(wanted) and wanted[position] <= index:
-            images[int(wanted[position])] = image
-            position += 1
-        if position == len(wanted):
-            return images
+    # Closed before another pass decodes: closing sets the decoder's skip back as it was.
+    with closing(decoded_frames(container, stream, skippable.unused)) as frames:
+        for frame_number, frame in enumerate(frames):
+            if frame.pts is None or (last_frame is not None and frame.pts <= last_frame.pts):
+                again = partial(_decode_counted, container, wanted)
+                break
+            index = clock.index_of(frame.pts)
+            if frame_number == 0 and seek and index > wanted[0]:
+                return None
+            last_frame = frame
+            if index < wanted[position]:
+                continue
+            if skippable.skipped_before(frame.pts, int(wanted[position])):
+                again = without_skipping
+                break
+            image = to_rgb(frame)
+            while position < len(wanted) and wanted[position] <= index:
+                images[int(wanted[position])] = image
+                position += 1
+            if position == len(wanted):
+                return images
+    if again is not None:
+        return again()
     if last_frame is None:
         return None
-    if skippable.maybe_skipped(index + 1):
-        return decode_again()
+    if skippable.skipped_after(last_frame.pts):
+        return without_skipping()
     last_image = to_rgb(last_frame)
     images.update({int(i): last_image for i in wanted[position:]})
+    return images
+
+
+def _decode_counted(container, wanted: np.ndarray) -> dict[int, np.ndarray] | None:
+    """:func:`_decode_wanted` for a stream whose frames lack timestamps or whose timestamps go
+    backwards in display order (H.264 with B-frames in AVI, which keeps decode times only):
+    frame i is the i-th the decoder gives from the stream's start, every frame decoded."""
+    stream = container.streams.video[0]
+    container.seek(0, stream=stream, backward=True)
+    images, last_frame, wanted_set = {}, None, set(wanted.tolist())
+    to_rgb = rgb_converter()
+    for index, frame in enumerate(container.decode(stream)):
+        if index in wanted_set:
+            images[index] = to_rgb(frame)
+        if index == wanted[-1]:
+            return images
+        last_frame = frame
+    if last_frame is None:
+        return None
+    last_image = to_rgb(last_frame)
+    images.update({int(i): last_image for i in wanted if int(i) not in images})
     return images
 
 
@@ -364,12 +336,13 @@ def decode_to_end(container: av.container.InputContainer) -> int:
     stream = container.streams.video[0]
     fps = video_fps(stream)
     header_count = estimated_frame_count(container, fps)
-    index_of = frame_index_rule(stream, fps)
+    clock = FrameClock.of_stream(container, fps)
+    container.seek(0, stream=stream, backward=True)
     count, last_index = 0, -1
     try:
         for frame in container.decode(stream):
             count += 1
-            last_index = count - 1 if frame.pts is None else index_of(frame.pts)
+            last_index = count - 1 if frame.pts is None else clock.index_of(frame.pts)
     except DECODING_ERRORS as error:
         raise VideoReadError(
             container.name, f"decoding fails after {count} frame(s): {error_reason(error)}"

@@ -17,6 +17,9 @@ import av
 
 EXACT_SKIP_CODECS = frozenset({"h264"})
 """Decoders whose "NONREF" skip drops only frames that no other frame references."""
+DECODE_TIME_FORMATS = frozenset({"avi"})
+"""Containers that keep no presentation times: the timestamps of reordered frames are decode
+times, which cannot tell which frame a packet is shown as, so nothing is skipped."""
 
 
 def decoded_frames(
@@ -26,9 +29,10 @@ def decoded_frames(
 ) -> Iterator[av.VideoFrame]:
     """The frames ``container.decode(stream)`` gives from the container's position, in display
     order, less those that no other frame references and whose packet timestamp ``unused(pts)``
-    calls unused (those are not decoded). Packets without a timestamp are decoded."""
+    calls unused (those are not decoded; only in :data:`EXACT_SKIP_CODECS` and outside
+    :data:`DECODE_TIME_FORMATS`). Packets without a timestamp are decoded."""
     codec = stream.codec_context
-    may_skip = codec.name in EXACT_SKIP_CODECS
+    may_skip = codec.name in EXACT_SKIP_CODECS and container.format.name not in DECODE_TIME_FORMATS
     try:
         for packet in container.demux(stream):
             if may_skip:
@@ -41,9 +45,13 @@ def decoded_frames(
 
 
 class SkippableFrames:
-    """The frames a pass that wants the frame indices ``wanted`` may skip (any other), and those
-    it offered the decoder to skip, so that the pass can tell whether a frame it would have used
-    in place of a wanted index without a frame of its own may be missing.
+    """The frames a pass that wants the frame indices ``wanted`` may skip (any other), and the
+    timestamps of those it offered the decoder to skip, so that the pass can tell whether a
+    frame that a full decode would have given it in place of the frame in hand may be missing.
+
+    A full decode gives a wanted index the first frame, in display order, whose index is that
+    or later (or the stream's last frame). Several frames may have one index (variable frame
+    rate): what counts is a frame's timestamp, not its index.
 
     Args:
         index_of: a packet's timestamp (in its stream's time base) -> its frame index.
@@ -53,20 +61,22 @@ class SkippableFrames:
     def __init__(self, index_of: Callable[[int], int], wanted: set[int] | None):
         self._index_of = index_of
         self._wanted = wanted
-        self.offered: set[int] = set()
-        """Frame indices of the packets the decoder was allowed to skip."""
+        self.offered: list[int] = []
+        """Timestamps of the packets the decoder was allowed to skip."""
 
     def unused(self, pts: int) -> bool:
         """Whether the frame at ``pts`` may be skipped (remembered when it may)."""
-        index = self._index_of(pts)
-        if self._wanted is None or index in self._wanted:
+        if self._wanted is None or self._index_of(pts) in self._wanted:
             return False
-        self.offered.add(index)
+        self.offered.append(pts)
         return True
 
-    def maybe_skipped(self, first: int, end: int | None = None) -> bool:
-        """Whether a frame whose index is in ``[first, end)`` (``end`` None: from ``first`` on)
-        may have been skipped."""
-        if end is None:
-            return any(index >= first for index in self.offered)
-        return any(index in self.offered for index in range(first, end))
+    def skipped_before(self, pts: int, index: int) -> bool:
+        """Whether a frame shown before the one at ``pts``, of frame index ``index`` or later, may
+        have been skipped: a full decode would give it to a wanted ``index`` first."""
+        return any(offered < pts and self._index_of(offered) >= index for offered in self.offered)
+
+    def skipped_after(self, pts: int) -> bool:
+        """Whether a frame shown after the one at ``pts`` may have been skipped: a full decode
+        would not end the stream at ``pts``."""
+        return any(offered > pts for offered in self.offered)

@@ -7,7 +7,8 @@ import numpy as np
 
 from timesformer.datasets.build import DATASET_REGISTRY
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
-from timesformer.datasets.decoder import decode_clips, decode_to_end, frames_to_clips
+from timesformer.datasets.clip_frames import frames_to_clips
+from timesformer.datasets.decoder import decode_clips, decode_to_end
 from timesformer.datasets.sampling import segment_indices
 from timesformer.datasets.ssv2_files import read_frame_lists, read_label_names, read_video_labels
 from timesformer.datasets.video_container import VideoReadError, open_video
