@@ -144,3 +144,17 @@ def test_ssv2_malformed_frame_list_line_is_named(tmp_path):
         SplitFileError, match=r"train.csv:3: expected 5 fields .*'1 1 1/1_000002.jpg'"
     ):
         build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path), "train")
+
+
+def test_ssv2_check_decodes_every_frame_image(tmp_path):
+    """A corrupt JPEG that no test view takes (frame 1 of 20; the views take 2, 7, 12, 16) fails
+    training reads that pick it: the check names it."""
+    write_ssv2_annotations(tmp_path, ["101"])
+    lines = write_ssv2_frames(tmp_path, "101", 20)
+    (tmp_path / "val.csv").write_text("".join([SSV2_HEADER, *lines]))
+    corrupt = tmp_path / "frames" / "101" / "101_000002.jpg"
+    corrupt.write_bytes(b"\xff\xd8 not a JPEG any more")
+    dataset = build_dataset("ssv2", ssv2_cfg(tmp_path, tmp_path / "frames"), "val")
+    dataset._load_checked(0, 0)  # the test views do not take it
+    with pytest.raises(VideoReadError, match=f"{corrupt}: cannot decode frame image"):
+        dataset.check_video(0)

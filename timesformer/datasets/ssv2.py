@@ -101,8 +101,8 @@ class Ssv2(ClipDataset):
         return frames_to_clips({i: _read_rgb_image(frame_paths[i]) for i in wanted}, clips)
 
     def read_to_end(self, video_idx: int) -> None:
-        """Decode every frame of the .webm video; or, for frame folders, check that every listed
-        frame image exists and that the last one decodes."""
+        """Decode every frame of the .webm video; or, for frame folders, every listed frame image
+        (each one a clip may take: a missing one is named with the count of those missing)."""
         if self.videos.frame_paths is None:
             with open_video(
                 self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
@@ -115,7 +115,8 @@ class Ssv2(ClipDataset):
             raise VideoReadError(
                 missing[0], f"frame image not found ({len(missing)} of {len(frame_paths)} missing)"
             )
-        _read_rgb_image(frame_paths[-1])
+        for path in frame_paths:
+            _read_rgb_image(path)
 
 
 def _read_rgb_image(path: str) -> np.ndarray:
