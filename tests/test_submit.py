@@ -171,6 +171,58 @@ def test_bad_resource_flags_are_refused_by_the_parser(tmp_path, capsys, argv, me
     assert not job_dir.exists()
 
 
+CONTROL_CHARACTERS = ["\n", "\r", "\t", "\x00", "\x1b", "\x85"]
+"""Newline, carriage return, tab, NUL, escape and NEL: Unicode category Cc, all refused."""
+
+
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=repr)
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--comment", "deadline{}#SBATCH --exclusive"),
+        ("--partition", "learnfair{}touch pwned"),
+        ("--account", "research{}touch pwned"),
+        ("--qos", "high{}touch pwned"),
+        ("--constraint", "a100{}touch pwned"),
+        ("--mail", "me@example.org{}touch pwned"),
+        ("--name", "k400{}touch pwned"),
+        ("--sbatch", "reservation=big{}touch pwned"),
+        ("--sbatch", "reser{}vation=big"),
+        ("--job_dir", "job{}touch pwned"),
+    ],
+)
+def test_control_characters_never_reach_the_sbatch_script(tmp_path, capsys, flag, value, char):
+    """Each of these values becomes part of a line of the sbatch script: a newline would end its
+    ``#SBATCH`` lines (sbatch stops reading them) and run the rest as shell code."""
+    value = value.format(char)
+    job_dir = tmp_path / "job"
+    if flag == "--job_dir":
+        value, job_dir = str(tmp_path / value), tmp_path / value
+    argv = ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", flag, value]
+    with pytest.raises(SystemExit) as exit_info:
+        submit.main(argv)
+    assert exit_info.value.code == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"error: argument {flag}: {value!r} has control character(s) {char!r}" in last_line
+    assert not job_dir.exists() and not (tmp_path / "pwned").exists()
+
+
+def test_job_named_after_a_config_file_with_a_newline_needs_a_name(tmp_path, monkeypatch, capsys):
+    _fake_slurm_commands(tmp_path, monkeypatch, SBATCH_STUB)
+    cfg_file = tmp_path / "demo\ntouch pwned.yaml"
+    cfg_file.write_text(open(DEMO_CFG).read())
+    argv = ["--cfg", str(cfg_file), "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]
+    assert submit.main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        "the job is named after the config file, whose name has control character(s) '\\n'" in err
+    )
+    assert "give the job a --name" in err and not (tmp_path / "submitted.sh").exists()
+    assert submit.main([*argv, "--name", "demo"]) == 0
+    sbatch = (tmp_path / "submitted.sh").read_text()
+    assert "#SBATCH --job-name=demo\n" in sbatch and "\ntouch pwned" not in sbatch
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+import unicodedata
 
 import submitit
 from submitit.core.utils import FailedJobError
@@ -91,10 +92,30 @@ def positive_float(text: str) -> float:
     return int(value) if value.is_integer() else value
 
 
+def control_characters(text: str) -> str:
+    """The control characters of ``text`` (Unicode category Cc: newline, carriage return, tab,
+    NUL, escape...), each once, as ``repr`` writes them."""
+    found = dict.fromkeys(char for char in text if unicodedata.category(char) == "Cc")
+    return ", ".join(repr(char) for char in found)
+
+
+def no_control_characters(text: str) -> str:
+    """An argparse type: text without control characters. Each value of the job becomes part of
+    one line of the sbatch script (``#SBATCH --comment=...``), which a newline would end: the
+    rest would be read as shell commands of the job."""
+    found = control_characters(text)
+    if found:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has control character(s) {found}, which would break the sbatch script's "
+            "lines; expected plain text."
+        )
+    return text
+
+
 def sbatch_option(text: str) -> tuple[str, str | bool]:
     """An argparse type: ``KEY=VALUE`` or ``KEY`` (a flag) of ``--sbatch``, as submitit's
     ``slurm_additional_parameters`` item (KEY with underscores; leading dashes dropped)."""
-    key, has_value, value = text.partition("=")
+    key, has_value, value = no_control_characters(text).partition("=")
     key = key.strip().lstrip("-").replace("-", "_")
     if not key.replace("_", "").isalnum() or (has_value and not value):
         raise argparse.ArgumentTypeError(
@@ -116,7 +137,10 @@ def build_submit_parser() -> argparse.ArgumentParser:
     """The flags of the original TimeSformer ``submit.py``, plus ``--cluster``."""
     parser = build_arg_parser("Submit TimeSformer training and testing with submitit.")
     parser.add_argument(
-        "--job_dir", required=True, help="Folder of the job: OUTPUT_DIR, checkpoints and logs."
+        "--job_dir",
+        required=True,
+        type=no_control_characters,
+        help="Folder of the job: OUTPUT_DIR, checkpoints and logs.",
     )
     parser.add_argument("--num_shards", type=int, default=1, help="Number of nodes.")
     parser.add_argument(
@@ -137,12 +161,23 @@ def build_submit_parser() -> argparse.ArgumentParser:
         "gets the partition's default).",
     )
     parser.add_argument(
-        "--partition", default=None, help="Slurm partition (default: the cluster's)."
+        "--partition",
+        type=no_control_characters,
+        default=None,
+        help="Slurm partition (default: the cluster's).",
     )
-    parser.add_argument("--account", default=None, help="Slurm account to charge the job to.")
-    parser.add_argument("--qos", default=None, help="Slurm quality of service.")
+    parser.add_argument(
+        "--account",
+        type=no_control_characters,
+        default=None,
+        help="Slurm account to charge the job to.",
+    )
+    parser.add_argument(
+        "--qos", type=no_control_characters, default=None, help="Slurm quality of service."
+    )
     parser.add_argument(
         "--constraint",
+        type=no_control_characters,
         default=None,
         help="Slurm node features the nodes must have, e.g. 'a100|h100' (ANDed with "
         "--use_volta32's).",
@@ -160,15 +195,28 @@ def build_submit_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=int, default=60 * 72, help="Time limit of the job, in minutes."
     )
-    parser.add_argument("--name", default="", help="Job name (default: the config file's name).")
+    parser.add_argument(
+        "--name",
+        type=no_control_characters,
+        default="",
+        help="Job name (default: the config file's name).",
+    )
     parser.add_argument(
         "--use_volta32",
         action="store_true",
         help=f"Ask for 32GB V100s (constraint {VOLTA32_CONSTRAINT}).",
     )
-    parser.add_argument("--mail", default="", help="Mail this address when the job ends or fails.")
     parser.add_argument(
-        "--comment", default="", help="Comment passed to Slurm, e.g. a priority reason."
+        "--mail",
+        type=no_control_characters,
+        default="",
+        help="Mail this address when the job ends or fails.",
+    )
+    parser.add_argument(
+        "--comment",
+        type=no_control_characters,
+        default="",
+        help="Comment passed to Slurm, e.g. a priority reason.",
     )
     parser.add_argument(
         "--resume-from",
@@ -293,6 +341,20 @@ def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
         opts += ["TRAIN.CHECKPOINT_FILE_PATH", resolve_resume_from(args.resume_from)]
     opts += ["OUTPUT_DIR", job_dir, "NUM_GPUS", str(args.num_gpus)]
     return NodeJob(os.path.abspath(cfg_file), opts)
+
+
+def job_name(args: argparse.Namespace, node_job: NodeJob) -> str:
+    """``--name``, else the config file's name without its folder and extension (which goes into
+    the sbatch script's ``#SBATCH --job-name`` line too, so it must have no control character)."""
+    if args.name:
+        return args.name
+    name = os.path.splitext(os.path.basename(node_job.cfg_file))[0]
+    if control_characters(name):
+        raise SubmitError(
+            f"--cfg {node_job.cfg_file!r}: the job is named after the config file, whose name has "
+            f"control character(s) {control_characters(name)}; give the job a --name."
+        )
+    return name
 
 
 def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
@@ -423,9 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     job_dir = os.path.abspath(os.path.expanduser(args.job_dir))
     try:
         node_job = make_node_job(args, job_dir)
+        name = job_name(args, node_job)
         check_config(node_job, args)
         prepare_job_dir(job_dir)
-        name = args.name or os.path.splitext(os.path.basename(node_job.cfg_file))[0]
         executor = build_executor(args, job_dir, name)
     except SubmitError as error:
         print(f"submit.py: error: {error}", file=sys.stderr)
