@@ -1,13 +1,14 @@
 """Checks of a merged config: impossible values and combinations fail naming the key, devices,
 inferred values, registered names, steps after MAX_EPOCH."""
 
+import glob
 import logging
 import os
 
 import pytest
 
 from helpers import REPO_ROOT
-from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
+from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg, memory
 from timesformer.config.merge import merge_overrides, merge_yaml_file
 from timesformer.utils.lr_policy import get_lr_at_epoch
 
@@ -80,6 +81,18 @@ def _checked(*overrides, check_devices=False):
         (["TENSORBOARD.HISTOGRAM.TOPK", "0"], r"TENSORBOARD\.HISTOGRAM\.TOPK is 0"),
         (["TENSORBOARD.HISTOGRAM.FIGSIZE", "[8]"], r"TENSORBOARD\.HISTOGRAM\.FIGSIZE is \[8\.0\]"),
         (["BENCHMARK.NUM_EPOCHS", "0"], r"BENCHMARK\.NUM_EPOCHS is 0"),
+        (
+            [
+                "SOLVER.LR_POLICY",
+                "steps_with_relative_lrs",
+                "SOLVER.STEPS",
+                "[0, 1, 1]",
+                "SOLVER.LRS",
+                "[1, 0.1, 0.01]",
+            ],
+            r"SOLVER\.STEPS is \[0, 1, 1\]; expected strictly increasing",
+        ),
+        (["TEST.NUM_ENSEMBLE_VIEWS", "100000"], r"TEST\.NUM_ENSEMBLE_VIEWS is 100000; expected 1 "),
     ],
 )
 def test_impossible_values_fail_naming_the_key(overrides, message):
@@ -145,3 +158,48 @@ def test_steps_after_max_epoch_are_allowed_with_a_warning(caplog):
         index = next(i for i, step in enumerate(steps) if epoch < step) - 1
         expected = cfg.SOLVER.BASE_LR * cfg.SOLVER.LRS[index]
         assert get_lr_at_epoch(cfg, epoch) == pytest.approx(expected) == pytest.approx(0.005)
+
+
+def test_the_originals_adam_is_accepted():
+    assert _checked("SOLVER.OPTIMIZING_METHOD", "adam").SOLVER.OPTIMIZING_METHOD == "adam"
+
+
+@pytest.mark.parametrize(
+    "overrides, keys",
+    [
+        (["DATA.NUM_FRAMES", "100000"], "DATA.NUM_FRAMES 100000"),
+        (["DATA.TEST_CROP_SIZE", "65536"], "DATA.TEST_CROP_SIZE 65536"),
+        (
+            ["DATA.TRAIN_CROP_SIZE", "65536", "DATA.TRAIN_JITTER_SCALES", "[65536, 65536]"],
+            "DATA.TRAIN_CROP_SIZE 65536",
+        ),
+        (["TIMESFORMER.EMBED_DIM", "1048576", "TIMESFORMER.NUM_HEADS", "16"], "EMBED_DIM 1048576"),
+        (["TIMESFORMER.DEPTH", "100000"], "TIMESFORMER.DEPTH 100000"),
+    ],
+)
+def test_a_run_that_cannot_fit_in_memory_is_refused_naming_the_keys(overrides, keys):
+    with pytest.raises(ConfigError) as error:
+        _checked("NUM_GPUS", "0", *overrides, check_devices=True)
+    message = str(error.value)
+    assert "\n" not in message and keys in message
+    assert "of RAM (NUM_GPUS 0)" in message and "This run needs at least" in message
+
+
+def test_the_shipped_configs_fit_the_gpus_the_paper_trained_on(monkeypatch):
+    """The original trained on 32 GB V100s: every shipped config's floor fits one."""
+    monkeypatch.setattr(memory, "device_memory", lambda cfg: (32 * 2**30, "a 32 GB V100"))
+    configs = glob.glob(os.path.join(REPO_ROOT, "configs", "**", "*.yaml"), recursive=True)
+    assert len(configs) > 5
+    for path in configs:
+        cfg = get_cfg()
+        merge_yaml_file(cfg, path)
+        assert memory.unfit_message(cfg) is None, path
+
+
+def test_the_memory_floor_counts_the_models_parameters():
+    """ViT-Base/16 TimeSformer, 8 frames of 224, 400 classes: 121.4 M parameters (the paper's
+    121.57 M less the norms' and biases' few); every weight matrix counted."""
+    cfg = get_cfg()
+    assert 121.2e6 < memory.parameter_count(cfg) < 121.6e6
+    cfg.TIMESFORMER.ATTENTION_TYPE = "space_only"
+    assert 85.5e6 < memory.parameter_count(cfg) < 86.5e6  # ViT-Base/16: 86 M

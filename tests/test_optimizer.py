@@ -53,13 +53,16 @@ def test_zero_wd_1d_param_exempts_biases_norms_and_embeddings():
     ]
 
 
-@pytest.mark.parametrize("method, kind", [("sgd", torch.optim.SGD), ("adamw", torch.optim.AdamW)])
+@pytest.mark.parametrize(
+    "method, kind",
+    [("sgd", torch.optim.SGD), ("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW)],
+)
 def test_method_and_settings(method, kind):
     cfg = get_cfg()
     cfg.SOLVER.OPTIMIZING_METHOD = method
     cfg.SOLVER.BASE_LR = 0.3
     optimizer = construct_optimizer(_Tiny(), cfg)
-    assert isinstance(optimizer, kind)
+    assert type(optimizer) is kind
     assert optimizer.param_groups[0]["lr"] == 0.3
     if method == "sgd":
         assert (
@@ -67,6 +70,31 @@ def test_method_and_settings(method, kind):
         )
     set_lr(optimizer, 0.01)
     assert all(group["lr"] == 0.01 for group in optimizer.param_groups)
+
+
+@pytest.mark.parametrize("method", ["adam", "adamw"])
+def test_adam_steps_are_the_originals(method):
+    """The original's Adam: weight decay added to the gradient (L2); its AdamW: decoupled. Both
+    with betas (0.9, 0.999) and eps 1e-8. Three steps against torch's reference implementation
+    of those settings."""
+    cfg = get_cfg()
+    cfg.SOLVER.OPTIMIZING_METHOD, cfg.SOLVER.BASE_LR, cfg.SOLVER.WEIGHT_DECAY = method, 0.1, 0.5
+    torch.manual_seed(0)
+    ours, reference = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    reference.load_state_dict(ours.state_dict())
+    original = torch.optim.Adam if method == "adam" else torch.optim.AdamW
+    optimizers = [
+        construct_optimizer(ours, cfg),
+        original(reference.parameters(), lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.5),
+    ]
+    batch = torch.randn(4, 3)
+    for _ in range(3):
+        for model, optimizer in zip((ours, reference), optimizers, strict=True):
+            optimizer.zero_grad()
+            (model(batch) ** 2).sum().backward()
+            optimizer.step()
+    for mine, theirs in zip(ours.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
 
 
 def test_zero_wd_1d_param_key_builds_the_two_groups():

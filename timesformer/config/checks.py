@@ -4,18 +4,26 @@ Every check names the key(s) at fault, the value found and what is expected, so
 that a wrong YAML file or override fails before any work starts.
 """
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable
 
 from fvcore.common.config import CfgNode
 
 from timesformer.config.batch import iteration_batch_size, processes_per_machine
+from timesformer.config.memory import unfit_message
 
 LR_POLICIES = ("steps_with_relative_lrs", "cosine")
-OPTIMIZERS = ("sgd", "adamw")
+OPTIMIZERS = ("sgd", "adam", "adamw")
 LOSSES = ("cross_entropy",)
 ENSEMBLE_METHODS = ("sum", "max")
 MIXED_PRECISION_DTYPES = ("bf16", "fp16")
+MAX_ENSEMBLE_VIEWS = 100
+ONLY_TIMESFORMER = (
+    "this project has only the TimeSformer models (MODEL.ARCH vit), not the original's SlowFast, "
+    "X3D, ResNet (C2D, I3D, Slow) or AVA detection models"
+)
+_MODEL_KEYS = ("MODEL.ARCH", "MODEL.MODEL_NAME")
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +56,8 @@ def _require(condition: bool, message: str) -> None:
 def _one_of(key: str, value, allowed) -> None:
     _require(
         value in allowed,
-        f"{key} is {value!r}; expected one of {', '.join(map(repr, allowed))}.",
+        f"{key} is {value!r}; expected one of {', '.join(map(repr, allowed))}"
+        + (f": {ONLY_TIMESFORMER}." if key in _MODEL_KEYS else "."),
     )
 
 
@@ -209,9 +218,11 @@ def _check_data(cfg: CfgNode) -> None:
     )
     _one_of("DATA.DECODING_BACKEND", data.DECODING_BACKEND, ("pyav",))
     _require(data.NUM_RETRIES >= 0, f"DATA.NUM_RETRIES is {data.NUM_RETRIES}; expected 0 or more.")
+    views = cfg.TEST.NUM_ENSEMBLE_VIEWS
     _require(
-        cfg.TEST.NUM_ENSEMBLE_VIEWS >= 1,
-        f"TEST.NUM_ENSEMBLE_VIEWS is {cfg.TEST.NUM_ENSEMBLE_VIEWS}; expected 1 or more.",
+        1 <= views <= MAX_ENSEMBLE_VIEWS,
+        f"TEST.NUM_ENSEMBLE_VIEWS is {views}; expected 1 .. {MAX_ENSEMBLE_VIEWS} (clips per "
+        "video; the paper's views are 1 to 10, and many more only overlap).",
     )
     _one_of("TEST.NUM_SPATIAL_CROPS", cfg.TEST.NUM_SPATIAL_CROPS, (1, 3))
     _require(
@@ -244,8 +255,9 @@ def _check_solver(cfg: CfgNode) -> None:
             "for LR_POLICY steps_with_relative_lrs.",
         )
         _require(
-            steps[0] == 0 and steps == sorted(steps),
-            f"SOLVER.STEPS is {steps}; expected increasing epochs starting at 0.",
+            steps[0] == 0 and all(a < b for a, b in itertools.pairwise(steps)),
+            f"SOLVER.STEPS is {steps}; expected strictly increasing epochs starting at 0 (a "
+            "repeated step would leave its SOLVER.LRS entry unused).",
         )
         _require(all(lr >= 0 for lr in lrs), f"SOLVER.LRS is {lrs}; expected multipliers >= 0.")
         unreached = [step for step in steps if step >= solver.MAX_EPOCH]
@@ -326,8 +338,9 @@ def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
 
     Args:
         cfg: a config from :func:`timesformer.config.defaults.get_cfg`, merged.
-        check_devices: also check that this machine has NUM_GPUS GPUs. Turn off to
-            validate a config meant for another machine.
+        check_devices: also check that this machine has NUM_GPUS GPUs, and that the run's
+            model and one batch can fit in their memory (:mod:`timesformer.config.memory`).
+            Turn off to validate a config meant for another machine.
 
     Raises:
         ConfigError: naming the key(s), the value found and what is expected.
@@ -340,5 +353,8 @@ def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
     _check_mixup(cfg)
     _check_tensorboard(cfg)
     _check_registered_values(cfg)
+    unfit = unfit_message(cfg) if check_devices else None
+    if unfit is not None:
+        raise ConfigError(unfit)
     _infer(cfg)
     return cfg

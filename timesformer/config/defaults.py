@@ -161,7 +161,8 @@ _C.SOLVER.WARMUP_EPOCHS = 0.0
 # Learning rate at the start of the warmup.
 _C.SOLVER.WARMUP_START_LR = 0.01
 
-# "sgd" or "adamw".
+# "sgd", "adam" (weight decay as an L2 term of the gradient) or "adamw" (decoupled weight
+# decay); both Adams with betas (0.9, 0.999) and eps 1e-8, as the original.
 _C.SOLVER.OPTIMIZING_METHOD = "sgd"
 
 # Multiply BASE_LR by NUM_SHARDS.

@@ -1,35 +1,77 @@
 """Merging YAML files and ``KEY VALUE`` overrides into a config, strictly.
 
 Unlike a plain ``CfgNode.merge_from_*``, every key is checked before anything
-changes: an unknown key fails with its full name, where it came from and the
+changes: an unknown key fails with its name, where it came from and the
 closest valid names; a value of the wrong type fails with the key and the type
 expected (the default's, or the one ``VALUE_TYPES`` in defaults.py declares for keys whose
 default is None or an empty list), list items included. Integers are accepted for float
 keys (``SOLVER.BASE_LR 1``) and ``true``/``false`` for boolean keys.
+
+A config file, and every file its ``_BASE_`` names, must be a regular file ending in ``.yaml``
+or ``.yml``; that is checked before the file is opened. A key of the original's other models
+(SlowFast, X3D, ResNet, AVA detection) fails saying that this project has only TimeSformer.
+Errors show key names and values cut to MAX_SHOWN_CHARS, never a file's lines.
 """
 
 import difflib
 import os
 import re
+import stat
 import typing
 from typing import Any, Iterable
 
 import yaml
 from fvcore.common.config import CfgNode
 
-from timesformer.config.checks import ConfigError
+from timesformer.config.checks import ONLY_TIMESFORMER, ConfigError
 from timesformer.config.defaults import VALUE_TYPES
 
 _OPTION = re.compile(r"^--[A-Za-z]")
 """A command-line option (``--split``), which no config value looks like."""
 
+BASE_KEY = "_BASE_"
+YAML_SUFFIXES = (".yaml", ".yml")
+MAX_SHOWN_CHARS = 80
+"""The longest key name or value an error message shows; a longer one is cut, ending in '...'."""
 
-def leaf_values(node: CfgNode, prefix: str = "") -> dict[str, Any]:
-    """Full dotted names of all leaf keys of ``node`` with their values."""
+ORIGINAL_MODEL_SECTIONS = {
+    "SLOWFAST": "SlowFast model",
+    "RESNET": "ResNet models (C2D, I3D, Slow, SlowFast)",
+    "X3D": "X3D model",
+    "NONLOCAL": "non-local blocks (ResNet models)",
+    "BN": "batch norm (ResNet and X3D models)",
+    "DETECTION": "AVA action detection",
+    "AVA": "AVA action detection dataset",
+    "MULTIGRID": "multigrid training (ResNet and X3D models)",
+}
+"""Sections of the original's defaults.py (PySlowFast's) that only its other models use, and what
+they configure there; defaults.py has none of them."""
+
+ORIGINAL_MODEL_KEYS = {
+    "MODEL.SINGLE_PATHWAY_ARCH": "model families (C2D, I3D, Slow, X3D)",
+    "MODEL.MULTI_PATHWAY_ARCH": "model families (SlowFast)",
+    "MODEL.DROPCONNECT_RATE": "ResNet and X3D models",
+    "MODEL.FC_INIT_STD": "head (ResNet and X3D models)",
+    "MODEL.HEAD_ACT": "head (ResNet and X3D models)",
+}
+"""Keys of the original's MODEL section that only its other models use, and what they configure."""
+
+
+def shown(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``text`` as an error message shows it: control characters escaped (one line), and cut to
+    ``limit`` characters."""
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def leaf_values(node: dict, prefix: str = "") -> dict[str, Any]:
+    """Full dotted names of all leaf keys of ``node`` (a CfgNode, or a nested dict with string
+    keys) with their values."""
     leaves = {}
     for key, value in node.items():
         full = prefix + key
-        if isinstance(value, CfgNode):
+        if isinstance(value, dict):
             leaves.update(leaf_values(value, full + "."))
         else:
             leaves[full] = value
@@ -65,9 +107,33 @@ def _closest_names(key: str, valid: Iterable[str]) -> list[str]:
 
 
 def _unknown_key_error(key: str, source: str, cfg: CfgNode) -> ConfigError:
-    names = _closest_names(key, list(leaf_values(cfg)) + list(_section_keys(cfg)))
+    """The error of a key ``cfg`` lacks: its name (cut), where it came from, close valid names."""
+    names = []
+    if len(key) <= MAX_SHOWN_CHARS:
+        names = _closest_names(key, list(leaf_values(cfg)) + list(_section_keys(cfg)))
     hint = f" Did you mean: {', '.join(names)}?" if names else ""
-    return ConfigError(f"Unknown config key {key} in {source}.{hint}")
+    return ConfigError(f"Unknown config key {shown(key)} in {source}.{hint}")
+
+
+def _original_model_part(key: str) -> str | None:
+    """What ``key`` configures in the original when only its other models use it (its section
+    in ORIGINAL_MODEL_SECTIONS, or ORIGINAL_MODEL_KEYS), else None."""
+    section = key.split(".", 1)[0]
+    return ORIGINAL_MODEL_SECTIONS.get(section) or ORIGINAL_MODEL_KEYS.get(key)
+
+
+def _check_known_keys(items: Iterable[str], leaves: dict, source: str, cfg: CfgNode) -> None:
+    """Raise for the keys of ``items`` that ``cfg`` lacks: first for a key of the original's
+    other models (SlowFast, X3D...), which says so, else for the first unknown key."""
+    unknown = [key for key in items if key not in leaves]
+    for key in unknown:
+        part = _original_model_part(key)
+        if part:
+            raise ConfigError(
+                f"{shown(key)} in {source} configures the original's {part}: {ONLY_TIMESFORMER}."
+            )
+    if unknown:
+        raise _unknown_key_error(unknown[0], source, cfg)
 
 
 def expected_type(key: str, default: Any) -> Any:
@@ -124,7 +190,7 @@ def _coerce(key: str, value: Any, default: Any, source: str) -> Any:
     else:
         expected += f" like the default {default!r}"
     raise ConfigError(
-        f"{key} in {source} is {value!r} ({type(value).__name__}); expected {expected}."
+        f"{key} in {source} is {shown(repr(value))} ({type(value).__name__}); expected {expected}."
     )
 
 
@@ -144,7 +210,8 @@ def _flatten_yaml(tree: dict, cfg: CfgNode, source: str, prefix: str = "") -> di
         full = prefix + str(key)
         if full in sections and not isinstance(value, dict):
             raise ConfigError(
-                f"{full} in {source} is a group of keys; expected a mapping, got {value!r}."
+                f"{full} in {source} is a group of keys; expected a mapping, got "
+                f"{shown(repr(value))}."
             )
         if isinstance(value, dict) and full not in leaves:
             flat.update(_flatten_yaml(value, cfg, source, full + "."))
@@ -155,10 +222,9 @@ def _flatten_yaml(tree: dict, cfg: CfgNode, source: str, prefix: str = "") -> di
 
 def _merge_flat(cfg: CfgNode, items: dict[str, Any], source: str) -> None:
     leaves = leaf_values(cfg)
+    _check_known_keys(items, leaves, source, cfg)
     coerced = {}
     for key, raw in items.items():
-        if key not in leaves:
-            raise _unknown_key_error(key, source, cfg)
         keep_text = isinstance(raw, str) and isinstance(leaves[key], str)
         value = raw if keep_text or not isinstance(raw, str) else CfgNode._decode_cfg_value(raw)
         coerced[key] = _coerce(key, value, leaves[key], source)
@@ -166,38 +232,106 @@ def _merge_flat(cfg: CfgNode, items: dict[str, Any], source: str) -> None:
         _assign(cfg, key, value)
 
 
-def _is_empty_yaml(path: str) -> bool:
-    """Whether ``path`` holds no YAML document at all (nothing, or only comments)."""
-    with open(path, encoding="utf-8-sig") as stream:
-        try:
-            return yaml.safe_load(stream) is None
-        except yaml.YAMLError:
-            return False  # reported with its position by the full read
+def _path_problem(path: str) -> str | None:
+    """What makes ``path`` no config file (None: a regular file ending in .yaml or .yml, also once
+    links are followed). Only ``os.stat`` looks at it: a FIFO or device is never opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        return "does not exist"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a folder, FIFO or device)"
+    names = (path.lower(), os.path.realpath(path).lower())
+    if not all(name.endswith(YAML_SUFFIXES) for name in names):
+        return "is not a YAML file"
+    return None
+
+
+def _base_path(including: str, base: Any) -> str:
+    """The file that the ``_BASE_`` entry ``base`` of the config file ``including`` names, checked
+    by :func:`_path_problem`: ``~`` expanded, a relative path relative to ``including``'s folder."""
+    if not isinstance(base, str) or not base:
+        raise ConfigError(
+            f"Config file {including}: _BASE_ is {shown(repr(base))}; expected the name of a YAML "
+            "file, or a list of them."
+        )
+    path = os.path.expanduser(base) if base.startswith("~") else base
+    path = path if os.path.isabs(path) else os.path.join(os.path.dirname(including), path)
+    problem = _path_problem(path)
+    if problem:
+        resolved = "" if path == base else f" ({shown(path, 3 * MAX_SHOWN_CHARS)})"
+        raise ConfigError(
+            f"Config file {including}: its _BASE_ {shown(base)}{resolved} {problem}; expected "
+            "a regular file ending in .yaml or .yml (a relative path is relative to this file)."
+        )
+    return path
+
+
+def _read_mapping(path: str, name: str) -> dict:
+    """The YAML mapping of the (checked) file ``path``, read safely; ``name``: the file, as
+    errors call it."""
+    try:
+        with open(path, encoding="utf-8-sig") as stream:
+            tree = yaml.safe_load(stream)
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{name} could not be read: it is not UTF-8 text.") from error
+    except OSError as error:
+        raise ConfigError(f"{name} could not be read: {error.strerror}.") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{name} could not be read: {error}") from error
+    if tree is None:
+        raise ConfigError(
+            f"{name} is empty; expected a mapping of keys (e.g. 'TRAIN:' and its keys)."
+        )
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{name} must hold a mapping of keys, not {type(tree).__name__}.")
+    return tree
+
+
+def _merge_tree(tree: dict, into: dict, name: str) -> None:
+    """Merge the mapping ``tree`` of a file into ``into`` (what its _BASE_ files hold): nested
+    mappings key by key, any other value replacing."""
+    for key, value in tree.items():
+        if isinstance(value, dict) and key in into:
+            if not isinstance(into[key], dict):
+                raise ConfigError(
+                    f"{name} sets {shown(str(key))} to a mapping of keys, where its _BASE_ "
+                    "file sets a single value."
+                )
+            _merge_tree(value, into[key], name)
+        else:
+            into[key] = value
+
+
+def _load_tree(path: str, chain: tuple[str, ...] = ()) -> dict:
+    """The mapping of the config file ``path`` over those of the files its ``_BASE_`` names (a
+    name or a list, each over the ones before), recursively; ``chain``: the files including it."""
+    name = f"Config file {path}" + (f" (a _BASE_ of {chain[-1]})" if chain else "")
+    tree = _read_mapping(path, name)
+    bases = tree.pop(BASE_KEY, [])
+    merged: dict = {}
+    for base in bases if isinstance(bases, list) else [bases]:
+        base_path = _base_path(path, base)
+        if os.path.realpath(base_path) in {os.path.realpath(file) for file in (*chain, path)}:
+            raise ConfigError(
+                f"Config file {path}: its _BASE_ {shown(base)} is a file that includes it (a "
+                "_BASE_ cycle)."
+            )
+        _merge_tree(_load_tree(base_path, (*chain, path)), merged, name)
+    _merge_tree(tree, merged, name)
+    return merged
 
 
 def merge_yaml_file(cfg: CfgNode, path: str) -> CfgNode:
     """Merge the YAML file ``path`` (``_BASE_`` files included) into ``cfg``."""
-    if not os.path.isfile(path):
-        raise ConfigError(f"Config file {path} does not exist (given with --cfg).")
-    if _is_empty_yaml(path):
+    problem = _path_problem(path)
+    if problem:
         raise ConfigError(
-            f"Config file {path} is empty; expected a mapping of keys (e.g. 'TRAIN:' and its keys)."
-        )
-    try:
-        tree = CfgNode.load_yaml_with_base(path, allow_unsafe=False)
-    except TypeError as error:  # fvcore's error for an empty _BASE_ file
-        raise ConfigError(
-            f"Config file {path} could not be read: a file it names in _BASE_ is empty or not a "
-            f"mapping of keys ({error})."
-        ) from error
-    except Exception as error:  # yaml.YAMLError, or a missing _BASE_ file
-        raise ConfigError(f"Config file {path} could not be read: {error}") from error
-    if not isinstance(tree, dict):
-        raise ConfigError(
-            f"Config file {path} must hold a mapping of keys, not {type(tree).__name__}."
+            f"Config file {path} {problem} (given with --cfg); expected a regular file ending "
+            "in .yaml or .yml."
         )
     source = f"config file {path}"
-    _merge_flat(cfg, _flatten_yaml(tree, cfg, source), source)
+    _merge_flat(cfg, _flatten_yaml(_load_tree(path), cfg, source), source)
     return cfg
 
 

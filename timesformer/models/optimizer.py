@@ -1,4 +1,5 @@
-"""Optimizer construction (SGD or AdamW): the original's weight decay, or PySlowFast's groups."""
+"""Optimizer construction (SGD, Adam or AdamW): the original's weight decay, or PySlowFast's
+groups."""
 
 import torch
 from fvcore.common.config import CfgNode
@@ -45,8 +46,10 @@ def construct_optimizer(model: torch.nn.Module, cfg: CfgNode) -> torch.optim.Opt
             nesterov=solver.NESTEROV and solver.MOMENTUM > 0 and solver.DAMPENING == 0,
         )
     # The fused kernel updates all parameters in one pass: about 8x faster than the
-    # default AdamW step on a CPU (tools/benchmark_model.py), the same update.
-    return torch.optim.AdamW(groups, lr=solver.BASE_LR, fused=True)
+    # default AdamW step on a CPU (tools/benchmark_model.py), the same update. Betas (0.9,
+    # 0.999) and eps 1e-8, torch's defaults, are the original's.
+    adam = torch.optim.Adam if solver.OPTIMIZING_METHOD == "adam" else torch.optim.AdamW
+    return adam(groups, lr=solver.BASE_LR, fused=True)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
