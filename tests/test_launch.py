@@ -1,5 +1,6 @@
 """timesformer.engine.launch: spawned processes that end with their parent, errors of spawned
-processes as one line, and the OUTPUT_DIR a run owns (lock, saved config, changed keys)."""
+processes as one line, and the OUTPUT_DIR a run owns (lock, saved config, changed keys, the
+folders it writes checked first)."""
 
 import datetime
 import os
@@ -13,7 +14,8 @@ import psutil
 import pytest
 import torch
 
-from helpers import REPO_ROOT, load_tool, tiny_args, write_color_dataset
+from helpers import REPO_ROOT, load_tool, tiny_args, tiny_cfg, write_color_dataset
+from timesformer.engine import launch
 from timesformer.utils.checkpoint import list_checkpoints
 from timesformer.utils.output_lock import lock_output_dir
 
@@ -164,5 +166,121 @@ def test_output_dir_that_cannot_be_created_is_one_line(two_videos, tmp_path, cap
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
-        f": error: OUTPUT_DIR {out} cannot be created or written: Not a directory."
+        f": error: OUTPUT_DIR {out} cannot be created or written: {tmp_path / 'a_file'} is a "
+        "file, not a folder."
     )
+
+
+def test_a_damaged_saved_config_is_set_aside_and_the_run_resumes(two_videos, tmp_path):
+    """Random bytes in OUTPUT_DIR/config.yaml stopped every rerun with a UnicodeDecodeError."""
+    out = tmp_path / "run"
+    args = tiny_args(
+        two_videos,
+        str(out),
+        "TRAIN.BATCH_SIZE",
+        "2",
+        "GLOBAL_BATCH_SIZE",
+        "2",
+        "TEST.ENABLE",
+        "False",
+    )
+    assert main(args + ["SOLVER.MAX_EPOCH", "1"]) == 0
+    (checkpoint,) = list_checkpoints(str(out))
+    written = open(checkpoint, "rb").read()
+    damaged = b"\x89\xfe\x00\xc3(\xff" * 20
+    (out / "config.yaml").write_bytes(damaged)
+    assert main(args + ["SOLVER.MAX_EPOCH", "2"]) == 0
+    assert (out / "config.yaml.unreadable").read_bytes() == damaged
+    assert "MAX_EPOCH: 2" in (out / "config.yaml").read_text()
+    assert open(checkpoint, "rb").read() == written
+    assert len(list_checkpoints(str(out))) == 2
+    log = (out / "stdout.log").read_text()
+    assert (
+        f"The saved config {out}/config.yaml cannot be read (not UTF-8 text); it is kept as "
+        f"{out}/config.yaml.unreadable, and this run's config is saved as {out}/config.yaml."
+    ) in log
+    assert log.index("cannot be read (not UTF-8") < log.index("Resumed from")
+
+
+def test_a_folder_in_place_of_the_saved_config_stops_in_one_line(two_videos, tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / "config.yaml").mkdir(parents=True)
+    with pytest.raises(SystemExit) as exit_info:
+        main(tiny_args(two_videos, str(out)))
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        f": error: {out}/config.yaml is a folder, but a run saves its config there as a YAML "
+        "file: move the folder away, or choose another OUTPUT_DIR."
+    )
+    assert os.listdir(out / "config.yaml") == []
+
+
+def _dangling(path, out):
+    os.symlink(out.parent / "scratch" / "gone", path)
+    return f"it is a symlink to {out.parent / 'scratch' / 'gone'}, which does not exist"
+
+
+def _loop(path, out):
+    os.symlink(path.name, path)
+    return "it is a symlink loop (following it leads back to it)"
+
+
+def _a_file(path, out):
+    path.write_text("")
+    return "it is a file, not a folder"
+
+
+@pytest.mark.parametrize("make", [_dangling, _loop, _a_file], ids=lambda make: make.__name__)
+@pytest.mark.parametrize(
+    "folder, what, overrides",
+    [
+        ("checkpoints", "The checkpoint folder", []),
+        ("tb", "The TensorBoard folder (TENSORBOARD.LOG_DIR)", ["TENSORBOARD.ENABLE", "True"]),
+    ],
+    ids=["checkpoints", "tensorboard"],
+)
+def test_a_folder_the_run_cannot_write_stops_it_before_training(
+    two_videos, tmp_path, capsys, monkeypatch, make, folder, what, overrides
+):
+    """OUTPUT_DIR/checkpoints as a dangling symlink (or a loop, or a file) trained a whole epoch,
+    then died with a FileExistsError traceback and no checkpoint."""
+    monkeypatch.setattr(launch, "train", lambda cfg: pytest.fail("training started"))
+    out = tmp_path / "run"
+    out.mkdir()
+    why = make(out / folder, out)
+    overrides = [*overrides, "TENSORBOARD.LOG_DIR", "tb"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(tiny_args(two_videos, str(out), *overrides))
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(f": error: {what} {out / folder} cannot be created or written: {why}.")
+    assert os.path.lexists(out / folder)  # left as it was
+    assert not os.path.exists(out / "run.lock")  # stopped before taking OUTPUT_DIR
+
+
+def test_a_dangling_output_dir_is_named_with_its_target(tmp_path, capsys):
+    out = tmp_path / "run"
+    os.symlink(tmp_path / "unmounted" / "run", out)
+    with pytest.raises(SystemExit):
+        main(tiny_args("", str(out)))
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        f": error: OUTPUT_DIR {out} cannot be created or written: it is a symlink to "
+        f"{tmp_path / 'unmounted' / 'run'}, which does not exist."
+    )
+    assert not os.path.exists(tmp_path / "unmounted")  # nothing created
+
+
+def test_folders_the_run_does_not_write_are_not_checked(tmp_path):
+    """Testing alone writes no checkpoint: a dangling checkpoints link does not stop it."""
+    out = tmp_path / "run"
+    out.mkdir()
+    os.symlink(tmp_path / "gone", out / "checkpoints")
+    cfg = tiny_cfg("", str(out), "TRAIN.ENABLE", "False", "TEST.SAVE_RESULTS_PATH", "r/s.pyth")
+    assert launch.run_folders(cfg) == {
+        "OUTPUT_DIR": str(out),
+        "The folder of TEST.SAVE_RESULTS_PATH": str(out / "r"),
+    }
+    launch.check_run_folders(cfg)
+    assert not os.path.exists(out / "r")

@@ -1,15 +1,21 @@
-"""The command lines of run_net.py and the tools: arguments, and config mistakes as one line."""
+"""The command lines of run_net.py and the tools: arguments, config mistakes as one line, and
+the config a run saves in OUTPUT_DIR (a damaged one set aside)."""
 
 import argparse
+import os
 
 import pytest
 import torch
 
+from timesformer.config import get_cfg
+from timesformer.config.checks import ConfigError
 from timesformer.utils.parser import (
     build_arg_parser,
     load_config_or_exit,
     load_tool_config,
     parse_args,
+    save_config,
+    saved_config_changes,
     split_items,
 )
 
@@ -48,6 +54,15 @@ def test_paths_end_where_the_config_keys_begin(tmp_path):
     assert split_items(["b.mp4"]) == (["b.mp4"], [])
 
 
+def test_missing_videos_spelled_like_keys_are_paths_and_typos_are_keys():
+    """A missing CLIP.MP4 or VIDEO_1 used to start the overrides ("'0' has no value")."""
+    items = ["CLIP.MP4", "VIDEO_1", "NUM_GPUS", "0"]
+    assert split_items(items) == (["CLIP.MP4", "VIDEO_1"], ["NUM_GPUS", "0"])
+    assert split_items(["a.mp4", "NUM_GPU", "0"])[1] == ["NUM_GPU", "0"]  # a typo: unknown key
+    assert split_items(["a.mp4", "SLOWFAST.ALPHA", "4"])[1] == ["SLOWFAST.ALPHA", "4"]
+    assert split_items(["a.mp4", "DATA.NUM_FRAMES", "4"])[1] == ["DATA.NUM_FRAMES", "4"]
+
+
 def test_a_tool_config_falls_back_to_the_cpu():
     parser = build_arg_parser("a tool", items="VIDEO")
     cfg, paths = load_tool_config(parser, parser.parse_args(["v.mp4", "NUM_GPUS", "1"]))
@@ -70,3 +85,59 @@ def test_a_config_mistake_is_one_line_and_exit_status_2(capsys):
 def test_tools_without_a_config_take_only_their_own_arguments():
     parser = build_arg_parser("convert", config=False)
     assert "--cfg" not in parser.format_help()
+
+
+DAMAGED_CONFIGS = {
+    "random bytes": b"\x89\xfe\x00\xc3(\xff" * 20,
+    "a list": b"- TRAIN\n- SOLVER\n",
+    "a scalar": b"cut short by a crash\n",
+    "broken YAML": b"TRAIN:\n  ENABLE: [true\n",
+    "non-string keys": b"1: {2: 3}\n",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_CONFIGS)
+def test_a_damaged_saved_config_is_set_aside_and_replaced(tmp_path, caplog, damage):
+    """A damaged OUTPUT_DIR/config.yaml stopped every rerun with a traceback (or was replaced,
+    lost, when its YAML was broken)."""
+    cfg = get_cfg()
+    cfg.OUTPUT_DIR = str(tmp_path)
+    saved = tmp_path / "config.yaml"
+    saved.write_bytes(DAMAGED_CONFIGS[damage])
+    assert saved_config_changes(cfg) == []
+    assert save_config(cfg) == str(saved)
+    assert (tmp_path / "config.yaml.unreadable").read_bytes() == DAMAGED_CONFIGS[damage]
+    assert saved.read_text() == cfg.dump()
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith(f"The saved config {saved} cannot be read (")
+    assert warning.endswith(
+        f"; it is kept as {saved}.unreadable, and this run's config is saved as {saved}."
+    )
+
+
+def test_a_config_set_aside_earlier_is_never_replaced(tmp_path):
+    cfg = get_cfg()
+    cfg.OUTPUT_DIR = str(tmp_path)
+    (tmp_path / "config.yaml.unreadable").write_bytes(b"\xff first")
+    (tmp_path / "config.yaml").write_bytes(b"\xff second")
+    save_config(cfg)
+    assert (tmp_path / "config.yaml.unreadable").read_bytes() == b"\xff first"
+    assert (tmp_path / "config.yaml.unreadable.1").read_bytes() == b"\xff second"
+    cfg.SOLVER.BASE_LR = 0.5
+    assert saved_config_changes(cfg) == ["SOLVER.BASE_LR: 0.1 -> 0.5"]
+
+
+def test_a_folder_in_place_of_the_saved_config_is_one_config_error(tmp_path):
+    cfg = get_cfg()
+    cfg.OUTPUT_DIR = str(tmp_path)
+    (tmp_path / "config.yaml").mkdir()
+    (tmp_path / "config.yaml" / "notes.txt").write_text("kept")
+    message = (
+        f"{tmp_path / 'config.yaml'} is a folder, but a run saves its config there as a YAML "
+        "file: move the folder away, or choose another OUTPUT_DIR."
+    )
+    for step in (saved_config_changes, save_config):
+        with pytest.raises(ConfigError) as error:
+            step(cfg)
+        assert str(error.value) == message
+    assert os.listdir(tmp_path / "config.yaml") == ["notes.txt"]

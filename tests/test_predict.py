@@ -120,6 +120,13 @@ def test_unreadable_video_is_reported_and_others_predicted(setup, tmp_path, caps
     assert "SKIP_BAD_TEST_VIDEOS" not in captured.err
 
 
+def test_a_missing_video_spelled_like_a_config_key_is_named(setup, tmp_path, capsys, monkeypatch):
+    data_dir, checkpoint, _ = setup
+    monkeypatch.chdir(tmp_path)
+    assert main(["--checkpoint", checkpoint, "CLIP.MP4", _videos(data_dir)[0]] + TINY_RUN) == 1
+    assert "error: unreadable video CLIP.MP4: file not found" in capsys.readouterr().err
+
+
 def test_other_clip_length_than_the_checkpoints_is_a_warning(setup, capsys):
     data_dir, checkpoint, _ = setup
     argv = ["--checkpoint", checkpoint, _videos(data_dir)[0]] + TINY_RUN + ["DATA.NUM_FRAMES", "4"]

@@ -19,11 +19,14 @@ import torch
 from fvcore.common.config import CfgNode
 
 from timesformer.config.batch import processes_per_machine
+from timesformer.config.checks import ConfigError
 from timesformer.engine.tester import test
 from timesformer.engine.trainer import prepare_imagenet_weights, train
 from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line, stopped_run
 from timesformer.models.weight_files import CheckpointError
 from timesformer.utils import distributed as du
+from timesformer.utils.checkpoint import get_checkpoint_dir
+from timesformer.utils.file_io import folder_problem
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.output_lock import lock_output_dir
 from timesformer.utils.parser import (
@@ -33,6 +36,7 @@ from timesformer.utils.parser import (
     save_config,
     saved_config_changes,
 )
+from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
 
 logger = get_logger(__name__)
 
@@ -161,23 +165,58 @@ def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], None]) 
 
 @contextmanager
 def output_dir_of_run(cfg: CfgNode) -> Iterator[None]:
-    """Machine 0 (SHARD_ID 0) owns OUTPUT_DIR for the ``with`` block: creates it, locks it
+    """Machine 0 (SHARD_ID 0) owns OUTPUT_DIR for the ``with`` block: checks that every folder
+    the run writes can be written (:func:`check_run_folders`), creates OUTPUT_DIR, locks it
     (a second run there stops at once, naming this one), logs the keys that differ from the
     config an earlier run saved there, and saves this run's config.yaml. Other machines
     only run the block.
 
     Raises:
-        ConfigError: OUTPUT_DIR cannot be created or written.
+        ConfigError: a folder of the run, or config.yaml, cannot be created or written.
         OutputDirLockedError: another run holds OUTPUT_DIR.
+        DiskFullError: no space is left in OUTPUT_DIR.
     """
     if cfg.SHARD_ID != 0:
         yield
         return
+    check_run_folders(cfg)
     with lock_output_dir(cfg.OUTPUT_DIR):
         setup_logging(cfg.OUTPUT_DIR)
         _log_config_changes(cfg)
         save_config(cfg)
         yield
+
+
+def run_folders(cfg: CfgNode) -> dict[str, str]:
+    """``{what: folder}`` of every folder the run writes in: OUTPUT_DIR, its checkpoint folder
+    (TRAIN.ENABLE), the TensorBoard folder (TENSORBOARD.ENABLE) and the folder of
+    TEST.SAVE_RESULTS_PATH (TEST.ENABLE, when set)."""
+    folders = {"OUTPUT_DIR": cfg.OUTPUT_DIR}
+    if cfg.TRAIN.ENABLE:
+        folders["The checkpoint folder"] = get_checkpoint_dir(cfg.OUTPUT_DIR)
+    if cfg.TENSORBOARD.ENABLE:
+        folders["The TensorBoard folder (TENSORBOARD.LOG_DIR)"] = tensorboard_log_dir(cfg)
+    if cfg.TEST.ENABLE and cfg.TEST.SAVE_RESULTS_PATH:
+        results = os.path.join(cfg.OUTPUT_DIR, cfg.TEST.SAVE_RESULTS_PATH)
+        folders["The folder of TEST.SAVE_RESULTS_PATH"] = os.path.dirname(results)
+    return folders
+
+
+def check_run_folders(cfg: CfgNode) -> None:
+    """Stop before any work when a folder of :func:`run_folders` cannot be created or written
+    (a dangling symlink, a symlink loop, a file in its place, no permission), naming it and
+    why; creates nothing.
+
+    Raises:
+        ConfigError: the first such folder.
+    """
+    for what, folder in run_folders(cfg).items():
+        problem = folder_problem(folder)
+        if problem is None:
+            continue
+        culprit, why = problem
+        subject = "it" if culprit == folder else culprit
+        raise ConfigError(f"{what} {folder} cannot be created or written: {subject} {why}.")
 
 
 def _log_config_changes(cfg: CfgNode) -> None:

@@ -1,10 +1,12 @@
-"""Writing files so that a crash never leaves a half-written file under the final name, and
-clearing what crashed writes left behind."""
+"""Writing files so that a crash never leaves a half-written file under the final name, clearing
+what crashed writes left behind, setting a damaged file aside, and checking that a folder can be
+written before a run needs it."""
 
 import errno
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
@@ -49,16 +51,26 @@ def atomic_write(path: str, binary: bool = True) -> Iterator[IO]:
             os.fsync(stream.fileno())
         os.replace(partial, path)
     except Exception as error:
-        if _is_disk_full(error, os.path.dirname(path) or "."):
-            kept = "the previous file is unchanged" if os.path.exists(path) else "nothing written"
-            raise DiskFullError(
-                f"No space left on device writing {path} ({kept}; "
-                f"{_free_space(os.path.dirname(path) or '.')} free there)."
-            ) from error
+        disk_full = disk_full_error(path, error)
+        if disk_full is not None:
+            raise disk_full from error
         raise
     finally:
         if os.path.lexists(partial):
             os.remove(partial)
+
+
+def disk_full_error(path: str, error: BaseException) -> DiskFullError | None:
+    """The :class:`DiskFullError` to raise for ``error``, met writing ``path``, when it says (or
+    the free space of the folder says) that the disk is full; else None. Its message names the
+    file, whether an earlier one is still there, and the free space left."""
+    folder = os.path.dirname(path) or "."
+    if not _is_disk_full(error, folder):
+        return None
+    kept = "the previous file is unchanged" if os.path.exists(path) else "nothing written"
+    return DiskFullError(
+        f"No space left on device writing {path} ({kept}; {_free_space(folder)} free there)."
+    )
 
 
 def _is_disk_full(error: BaseException, folder: str) -> bool:
@@ -115,3 +127,49 @@ def remove_stale_partial_files(folder: str) -> list[str]:
             continue
         removed.append(path)
     return removed
+
+
+def set_aside(path: str, suffix: str) -> str:
+    """Rename ``path`` to the first free name of ``PATH+SUFFIX``, ``PATH+SUFFIX.1``,
+    ``PATH+SUFFIX.2``... (an earlier file set aside is never replaced) and return it. Call it
+    where one process writes (the holder of the OUTPUT_DIR lock)."""
+    target, number = path + suffix, 0
+    while os.path.lexists(target):
+        number += 1
+        target = f"{path}{suffix}.{number}"
+    os.rename(path, target)
+    return target
+
+
+def folder_problem(path: str) -> tuple[str, str] | None:
+    """``(culprit, why)`` when ``path`` cannot be used as a folder to write in, else None.
+
+    ``culprit`` is ``path`` or the folder above it at fault; ``why`` says what it is instead:
+    a symlink to a target that does not exist (named), a symlink loop, a file, a folder that
+    is not writable. A missing folder is fine when the nearest existing one above it is
+    writable (the writer creates it); nothing is created here.
+    """
+    try:
+        status = os.stat(path)
+    except OSError as error:
+        return _unreachable_folder_problem(path, error)
+    if not stat.S_ISDIR(status.st_mode):
+        kind = "a file" if stat.S_ISREG(status.st_mode) else "a device, pipe or socket"
+        link = f" (a symlink to {os.path.realpath(path)})" if os.path.islink(path) else ""
+        return path, f"is {kind}{link}, not a folder"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return path, "is a folder this user cannot write in"
+    return None
+
+
+def _unreachable_folder_problem(path: str, error: OSError) -> tuple[str, str] | None:
+    """:func:`folder_problem` of a ``path`` that ``os.stat`` failed on with ``error``."""
+    if os.path.islink(path):
+        if error.errno == errno.ELOOP:
+            return path, "is a symlink loop (following it leads back to it)"
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            return path, f"is a symlink to {os.path.realpath(path)}, which does not exist"
+    if error.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+        return path, f"cannot be reached ({error.strerror})"
+    parent = os.path.dirname(os.path.abspath(path))
+    return None if parent == os.path.abspath(path) else folder_problem(parent)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from timesformer.config.checks import ConfigError
+from timesformer.utils.file_io import disk_full_error
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -46,16 +47,12 @@ def lock_output_dir(output_dir: str) -> Iterator[str]:
 
     Raises:
         ConfigError: ``output_dir`` (OUTPUT_DIR) cannot be created or written.
+        DiskFullError: no space is left to record this run in ``run.lock``; a ``run.lock``
+            created here is removed again, an earlier one keeps its content.
         OutputDirLockedError: another process holds it; the message names that process.
     """
     path = os.path.join(output_dir, LOCK_FILE_NAME)
-    try:
-        os.makedirs(output_dir, exist_ok=True)
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as error:
-        raise ConfigError(
-            f"OUTPUT_DIR {output_dir} cannot be created or written: {error.strerror or error}."
-        ) from error
+    descriptor, created = _open_lock_file(output_dir, path)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -68,14 +65,7 @@ def lock_output_dir(output_dir: str) -> Iterator[str]:
             logger.warning("Cannot lock %s (%s); running without the lock.", path, error)
             yield path
             return
-        owner = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": datetime.datetime.now().isoformat(sep=" ", timespec="seconds"),
-            "command": " ".join(sys.argv)[:_COMMAND_CHARS],
-        }
-        os.ftruncate(descriptor, 0)
-        os.write(descriptor, (json.dumps(owner) + "\n").encode())
+        _record_owner(descriptor, path, created)
         try:
             yield path
         finally:
@@ -83,3 +73,53 @@ def lock_output_dir(output_dir: str) -> Iterator[str]:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
     finally:
         os.close(descriptor)
+
+
+def _open_lock_file(output_dir: str, path: str) -> tuple[int, bool]:
+    """(descriptor of ``path`` open for reading and writing, whether this call created it);
+    ``output_dir`` is created first when needed."""
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), True
+        except FileExistsError:
+            return os.open(path, os.O_RDWR), False
+    except OSError as error:
+        disk_full = disk_full_error(path, error)
+        if disk_full is not None:
+            raise disk_full from error
+        raise ConfigError(
+            f"OUTPUT_DIR {output_dir} cannot be created or written: {error.strerror or error}."
+        ) from error
+
+
+def _record_owner(descriptor: int, path: str, created: bool) -> None:
+    """Write this process's pid, host, start time and command line into the locked ``path``.
+
+    The new content is written over the old before the file is cut to its length, so that a
+    write that fails (a full disk) leaves an earlier owner's record as it was; a file this run
+    ``created`` is removed again.
+
+    Raises:
+        DiskFullError: the disk (or quota) is full.
+        ConfigError: another error of the write, naming ``path``.
+    """
+    owner = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.datetime.now().isoformat(sep=" ", timespec="seconds"),
+        "command": " ".join(sys.argv)[:_COMMAND_CHARS],
+    }
+    data = (json.dumps(owner) + "\n").encode()
+    try:
+        written = 0
+        while written < len(data):
+            written += os.pwrite(descriptor, data[written:], written)
+        os.ftruncate(descriptor, len(data))
+    except OSError as error:
+        if created:
+            os.remove(path)
+        disk_full = disk_full_error(path, error)
+        if disk_full is not None:
+            raise disk_full from error
+        raise ConfigError(f"{path} cannot be written: {error.strerror or error}.") from error

@@ -8,6 +8,7 @@ or key, exit status 2, as argparse does for a bad option.
 """
 
 import argparse
+import difflib
 import os
 import re
 import sys
@@ -18,8 +19,13 @@ from fvcore.common.config import CfgNode
 
 from timesformer.config.checks import ConfigError, assert_and_infer_cfg
 from timesformer.config.defaults import get_cfg
-from timesformer.config.merge import leaf_values, merge_overrides, merge_yaml_file
-from timesformer.utils.file_io import atomic_write
+from timesformer.config.merge import (
+    ORIGINAL_MODEL_SECTIONS,
+    leaf_values,
+    merge_overrides,
+    merge_yaml_file,
+)
+from timesformer.utils.file_io import atomic_write, set_aside
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -30,6 +36,7 @@ Trailing KEY VALUE pairs override the config, e.g.:
       DATA.PATH_TO_DATA_DIR /data/kinetics NUM_GPUS 8 TRAIN.BATCH_SIZE 8
 """
 _CONFIG_KEY = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z][A-Z0-9_]*)*$")
+_YAML_KINDS = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 def build_arg_parser(
@@ -128,11 +135,17 @@ def load_config_or_exit(
 
 
 def split_items(items: list[str]) -> tuple[list[str], list[str]]:
-    """(paths, overrides): overrides start at the first item spelled like a config key that is no
-    file."""
+    """(paths, overrides): overrides start at the first item that is no file and is spelled like
+    a config key of this project: its first part a top-level key or section (``NUM_GPUS``,
+    ``DATA.NUM_FRAMES``), one of the original's other models' (``SLOWFAST.ALPHA``), or close
+    to one (``NUM_GPU``, a typo that then gets the unknown-key error). Other names, such as a
+    missing ``CLIP.MP4`` or ``VIDEO_1``, are paths (named as missing files)."""
+    top_level = [*get_cfg().keys(), *ORIGINAL_MODEL_SECTIONS]
     for position, item in enumerate(items):
         if _CONFIG_KEY.match(item) and not os.path.exists(item):
-            return items[:position], items[position:]
+            first = item.split(".", 1)[0]
+            if difflib.get_close_matches(first, top_level, n=1, cutoff=0.8):
+                return items[:position], items[position:]
     return list(items), []
 
 
@@ -167,15 +180,15 @@ def load_tool_config(
 
 def saved_config_changes(cfg: CfgNode, filename: str = "config.yaml") -> list[str]:
     """``KEY: saved -> now`` for every key whose value in ``OUTPUT_DIR/filename`` (the config an
-    earlier run there saved) differs from ``cfg``'s; empty when there is no such file."""
-    path = os.path.join(cfg.OUTPUT_DIR, filename)
-    if not os.path.isfile(path):
+    earlier run there saved) differs from ``cfg``'s; empty when there is no such file, or none
+    that reads as a config (:func:`save_config` sets such a file aside, saying why).
+
+    Raises:
+        ConfigError: a folder is where the file should be.
+    """
+    saved, _ = _read_saved_config(_config_path(cfg, filename))
+    if saved is None:
         return []
-    try:
-        with open(path, encoding="utf-8") as stream:
-            saved = CfgNode(yaml.safe_load(stream) or {})
-    except (OSError, yaml.YAMLError) as error:
-        return [f"(the saved {path} cannot be read: {error})"]
     saved_values, values = leaf_values(saved), leaf_values(cfg)
     changes = []
     for key, value in values.items():
@@ -188,8 +201,85 @@ def saved_config_changes(cfg: CfgNode, filename: str = "config.yaml") -> list[st
 
 
 def save_config(cfg: CfgNode, filename: str = "config.yaml") -> str:
-    """Write ``cfg`` as YAML to ``OUTPUT_DIR/filename`` (atomically) and return the path."""
-    path = os.path.join(cfg.OUTPUT_DIR, filename)
+    """Write ``cfg`` as YAML to ``OUTPUT_DIR/filename`` (atomically) and return the path.
+
+    An earlier file there that does not read as a config (damaged, not YAML, not a mapping of
+    keys) is first renamed to ``FILENAME.unreadable`` (or ``.unreadable.N``, never over an
+    earlier one), with a warning naming both paths.
+
+    Raises:
+        ConfigError: a folder is where the file should be, or an unreadable file there cannot be
+            renamed.
+    """
+    path = _config_path(cfg, filename)
+    _set_aside_if_unreadable(path)
     with atomic_write(path, binary=False) as stream:
         stream.write(cfg.dump())
     return path
+
+
+def _config_path(cfg: CfgNode, filename: str) -> str:
+    """``OUTPUT_DIR/filename``; a ConfigError when it is a folder."""
+    path = os.path.join(cfg.OUTPUT_DIR, filename)
+    if os.path.isdir(path):
+        raise ConfigError(
+            f"{path} is a folder, but a run saves its config there as a YAML file: move the "
+            "folder away, or choose another OUTPUT_DIR."
+        )
+    return path
+
+
+def _read_saved_config(path: str) -> tuple[dict | None, str | None]:
+    """(the mapping of the YAML file ``path``, None); ``({}, None)`` when there is no file;
+    ``(None, why)`` when it does not read as a config."""
+    if not os.path.lexists(path):
+        return {}, None
+    if not os.path.isfile(path):
+        return None, "not a regular file"
+    try:
+        with open(path, encoding="utf-8") as stream:
+            saved = yaml.safe_load(stream)
+    except UnicodeDecodeError:
+        return None, "not UTF-8 text"
+    except yaml.YAMLError as error:
+        return None, f"not valid YAML: {' '.join(str(error).split())}"
+    except OSError as error:
+        return None, error.strerror or str(error)
+    if saved is None:
+        return {}, None
+    if not isinstance(saved, dict):
+        return None, f"its YAML is a {_YAML_KINDS.get(type(saved), 'value')}, not a mapping of keys"
+    if not _keys_are_names(saved):
+        return None, "its YAML has keys that are not names"
+    return saved, None
+
+
+def _keys_are_names(mapping: dict) -> bool:
+    """Whether every key of the nested ``mapping`` is a string, as a config's keys are."""
+    return all(
+        isinstance(key, str) and (not isinstance(value, dict) or _keys_are_names(value))
+        for key, value in mapping.items()
+    )
+
+
+def _set_aside_if_unreadable(path: str) -> None:
+    """Rename the file ``path`` to ``path.unreadable[.N]`` when it does not read as a config, so
+    that writing a new one never loses it; warn, naming both paths."""
+    _, reason = _read_saved_config(path)
+    if reason is None:
+        return
+    try:
+        kept = set_aside(path, ".unreadable")
+    except OSError as error:
+        raise ConfigError(
+            f"{path} cannot be read ({reason}) nor renamed ({error.strerror or error}): move it "
+            "away, or choose another OUTPUT_DIR."
+        ) from error
+    logger.warning(
+        "The saved config %s cannot be read (%s); it is kept as %s, and this run's config is "
+        "saved as %s.",
+        path,
+        reason,
+        kept,
+        path,
+    )
