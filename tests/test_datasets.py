@@ -103,6 +103,22 @@ def test_kinetics_test_crops_follow_orientation(kinetics_dir):
     assert single.num_clips == 2 and single[0][3]["spatial_idx"] == 0
 
 
+def test_a_test_crop_larger_than_the_scaled_frame_scales_the_frame_to_the_crop(
+    kinetics_dir, caplog
+):
+    """1-crop Kinetics views scale frames to DATA.TRAIN_JITTER_SCALES[0] (32 here): a crop of 48
+    used to be cut from a 32-pixel frame, 48 x 32 pixels, silently."""
+    cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA, "TEST.NUM_SPATIAL_CROPS", "1")
+    cfg.DATA.TEST_CROP_SIZE = 48
+    with caplog.at_level(logging.WARNING):
+        dataset = build_dataset("kinetics", cfg, "test")
+    assert "DATA.TEST_CROP_SIZE 48 is larger than the short side 32" in caplog.text
+    frames = dataset[0][0]
+    assert frames.shape == (3, 4, 48, 48)
+    expected, _ = original_test_view(dataset.load_frames(0, 0), 48, 48, 1, MEAN, STD)
+    torch.testing.assert_close(frames, expected, atol=ONE_LEVEL, rtol=0)
+
+
 def test_training_reads_a_video_whose_resolution_changes(tmp_path):
     write_resolution_change_video(str(tmp_path / "joined.ts"))
     (tmp_path / "train.csv").write_text("joined.ts 2\n")

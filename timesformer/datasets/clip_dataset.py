@@ -82,6 +82,18 @@ class ClipDataset(torch.utils.data.Dataset):
             self.num_videos,
             self.num_clips,
         )
+        if split != "train" and self.test_short_side() < cfg.DATA.TEST_CROP_SIZE:
+            logger.warning(
+                "%s %s: DATA.TEST_CROP_SIZE %d is larger than the short side %d that its test "
+                "views scale frames to (Kinetics with TEST.NUM_SPATIAL_CROPS 1: "
+                "DATA.TRAIN_JITTER_SCALES[0]); they are scaled to %d instead, so that the crop "
+                "fits.",
+                type(self).__name__,
+                split,
+                cfg.DATA.TEST_CROP_SIZE,
+                self.test_short_side(),
+                cfg.DATA.TEST_CROP_SIZE,
+            )
 
     def read_split(self) -> VideoList:
         """The videos of ``self.split``, from the dataset's split files."""
@@ -111,7 +123,9 @@ class ClipDataset(torch.utils.data.Dataset):
 
     def test_short_side(self) -> int:
         """Short side the frames of a test view are scaled to before their TEST_CROP_SIZE crop:
-        DATA.TEST_CROP_SIZE (the original's SSv2 test views; Kinetics overrides it)."""
+        DATA.TEST_CROP_SIZE (the original's SSv2 test views; Kinetics overrides it). Should it be
+        smaller than the crop, the frames are scaled to the crop's size instead (with a warning
+        when the dataset is built)."""
         return self.cfg.DATA.TEST_CROP_SIZE
 
     def __len__(self) -> int:
@@ -208,7 +222,7 @@ class ClipDataset(torch.utils.data.Dataset):
             data.MEAN,
             data.STD,
             data.REVERSE_INPUT_CHANNEL,
-            short_side=self.test_short_side(),
+            short_side=max(self.test_short_side(), data.TEST_CROP_SIZE),
         )
 
     def _skipped_test_item(self, index: int, error: VideoReadError):
