@@ -119,7 +119,11 @@ def test_training_never_overwrites_checkpoints_it_cannot_read(tmp_path):
     os.makedirs(os.path.dirname(damaged))
     with open(damaged, "wb") as stream:
         stream.write(b"half a checkpoint")
-    train(tiny_cfg(data, out, "SOLVER.MAX_EPOCH", "1", "TRAIN.BATCH_SIZE", "2"))
+    train(
+        tiny_cfg(
+            data, out, "SOLVER.MAX_EPOCH", "1", "TRAIN.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "2"
+        )
+    )
     assert open(damaged + ".unreadable", "rb").read() == b"half a checkpoint"
     log = open(os.path.join(out, "stdout.log")).read()
     assert "[ERROR] timesformer.utils.checkpoint:" in log

@@ -148,7 +148,9 @@ def test_second_run_in_a_busy_output_dir_stops_naming_the_first(two_videos, tmp_
 
 def test_resume_logs_the_keys_that_differ_from_the_saved_config(two_videos, tmp_path):
     out = str(tmp_path / "run")
-    args = tiny_args(two_videos, out, "TRAIN.BATCH_SIZE", "2", "TEST.ENABLE", "False")
+    args = tiny_args(
+        two_videos, out, "TRAIN.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "2", "TEST.ENABLE", "False"
+    )
     assert main(args + ["SOLVER.MAX_EPOCH", "1"]) == 0
     assert main(args + ["SOLVER.MAX_EPOCH", "2", "SOLVER.BASE_LR", "0.1"]) == 0
     log = open(os.path.join(out, "stdout.log")).read()

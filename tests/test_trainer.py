@@ -15,6 +15,7 @@ from helpers import (
     train_and_save_rank_weights,
     write_color_dataset,
 )
+from timesformer.config import ConfigError
 from timesformer.config.batch import accumulation_steps
 from timesformer.engine import trainer
 from timesformer.engine.launch import launch_job
@@ -204,26 +205,15 @@ def _one_epoch(cfg, batches):
     return model.state_dict()
 
 
-def test_accumulated_steps_equal_one_large_batch(tmp_path):
-    torch.manual_seed(1)
-    clips, labels = torch.randn(8, 3, 2, 32, 32), torch.randint(0, 2, (8,))
-    large = tiny_cfg(
+def _constant_lr_cfg(tmp_path, batch_size: int, global_batch_size: int, *overrides: str):
+    """A tiny one-epoch run whose learning rate is the same at every iteration."""
+    return tiny_cfg(
         "",
         str(tmp_path),
         "TRAIN.BATCH_SIZE",
-        "8",
+        str(batch_size),
         "GLOBAL_BATCH_SIZE",
-        "8",
-        "SOLVER.MAX_EPOCH",
-        "1",
-    )
-    small = tiny_cfg(
-        "",
-        str(tmp_path),
-        "TRAIN.BATCH_SIZE",
-        "2",
-        "GLOBAL_BATCH_SIZE",
-        "8",
+        str(global_batch_size),
         "SOLVER.MAX_EPOCH",
         "1",
         "SOLVER.WARMUP_EPOCHS",
@@ -234,18 +224,53 @@ def test_accumulated_steps_equal_one_large_batch(tmp_path):
         "[0]",
         "SOLVER.LRS",
         "[1.0]",
+        *overrides,
     )
-    large.SOLVER.LR_POLICY, large.SOLVER.STEPS, large.SOLVER.LRS = (
-        "steps_with_relative_lrs",
-        [0],
-        [1.0],
-    )
+
+
+def test_accumulated_steps_equal_one_large_batch(tmp_path):
+    torch.manual_seed(1)
+    clips, labels = torch.randn(8, 3, 2, 32, 32), torch.randint(0, 2, (8,))
+    large, small = _constant_lr_cfg(tmp_path, 8, 8), _constant_lr_cfg(tmp_path, 2, 8)
     assert accumulation_steps(small) == 4 and accumulation_steps(large) == 1
     _assert_same_weights(
         _one_epoch(large, _loader(clips, labels, 8)),
         _one_epoch(small, _loader(clips, labels, 2)),
         atol=1e-6,
     )
+
+
+def test_the_epochs_remainder_of_an_accumulation_is_dropped_as_in_the_original(tmp_path):
+    """3 iterations accumulated by 2: the original steps once, on the first two, and drops the
+    third's gradients (its weights after the epoch are those of one step on those 4 clips)."""
+    torch.manual_seed(1)
+    clips, labels = torch.randn(6, 3, 2, 32, 32), torch.randint(0, 2, (6,))
+    accumulated = _one_epoch(_constant_lr_cfg(tmp_path, 2, 4), _loader(clips, labels, 2))
+    one_step = _one_epoch(_constant_lr_cfg(tmp_path, 4, 4), _loader(clips[:4], labels[:4], 4))
+    _assert_same_weights(accumulated, one_step, atol=1e-6)
+
+
+def test_step_on_epoch_remainder_takes_one_more_step_on_its_gradients(tmp_path):
+    torch.manual_seed(1)
+    clips, labels = torch.randn(6, 3, 2, 32, 32), torch.randint(0, 2, (6,))
+    cfg = _constant_lr_cfg(tmp_path, 2, 4, "TRAIN.STEP_ON_EPOCH_REMAINDER", "True")
+    accumulated = _one_epoch(cfg, _loader(clips, labels, 2))
+    large, last = _constant_lr_cfg(tmp_path, 4, 4), _constant_lr_cfg(tmp_path, 2, 2)
+    torch.manual_seed(0)
+    model = build_model(large)
+    optimizer = construct_optimizer(model, large)
+    for step_cfg, batches in (
+        (large, _loader(clips[:4], labels[:4], 4)),
+        (last, _loader(clips[4:], labels[4:], 2)),
+    ):
+        train_epoch(batches, model, optimizer, None, TrainMeter(1, step_cfg), 0, step_cfg)
+    _assert_same_weights(accumulated, model.state_dict(), atol=1e-6)
+
+
+def test_an_epoch_shorter_than_one_accumulation_is_refused(tmp_path, color_data):
+    cfg = tiny_cfg(color_data, str(tmp_path), "GLOBAL_BATCH_SIZE", "64", "SOLVER.MAX_EPOCH", "1")
+    with pytest.raises(ConfigError, match=r"no step would ever be taken.*STEP_ON_EPOCH_REMAINDER"):
+        train(cfg)
 
 
 def test_non_finite_loss_stops_with_epoch_and_iteration(tmp_path):

@@ -44,6 +44,11 @@ _C.TRAIN.DATASET = "kinetics"
 # each giving DATA.TRAIN_CROP_NUM_TEMPORAL clips (1 by default).
 _C.TRAIN.BATCH_SIZE = 64
 
+# With gradient accumulation (GLOBAL_BATCH_SIZE), the iterations left at the end of an epoch,
+# fewer than an optimizer step accumulates: False (the original), their gradients are dropped;
+# True, they take one more optimizer step, their gradients averaged over their count.
+_C.TRAIN.STEP_ON_EPOCH_REMAINDER = False
+
 # Validate every EVAL_PERIOD epochs (and after the last epoch).
 _C.TRAIN.EVAL_PERIOD = 10
 

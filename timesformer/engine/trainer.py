@@ -7,6 +7,7 @@ from contextlib import nullcontext
 import torch
 from fvcore.common.config import CfgNode
 
+from timesformer.config import ConfigError
 from timesformer.config.batch import (
     accumulation_steps,
     iteration_batch_size,
@@ -81,8 +82,10 @@ def train_epoch(
 ) -> dict:
     """Train for one epoch with per-iteration LR and gradient accumulation; return epoch stats.
 
-    Each optimizer step averages the gradients of ``accumulation_steps(cfg)``
-    iterations (fewer for the last group of an epoch).
+    Each optimizer step averages the gradients of ``accumulation_steps(cfg)`` iterations. The
+    iterations left at the end of the epoch, fewer than that, take no step and their gradients
+    are dropped, as in the original; with TRAIN.STEP_ON_EPOCH_REMAINDER they take one more step,
+    their gradients averaged over their count.
     """
     model.train()
     meter.reset()
@@ -100,7 +103,9 @@ def train_epoch(
         lr = get_lr_at_epoch(cfg, epoch + cur_iter / epoch_iters)
         set_lr(optimizer, lr)
         group_start = cur_iter - cur_iter % steps
-        group_size = min(steps, epoch_iters - group_start)
+        group_size = steps
+        if cfg.TRAIN.STEP_ON_EPOCH_REMAINDER:
+            group_size = min(steps, epoch_iters - group_start)
         is_step = cur_iter + 1 == group_start + group_size
         targets = labels
         if mixup is not None:
@@ -138,6 +143,7 @@ def train_epoch(
                 },
                 step,
             )
+    optimizer.zero_grad(set_to_none=True)  # the epoch's remainder, when it took no step
     meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
     return meter.log_epoch(epoch)
 
@@ -246,6 +252,32 @@ def _vit_base_misfit(cfg: CfgNode) -> str:
     )
 
 
+def _log_epoch_remainder(cfg: CfgNode, epoch_iters: int) -> None:
+    """Say how many iterations of each epoch take no optimizer step (:func:`train_epoch`).
+
+    Raises:
+        ConfigError: no iteration would ever step (an epoch shorter than one accumulation).
+    """
+    steps = accumulation_steps(cfg)
+    remainder = epoch_iters % steps
+    if not remainder or cfg.TRAIN.STEP_ON_EPOCH_REMAINDER:
+        return
+    if epoch_iters < steps:
+        raise ConfigError(
+            f"An epoch has {epoch_iters} iteration(s), fewer than the {steps} that one optimizer "
+            f"step accumulates (GLOBAL_BATCH_SIZE {cfg.GLOBAL_BATCH_SIZE}), so no step would ever "
+            "be taken: lower GLOBAL_BATCH_SIZE, or set TRAIN.STEP_ON_EPOCH_REMAINDER True."
+        )
+    logger.info(
+        "The last %d of each epoch's %d iterations take no optimizer step (fewer than the %d one "
+        "accumulates): their gradients are dropped, as in the original "
+        "(TRAIN.STEP_ON_EPOCH_REMAINDER True steps on them).",
+        remainder,
+        epoch_iters,
+        steps,
+    )
+
+
 def _is_period_epoch(epoch: int, period: int, max_epoch: int) -> bool:
     return (epoch + 1) % period == 0 or epoch + 1 == max_epoch
 
@@ -284,6 +316,7 @@ def train(cfg: CfgNode) -> torch.nn.Module:
         iteration_batch_size(cfg),
         accumulation_steps(cfg),
     )
+    _log_epoch_remainder(cfg, len(train_loader))
     if cfg.DATA.TRAIN_CROP_NUM_TEMPORAL > 1:
         logger.info(
             "Each of the %d videos of an iteration gives %d clips "
