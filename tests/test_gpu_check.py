@@ -1,10 +1,11 @@
 """tools/gpu_check.sh: the prepared GPU check parses, and --dry-run lists its steps without
-running any (the check itself needs a GPU; see the README's GPU section)."""
+running any (the check itself needs a GPU; see docs/performance.md, "On a GPU")."""
 
 import os
 import subprocess
 
-from helpers import REPO_ROOT, load_tool
+from helpers import REPO_ROOT
+from timesformer.cli import benchmark
 
 SCRIPT = os.path.join(REPO_ROOT, "tools", "gpu_check.sh")
 
@@ -55,7 +56,7 @@ def test_loader_step_is_a_command_line_benchmark_py_takes(tmp_path):
     loader.json, which the summary reads."""
     line = next(line for line in dry_run(tmp_path).splitlines() if line.split()[0] == "loader")
     words = line.split()
-    _, args = load_tool("benchmark").parse_args(words[words.index("tools/benchmark.py") + 1 :])
+    _, args = benchmark.parse_args(words[words.index("tools/benchmark.py") + 1 :])
     assert args.synthetic and args.no_long_video and args.clips_per_video == [1, 2]
     assert args.gpu_clips_per_s_from == str(tmp_path / "bench_divided_bf16.json")
     assert args.json == str(tmp_path / "loader.json")

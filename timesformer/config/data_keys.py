@@ -89,7 +89,8 @@ def add_data_keys(cfg: CfgNode) -> None:
     cfg.DATA_LOADER.PIN_MEMORY = True
 
     # Let the video codec decode with several threads. False: one thread per video, so that
-    # each loader worker uses one core (the way to scale is more workers; see README, "Data").
+    # each loader worker uses one core (the way to scale is more workers; see docs/data.md,
+    # "Decoding threads").
     cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
 
     # ---------------------------------------------------------------------------- #
