@@ -40,3 +40,18 @@ def kinetics_dir(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("kinetics"))
     write_kinetics_dir(folder)
     return folder
+
+
+@pytest.fixture
+def torch_load_reads(monkeypatch):
+    """The files ``torch.load`` reads in full from now on, in order (mapped loads, which do not
+    read the tensors, left out)."""
+    reads, load = [], torch.load
+
+    def counting_load(path, *args, **kwargs):
+        if not kwargs.get("mmap"):
+            reads.append(str(path))
+        return load(path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", counting_load)
+    return reads

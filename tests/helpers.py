@@ -1,26 +1,27 @@
-"""What the tests share: the tiny config builder, the videos and datasets they write, and
-loading a tool script as a module.
+"""What the tests share: the tiny config builder, the videos and datasets they write, the tools'
+command lines they run, and loading a tool script as a module (convert_checkpoint's).
 
 Every config comes from :func:`tiny_cfg`: :data:`TINY_RUN` (a complete tiny CPU run),
 then the overrides a test adds; :data:`TINY_MODEL` and :data:`TINY_VIDEO_DATA` are the
 override sets of the model and the data-pipeline tests.
 """
 
-import importlib.util
+import argparse
 import json
 import math
 import os
 from fractions import Fraction
-from types import ModuleType
 
 import av
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from timesformer.cli import benchmark_model
 from timesformer.config import assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
+from timesformer.engine.launch import run_command_line, train_then_test
 from timesformer.engine.trainer import train
 from timesformer.utils.distributed import get_rank, unwrap_model
 
@@ -237,14 +238,41 @@ def hf_clip() -> torch.Tensor:
     )
 
 
-def load_tool(name: str) -> ModuleType:
-    """``tools/<name>.py`` as a module (the tools are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        f"tools_{name}", os.path.join(REPO_ROOT, "tools", f"{name}.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run_net(argv: list[str]) -> int:
+    """What ``tools/run_net.py`` runs: the engine's command line with the train-then-test flow."""
+    return run_command_line(argv, train_then_test, "Train and/or test a TimeSformer model.")
+
+
+TINY_BENCHMARK_MODEL = [
+    "--embed-dim",
+    "32",
+    "--depth",
+    "2",
+    "--heads",
+    "2",
+    "--patch",
+    "16",
+    "--classes",
+    "5",
+    "--batch",
+    "1",
+    "--frames",
+    "2",
+    "--size",
+    "32",
+    "--steps",
+    "1",
+    "--repeats",
+    "1",
+    "--warmup",
+    "1",
+]
+"""``tools/benchmark_model.py``'s flags for a tiny model, timed once."""
+
+
+def tiny_benchmark_args(*extra: str) -> argparse.Namespace:
+    """The model benchmark's settings for :data:`TINY_BENCHMARK_MODEL` and ``extra`` flags."""
+    return benchmark_model.parse_args([*TINY_BENCHMARK_MODEL, *extra])
 
 
 # ---------------------------------------------------------------------------- #

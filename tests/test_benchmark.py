@@ -3,14 +3,14 @@ floor, the fractions and the CPU cores per GPU it derives (no timing is asserted
 
 import json
 import os
-import time
 
 import pytest
 
-from helpers import REPO_ROOT, VIDEOS, load_tool
-from timesformer.config.defaults import get_cfg
+from helpers import REPO_ROOT
+from timesformer.benchmarks import synthetic_videos
+from timesformer.benchmarks.loader_speed import LOADER_NAMES
+from timesformer.cli import benchmark
 
-benchmark = load_tool("benchmark")
 KINETICS_CFG = os.path.join(REPO_ROOT, "configs", "Kinetics", "TimeSformer_divST_8x32_224.yaml")
 TINY_LOADER = [
     *("NUM_GPUS", "0", "DATA_LOADER.NUM_WORKERS", "0", "BENCHMARK.NUM_EPOCHS", "2"),
@@ -62,7 +62,7 @@ def test_loader_rows_against_the_floor_and_the_gpu(kinetics_dir, tmp_path, capsy
         )
         assert row["cores_per_gpu"] == pytest.approx(120.0 / row["clips_per_s_per_worker"])
     output = capsys.readouterr().out
-    assert f"| {benchmark.LOADER_NAMES['timesformer']} | 3 |" in output
+    assert f"| {LOADER_NAMES['timesformer']} | 3 |" in output
     assert "1 clip per video:" in output and "of the decode floor per worker" in output
     assert "3 clips per video / 1:" in output and "GPU training speed: 120.0 clips/s" in output
 
@@ -73,7 +73,7 @@ def test_synthetic_videos_without_the_long_one_and_a_missing_gpu_figure(
     """gpu_check.sh's flags; a GPU figure that cannot be read is named after the loader figures,
     exit status 1."""
     for name, value in (("SHORT_SECONDS", 1), ("HEIGHT", 32), ("WIDTH", 48)):
-        monkeypatch.setattr(benchmark, name, value)
+        monkeypatch.setattr(synthetic_videos, name, value)
     missing = tmp_path / "bench_divided_bf16.json"
     status = benchmark.main(
         ["--cfg", KINETICS_CFG, "--synthetic", "--no-long-video", "--num-videos", "2"]
@@ -89,27 +89,3 @@ def test_synthetic_videos_without_the_long_one_and_a_missing_gpu_figure(
     figures = json.loads((tmp_path / "loader.json").read_text())
     assert figures["gpu_clips_per_s"] is None and len(figures["rows"]) == 3
     assert all(row["cores_per_gpu"] is None for row in figures["rows"])
-
-
-def test_busy_workers_are_at_most_one_per_batch_of_an_epoch():
-    class Loader:
-        def __init__(self, workers, batches):
-            self.num_workers, self.batches = workers, batches
-
-        def __len__(self):
-            return self.batches
-
-    assert [benchmark.busy_workers(Loader(w, b)) for w, b in ((0, 5), (4, 1), (4, 8))] == [1, 1, 4]
-
-
-def test_the_floor_counts_the_spans_it_decodes_while_the_loader_is_timed(kinetics_dir):
-    cfg = get_cfg()
-    cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE = 4, 2  # spans of 8 frames at 30 fps
-    paths = [os.path.join(kinetics_dir, name) for name in VIDEOS]
-    with benchmark.FloorDuringLoader(cfg, paths) as untimed:
-        time.sleep(1.0)  # spans decoded, none counted: the timing never started
-    assert 0 < untimed.timing["frames"] <= 8  # the one span decoded after the block
-    with benchmark.FloorDuringLoader(cfg, paths) as timed:
-        timed.start_timing()
-        time.sleep(1.0)
-    assert timed.timing["frames"] > 8 * len(paths) and timed.timing["seconds"] > 0

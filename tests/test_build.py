@@ -6,8 +6,8 @@ import torch
 
 import timesformer.models.build as build_module
 from helpers import TINY_MODEL, tiny_cfg
+from timesformer.checkpoint.formats import load_model_weights
 from timesformer.models import MODEL_REGISTRY, build_model
-from timesformer.models.weights import load_model_weights
 
 
 def test_build_model_stays_on_cpu_without_gpus_and_unwrapped_in_one_process():

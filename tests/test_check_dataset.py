@@ -2,20 +2,13 @@
 
 import os
 
-import pytest
-
 from helpers import (
     VIDEOS,
-    load_tool,
     write_kinetics_dir,
     write_truncated_copy,
     write_truncated_faststart_video,
 )
-
-
-@pytest.fixture(scope="module")
-def check_dataset():
-    return load_tool("check_dataset")
+from timesformer.cli import check_dataset
 
 
 def args(folder, *extra):
@@ -36,7 +29,7 @@ def args(folder, *extra):
     ]
 
 
-def test_lists_unreadable_videos_with_reasons_and_summary(tmp_path, check_dataset, capsys):
+def test_lists_unreadable_videos_with_reasons_and_summary(tmp_path, capsys):
     folder = str(tmp_path)
     write_kinetics_dir(folder, extra_lines=("truncated.mp4 3", "missing.mp4 4", "empty.mp4 1"))
     write_truncated_copy(
@@ -52,19 +45,19 @@ def test_lists_unreadable_videos_with_reasons_and_summary(tmp_path, check_datase
     assert "landscape_30fps.mp4" not in out
 
 
-def test_clean_split_exits_zero(tmp_path, check_dataset, capsys):
+def test_clean_split_exits_zero(tmp_path, capsys):
     write_kinetics_dir(str(tmp_path), splits=("test",))
     assert check_dataset.main(["--split", "test", *args(str(tmp_path))]) == 0
     assert "3 videos checked, 0 unreadable" in capsys.readouterr().out
 
 
-def test_malformed_split_file_exits_two_with_line(tmp_path, check_dataset, capsys):
+def test_malformed_split_file_exits_two_with_line(tmp_path, capsys):
     (tmp_path / "train.csv").write_text("a.mp4 zero\n")
     assert check_dataset.main(args(str(tmp_path))) == 2
     assert "train.csv:1: label 'zero' is not an integer" in capsys.readouterr().out
 
 
-def test_file_cut_short_is_found_whatever_the_test_views(tmp_path, check_dataset, capsys):
+def test_file_cut_short_is_found_whatever_the_test_views(tmp_path, capsys):
     """With one test view (the Kinetics configs) the old check read only the first clip of a file
     cut in half, said "0 unreadable", and training then failed on most of its clips."""
     write_truncated_faststart_video(str(tmp_path / "half.mp4"))

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from helpers import TINY_MODEL, json_stats, load_tool, tiny_args, tiny_cfg, write_color_dataset
+from helpers import TINY_MODEL, json_stats, run_net, tiny_args, tiny_cfg, write_color_dataset
 from timesformer.engine.launch import run_process
 from timesformer.models.attention import ATTENTION_TYPES, Attention
 from timesformer.models.build import build_model
@@ -149,7 +149,7 @@ def test_run_net_trains_and_tests_on_one_gpu_with_pinned_loader_workers(tmp_path
     data = write_color_dataset(str(tmp_path / "data"))
     out = str(tmp_path / "run")
     overrides = ["NUM_GPUS", "1", "DATA_LOADER.NUM_WORKERS", "2", "DATA_LOADER.PIN_MEMORY", "True"]
-    assert load_tool("run_net").main(tiny_args(data, out, *overrides)) == 0
+    assert run_net(tiny_args(data, out, *overrides)) == 0
     records = json_stats(out)
     assert [r["split"] for r in records].count("train_epoch") == 2
     assert records[-1]["split"] == "test_final" and records[-1]["videos"] == 8

@@ -8,10 +8,10 @@ import pytest
 import timm
 
 from helpers import REPO_ROOT
+from timesformer.checkpoint.imagenet import imagenet_weights_source
 from timesformer.config import assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides, merge_yaml_file
 from timesformer.models.build import create_model
-from timesformer.models.imagenet_weights import imagenet_weights_source
 
 CONFIG_FILES = sorted(glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.yaml")))
 

@@ -3,9 +3,8 @@
 import os
 import re
 
-from helpers import json_stats, load_tool
-
-demo = load_tool("demo")
+from helpers import json_stats
+from timesformer.cli import demo
 
 
 def test_reduced_demo_learns_motion_with_time_attention_only(tmp_path, capsys):

@@ -5,11 +5,10 @@ import os
 import pytest
 import torch
 
-from helpers import TINY_RUN, load_tool, tiny_cfg
+from helpers import TINY_RUN, tiny_cfg
+from timesformer.cli.export import main
 from timesformer.models.build import create_model
 from timesformer.models.export import export_model, load_exported
-
-main = load_tool("export").main
 
 
 @pytest.fixture(scope="module")

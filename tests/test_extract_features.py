@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import TINY_RUN, load_tool, tiny_cfg, write_color_dataset
+from helpers import TINY_RUN, tiny_cfg, write_color_dataset
+from timesformer.cli.extract_features import main
 from timesformer.datasets import construct_loader
 from timesformer.engine.inference import views_of_files
 from timesformer.engine.tester import run_test_views
 from timesformer.models.build import create_model
 from timesformer.utils.meters import TestMeter
-
-main = load_tool("extract_features").main
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,22 @@
-"""Hugging Face TimeSformer checkpoints: names both ways, loading their folders directly, logits
-equal to transformers' model, and configs of another architecture refused."""
+"""timesformer.checkpoint.hugging_face, Hugging Face TimeSformer checkpoints: names both ways,
+loading their folders directly, logits equal to transformers' model, and configs of another
+architecture refused."""
 
 import pytest
 import torch
 from fvcore.common.config import CfgNode
 
-from helpers import HF_CLASSES, HF_FRAMES, hf_clip, load_tool, tiny_hf_model
-from timesformer.config.defaults import get_cfg
-from timesformer.models import build_model
-from timesformer.models.hugging_face import (
+from helpers import HF_CLASSES, HF_FRAMES, hf_clip, tiny_hf_model
+from timesformer.checkpoint.conversion import hf_to_pyth
+from timesformer.checkpoint.files import CheckpointError
+from timesformer.checkpoint.formats import load_model_weights, to_model_names
+from timesformer.checkpoint.hugging_face import (
     cfg_from_hf_config,
     convert_hf_state_dict,
     to_hf_state_dict,
 )
-from timesformer.models.weight_files import CheckpointError
-from timesformer.models.weights import load_model_weights, to_model_names
-
-convert_checkpoint = load_tool("convert_checkpoint")
+from timesformer.config.defaults import get_cfg
+from timesformer.models import build_model
 
 
 def our_model_from_pyth(path):
@@ -35,7 +35,7 @@ def our_model_from_pyth(path):
 def test_logits_equal_hugging_face_through_the_converter(attention_type, tmp_path):
     hf_model = tiny_hf_model(attention_type)
     hf_model.save_pretrained(tmp_path / "hf")
-    convert_checkpoint.hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
+    hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
     ours = our_model_from_pyth(str(tmp_path / "ours.pyth"))
     video = hf_clip()
     with torch.no_grad():
@@ -66,7 +66,7 @@ def test_space_only_averages_frames_unlike_hugging_face(tmp_path):
     """
     hf_model = tiny_hf_model("space_only")
     hf_model.save_pretrained(tmp_path / "hf")
-    convert_checkpoint.hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
+    hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
     ours = our_model_from_pyth(str(tmp_path / "ours.pyth"))
     video = hf_clip()
     with torch.no_grad():
@@ -108,7 +108,7 @@ def test_hugging_face_config_of_another_architecture_is_refused(tmp_path):
     hf_model.config.hidden_act = "relu"
     hf_model.save_pretrained(tmp_path / "hf")
     with pytest.raises(CheckpointError, match="hidden_act = 'relu'; this TimeSformer has 'gelu'"):
-        convert_checkpoint.hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
+        hf_to_pyth(str(tmp_path / "hf"), str(tmp_path / "ours.pyth"))
     cfg = get_cfg()
     cfg.merge_from_other_cfg(cfg_from_hf_config(hf_model.config.to_dict()))
     cfg.NUM_GPUS = 0

@@ -14,12 +14,11 @@ import psutil
 import pytest
 import torch
 
-from helpers import REPO_ROOT, load_tool, tiny_args, tiny_cfg, write_color_dataset
+from helpers import REPO_ROOT, run_net, tiny_args, tiny_cfg, write_color_dataset
+from timesformer.checkpoint.training_state import list_checkpoints
 from timesformer.engine import launch
-from timesformer.utils.checkpoint import list_checkpoints
 from timesformer.utils.output_lock import lock_output_dir
 
-main = load_tool("run_net").main
 RUN_NET = os.path.join(REPO_ROOT, "tools", "run_net.py")
 
 
@@ -96,7 +95,7 @@ def test_training_processes_end_when_the_launcher_is_killed(two_videos, tmp_path
 def test_error_in_spawned_processes_ends_the_run_with_one_line(two_videos, tmp_path, capfd):
     out = str(tmp_path / "run")
     with pytest.raises(SystemExit) as exit_info:
-        main(
+        run_net(
             ["--init_method", f"tcp://127.0.0.1:{_free_port()}"]
             + tiny_args(two_videos, out, "NUM_PROCS", "2", "TRAIN.BATCH_SIZE", "4")
         )
@@ -130,7 +129,7 @@ def test_second_run_in_a_busy_output_dir_stops_naming_the_first(two_videos, tmp_
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(SystemExit) as exit_info:
-            main(tiny_args(two_videos, out, "SOLVER.BASE_LR", "0.2"))
+            run_net(tiny_args(two_videos, out, "SOLVER.BASE_LR", "0.2"))
         assert exit_info.value.code == 1
         (line,) = capsys.readouterr().err.splitlines()
         assert line.split(": ", 1)[1].startswith(
@@ -151,8 +150,8 @@ def test_resume_logs_the_keys_that_differ_from_the_saved_config(two_videos, tmp_
     args = tiny_args(
         two_videos, out, "TRAIN.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "2", "TEST.ENABLE", "False"
     )
-    assert main(args + ["SOLVER.MAX_EPOCH", "1"]) == 0
-    assert main(args + ["SOLVER.MAX_EPOCH", "2", "SOLVER.BASE_LR", "0.1"]) == 0
+    assert run_net(args + ["SOLVER.MAX_EPOCH", "1"]) == 0
+    assert run_net(args + ["SOLVER.MAX_EPOCH", "2", "SOLVER.BASE_LR", "0.1"]) == 0
     log = open(os.path.join(out, "stdout.log")).read()
     assert "[WARNING] timesformer.engine.launch" in log
     assert "2 key(s) differ from the config an earlier run saved in" in log
@@ -164,7 +163,7 @@ def test_output_dir_that_cannot_be_created_is_one_line(two_videos, tmp_path, cap
     (tmp_path / "a_file").write_text("")
     out = str(tmp_path / "a_file" / "run")
     with pytest.raises(SystemExit) as exit_info:
-        main(tiny_args(two_videos, out))
+        run_net(tiny_args(two_videos, out))
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
@@ -186,12 +185,12 @@ def test_a_damaged_saved_config_is_set_aside_and_the_run_resumes(two_videos, tmp
         "TEST.ENABLE",
         "False",
     )
-    assert main(args + ["SOLVER.MAX_EPOCH", "1"]) == 0
+    assert run_net(args + ["SOLVER.MAX_EPOCH", "1"]) == 0
     (checkpoint,) = list_checkpoints(str(out))
     written = open(checkpoint, "rb").read()
     damaged = b"\x89\xfe\x00\xc3(\xff" * 20
     (out / "config.yaml").write_bytes(damaged)
-    assert main(args + ["SOLVER.MAX_EPOCH", "2"]) == 0
+    assert run_net(args + ["SOLVER.MAX_EPOCH", "2"]) == 0
     assert (out / "config.yaml.unreadable").read_bytes() == damaged
     assert "MAX_EPOCH: 2" in (out / "config.yaml").read_text()
     assert open(checkpoint, "rb").read() == written
@@ -208,7 +207,7 @@ def test_a_folder_in_place_of_the_saved_config_stops_in_one_line(two_videos, tmp
     out = tmp_path / "run"
     (out / "config.yaml").mkdir(parents=True)
     with pytest.raises(SystemExit) as exit_info:
-        main(tiny_args(two_videos, str(out)))
+        run_net(tiny_args(two_videos, str(out)))
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
@@ -253,7 +252,7 @@ def test_a_folder_the_run_cannot_write_stops_it_before_training(
     why = make(out / folder, out)
     overrides = [*overrides, "TENSORBOARD.LOG_DIR", "tb"]
     with pytest.raises(SystemExit) as exit_info:
-        main(tiny_args(two_videos, str(out), *overrides))
+        run_net(tiny_args(two_videos, str(out), *overrides))
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(f": error: {what} {out / folder} cannot be created or written: {why}.")
@@ -265,7 +264,7 @@ def test_a_dangling_output_dir_is_named_with_its_target(tmp_path, capsys):
     out = tmp_path / "run"
     os.symlink(tmp_path / "unmounted" / "run", out)
     with pytest.raises(SystemExit):
-        main(tiny_args("", str(out)))
+        run_net(tiny_args("", str(out)))
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
         f": error: OUTPUT_DIR {out} cannot be created or written: it is a symlink to "

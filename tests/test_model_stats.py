@@ -2,9 +2,8 @@
 
 import json
 
-from helpers import TINY_RUN, load_tool
-
-main = load_tool("model_stats").main
+from helpers import TINY_RUN
+from timesformer.cli.model_stats import main
 
 
 def test_cli_json(capsys):

@@ -10,11 +10,10 @@ from collections import namedtuple
 
 import pytest
 
-from helpers import load_tool, tiny_args
+from helpers import run_net, tiny_args
 from timesformer.utils.file_io import DiskFullError
 from timesformer.utils.output_lock import lock_output_dir
 
-main = load_tool("run_net").main
 _Usage = namedtuple("_Usage", "total used free")
 EARLIER_OWNER = '{"pid": 1, "host": "node7", "started": "2024-01-01 00:00:00", "command": "x"}\n'
 
@@ -107,7 +106,7 @@ def test_run_net_on_a_full_disk_ends_in_one_line(tmp_path, monkeypatch, capsys):
     out = str(tmp_path / "run")
     _fill_disk(monkeypatch, out)
     with pytest.raises(SystemExit) as exit_info:
-        main(tiny_args("", out))
+        run_net(tiny_args("", out))
     assert exit_info.value.code == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(

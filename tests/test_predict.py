@@ -8,15 +8,13 @@ import re
 import pytest
 import torch
 
-from helpers import TINY_RUN, load_tool, tiny_cfg
+from helpers import TINY_RUN, tiny_cfg
+from timesformer.cli.predict import main
 from timesformer.datasets import construct_loader
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.engine.tester import run_test_views
 from timesformer.models.build import create_model
 from timesformer.utils.meters import TestMeter
-
-main = load_tool("predict").main
-
 
 VIEWS = [
     "TEST.NUM_ENSEMBLE_VIEWS",

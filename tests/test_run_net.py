@@ -8,14 +8,12 @@ import sys
 import pytest
 import torch
 
-from helpers import REPO_ROOT, json_stats, load_tool, tiny_args, write_color_dataset
+from helpers import REPO_ROOT, json_stats, run_net, tiny_args, write_color_dataset
+from timesformer.checkpoint.training_state import list_checkpoints
 from timesformer.datasets import build_dataset
 from timesformer.engine import launch
 from timesformer.models.build import create_model
-from timesformer.utils.checkpoint import list_checkpoints
 from timesformer.utils.parser import load_config
-
-main = load_tool("run_net").main
 
 
 def test_help_lists_the_arguments():
@@ -31,7 +29,7 @@ def test_help_lists_the_arguments():
 
 def test_unknown_key_fails_before_any_work(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["NUM_GPUS", "0", "OUTPUT_DIR", str(tmp_path / "out"), "SOLVER.BASE_RL", "0.1"])
+        run_net(["NUM_GPUS", "0", "OUTPUT_DIR", str(tmp_path / "out"), "SOLVER.BASE_RL", "0.1"])
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
@@ -43,7 +41,7 @@ def test_unknown_key_fails_before_any_work(tmp_path, capsys):
 
 def test_missing_cfg_file_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["--cfg", str(tmp_path / "missing.yaml")])
+        run_net(["--cfg", str(tmp_path / "missing.yaml")])
     assert exit_info.value.code == 2
     assert "missing.yaml does not exist" in capsys.readouterr().err
 
@@ -62,7 +60,7 @@ def test_training_and_testing_share_one_launch(tmp_path, monkeypatch):
         lambda cfg, init_method, func: launches.append(init_method) or launch_job(cfg, "", func),
     )
     argv = ["--init_method", "tcp://n1:29500", *tiny_args("", str(tmp_path / "out"))]
-    assert main(argv) == 0
+    assert run_net(argv) == 0
     assert launches == ["tcp://n1:29500"]
     assert phases == ["train", "barrier", "test"]
 
@@ -74,7 +72,7 @@ def test_training_without_imagenet_weights_stops_in_one_line_before_reading_data
     argv = ["--cfg", os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml")]
     argv += ["NUM_GPUS", "0", "OUTPUT_DIR", str(out), "DATA.PATH_TO_DATA_DIR", str(tmp_path)]
     with pytest.raises(SystemExit) as exit_info:
-        main(argv)
+        run_net(argv)
     assert exit_info.value.code == 2  # argparse's exit with a message, not an exception
     err = capsys.readouterr().err  # (other tests may have left log handlers on stderr)
     (line,) = [line for line in err.splitlines() if ": error: " in line]
@@ -88,7 +86,7 @@ def test_train_val_test_cycle(tmp_path):
     data = write_color_dataset(str(tmp_path / "data"))
     out = str(tmp_path / "run")
     assert (
-        main(
+        run_net(
             tiny_args(data, out, "SOLVER.MAX_EPOCH", "4", "TEST.SAVE_RESULTS_PATH", "results.pyth")
         )
         == 0
@@ -129,7 +127,7 @@ def test_testing_a_checkpoint_with_a_shipped_config_saves_the_sum_of_raw_logits(
     torch.save({"model_state": model.state_dict()}, checkpoint)
     out = str(tmp_path / "out")
     test = ["TRAIN.ENABLE", "False", "TEST.CHECKPOINT_FILE_PATH", checkpoint, "OUTPUT_DIR", out]
-    assert main(["--cfg", config, *tiny, *test, "TEST.SAVE_RESULTS_PATH", "results.pyth"]) == 0
+    assert run_net(["--cfg", config, *tiny, *test, "TEST.SAVE_RESULTS_PATH", "results.pyth"]) == 0
 
     results = torch.load(os.path.join(out, "results.pyth"), weights_only=False)
     dataset = build_dataset("kinetics", cfg, "test")

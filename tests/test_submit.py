@@ -1,5 +1,6 @@
-"""tools/submit.py: its flags, errors, the sbatch file it makes, and its jobs, locally and on
-a fake Slurm (what each node runs: test_submitit_job.py).
+"""tools/submit.py (timesformer/cli/submit.py, over engine/submission.py and
+engine/sbatch_options.py): its flags, errors, the sbatch file it makes, and its jobs, locally
+and on a fake Slurm (what each node runs: test_submitit_job.py).
 
 Fast tests run the job through submitit with a stub in place of training and testing
 that records the config each phase receives (submitit pickles it by value, so the job
@@ -23,13 +24,12 @@ import submitit
 from helpers import (
     DEMO_CFG,
     json_stats,
-    load_tool,
     write_color_dataset,
 )
+from timesformer.cli import submit
+from timesformer.engine import submission
 from timesformer.engine.launch import train_then_test
 from timesformer.engine.submitit_job import NodeJob
-
-submit = load_tool("submit")
 
 
 def record(cfg, name: str) -> None:
@@ -72,7 +72,7 @@ class RecordingNodeJob(NodeJob):
 @pytest.fixture
 def stub_job(monkeypatch):
     """submit.py submits :class:`RecordingNodeJob` instead of the real job."""
-    monkeypatch.setattr(submit, "NodeJob", RecordingNodeJob)
+    monkeypatch.setattr(submission, "NodeJob", RecordingNodeJob)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     yield
     cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
@@ -314,16 +314,6 @@ def test_slurm_without_slurm_says_so(tmp_path, capsys, monkeypatch):
         submit.main(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]) == 2
     )
     assert "--cluster local" in capsys.readouterr().err
-
-
-def test_resume_from_reads_a_last_checkpoint_file(tmp_path):
-    (tmp_path / "checkpoint_epoch_00003.pyth").write_bytes(b"")
-    (tmp_path / "last_checkpoint").write_text("checkpoint_epoch_00003.pyth\n")
-    resolved = submit.resolve_resume_from(str(tmp_path / "last_checkpoint"))
-    assert resolved == str(tmp_path / "checkpoint_epoch_00003.pyth")
-    (tmp_path / "last_checkpoint").write_text("gone.pyth")
-    with pytest.raises(submit.SubmitError, match="gone.pyth"):
-        submit.resolve_resume_from(str(tmp_path / "last_checkpoint"))
 
 
 # ---------------------------------------------------------------------------- #

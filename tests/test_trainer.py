@@ -6,24 +6,21 @@ import shutil
 import pytest
 import timm
 import torch
-from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
 
 from helpers import (
-    TINY_MODEL,
     json_stats,
     tiny_cfg,
     train_and_save_rank_weights,
     write_color_dataset,
 )
+from timesformer.checkpoint.training_state import get_path_to_checkpoint, list_checkpoints
 from timesformer.config import ConfigError
 from timesformer.config.batch import accumulation_steps
 from timesformer.engine import trainer
 from timesformer.engine.launch import launch_job
-from timesformer.engine.trainer import NonFiniteLossError, load_start_state, train, train_epoch
+from timesformer.engine.trainer import NonFiniteLossError, train, train_epoch
 from timesformer.models import build_model
 from timesformer.models.optimizer import construct_optimizer
-from timesformer.models.weight_files import CheckpointError
-from timesformer.utils.checkpoint import get_path_to_checkpoint, list_checkpoints
 from timesformer.utils.meters import TrainMeter
 
 
@@ -116,73 +113,6 @@ def test_finetune_to_other_class_count(color_data, tmp_path, monkeypatch):
     for name, value in source_weights.items():
         if not name.startswith("model.head"):
             assert torch.allclose(value, tuned[name], atol=1e-6), name
-
-
-def test_training_from_nothing_starts_from_the_imagenet_weights(tmp_path):
-    image_state = TimmVisionTransformer(
-        img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=4, num_classes=10
-    ).state_dict()
-    path = str(tmp_path / "vit.pth")
-    torch.save(image_state, path)
-    for pretrained_model in (path, "none"):
-        cfg = tiny_cfg(
-            "", str(tmp_path), *TINY_MODEL, "TIMESFORMER.PRETRAINED_MODEL", pretrained_model
-        )
-        torch.manual_seed(0)
-        model = build_model(cfg)
-        built = model.model.blocks[1].attn.qkv.weight.detach().clone()
-        assert load_start_state(cfg, model, construct_optimizer(model, cfg)) == 0
-        if pretrained_model == path:  # the image weights, spatial and temporal
-            expected = image_state["blocks.1.attn.qkv.weight"]
-            torch.testing.assert_close(model.model.blocks[1].temporal_attn.qkv.weight, expected)
-        else:  # random initialization: the model as built
-            expected = built
-        torch.testing.assert_close(model.model.blocks[1].attn.qkv.weight, expected)
-
-
-VIT_BASE = [
-    "TIMESFORMER.EMBED_DIM",
-    "768",
-    "TIMESFORMER.DEPTH",
-    "12",
-    "TIMESFORMER.NUM_HEADS",
-    "12",
-]
-
-
-def test_imagenet_weights_are_fetched_only_when_training_starts_from_nothing(tmp_path, monkeypatch):
-    fetched = []
-    monkeypatch.setattr(trainer, "fetch_imagenet_weights", fetched.append)
-    out = str(tmp_path / "run")
-
-    def prepare(*overrides):
-        fetched.clear()
-        trainer.prepare_imagenet_weights(tiny_cfg("", out, *VIT_BASE, *overrides))
-        return list(fetched)
-
-    original = ["TIMESFORMER.PRETRAINED_MODEL", ""]
-    assert prepare(*original) == ["vit_base_patch16_224.orig_in21k_ft_in1k"]
-    assert prepare("TIMESFORMER.PRETRAINED_MODEL", "/data/vit.pth") == ["/data/vit.pth"]
-    assert prepare("TIMESFORMER.PRETRAINED_MODEL", "none") == []
-    assert prepare(*original, "TRAIN.ENABLE", "False") == []  # testing only
-    assert prepare(*original, "TRAIN.CHECKPOINT_FILE_PATH", "/data/k400.pyth") == []
-    os.makedirs(os.path.dirname(get_path_to_checkpoint(out, 0)))
-    torch.save({"epoch": 0, "model_state": {}}, get_path_to_checkpoint(out, 0))
-    assert prepare(*original) == []  # auto-resume
-    assert prepare(*original, "TRAIN.AUTO_RESUME", "False") == [
-        "vit_base_patch16_224.orig_in21k_ft_in1k"
-    ]
-
-
-def test_original_imagenet_weights_for_a_model_of_another_size_fail_in_one_line(tmp_path):
-    cfg = tiny_cfg("", str(tmp_path), "TIMESFORMER.PRETRAINED_MODEL", "")
-    with pytest.raises(CheckpointError) as error:
-        trainer.prepare_imagenet_weights(cfg)
-    message = str(error.value)
-    assert "\n" not in message
-    assert message.startswith("TIMESFORMER.PRETRAINED_MODEL '' loads the original's ImageNet")
-    assert "TIMESFORMER.EMBED_DIM 32, TIMESFORMER.DEPTH 1, TIMESFORMER.NUM_HEADS 2" in message
-    assert message.endswith("or to 'none' for random initialization.")
 
 
 def _loader(clips, labels, batch_size):

@@ -5,10 +5,9 @@ import os
 
 import torch
 
-from helpers import TINY_RUN, load_tool, tiny_cfg
+from helpers import TINY_RUN, tiny_cfg
+from timesformer.cli.visualize_attention import main
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
-
-main = load_tool("visualize_attention").main
 
 
 def test_cli_writes_pngs_and_reports_unreadable_video(tmp_path, capsys):

@@ -5,5 +5,9 @@
 * :mod:`~timesformer.engine.tester` — ``test``: multi-view testing and the results file
 * :mod:`~timesformer.engine.launch` — ``launch_job``, ``train_then_test``, the run_net command line
 * :mod:`~timesformer.engine.submitit_job` — ``NodeJob``, what each node of a submitit job runs
+* :mod:`~timesformer.engine.submission` — the submission protocol of ``tools/submit.py``: the
+  node job, its config check, the job folder, ``submission.json``, the executor, the wait
+* :mod:`~timesformer.engine.sbatch_options` — what a submitted job asks Slurm for, each value
+  checked before it reaches the sbatch script
 * :mod:`~timesformer.engine.inference`, :mod:`~timesformer.engine.feature_store` — for the tools
 """

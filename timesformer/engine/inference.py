@@ -14,12 +14,12 @@ import torch
 from fvcore.common.config import CfgNode
 from torch.utils.data import DataLoader, Dataset
 
+from timesformer.checkpoint.files import Checkpoint, CheckpointError, read_checkpoint
+from timesformer.checkpoint.formats import load_model_weights, to_model_names
 from timesformer.datasets.build import build_dataset, dataset_class
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.models.build import create_model, find_vision_transformer
-from timesformer.models.weight_files import CheckpointError, read_state_dict
-from timesformer.models.weights import load_model_weights, to_model_names
 from timesformer.utils.distributed import process_device
 from timesformer.utils.precision import autocast_context
 
@@ -120,17 +120,18 @@ def load_inference_model(cfg: CfgNode, checkpoint: str) -> torch.nn.Module:
     """
     if not checkpoint:
         raise CheckpointError("No checkpoint: pass --checkpoint or set TEST.CHECKPOINT_FILE_PATH.")
+    weights = read_checkpoint(checkpoint)
     model = create_model(cfg)
-    _check_num_classes(checkpoint, find_vision_transformer(model).num_classes)
-    load_model_weights(model, checkpoint)
+    _check_num_classes(weights, find_vision_transformer(model).num_classes)
+    load_model_weights(model, weights)
     return model.eval().to(process_device(cfg))
 
 
-def _check_num_classes(checkpoint: str, num_classes: int) -> None:
-    head = to_model_names(read_state_dict(checkpoint)).get("head.weight")
+def _check_num_classes(checkpoint: Checkpoint, num_classes: int) -> None:
+    head = to_model_names(checkpoint.model_state).get("head.weight")
     if head is not None and head.shape[0] != num_classes:
         raise CheckpointError(
-            f"{checkpoint} classifies {head.shape[0]} classes but MODEL.NUM_CLASSES is "
+            f"{checkpoint.path} classifies {head.shape[0]} classes but MODEL.NUM_CLASSES is "
             f"{num_classes}; pass MODEL.NUM_CLASSES {head.shape[0]} "
             "(or the config the checkpoint was trained with)."
         )

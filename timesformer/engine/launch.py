@@ -18,14 +18,15 @@ from contextlib import contextmanager
 import torch
 from fvcore.common.config import CfgNode
 
+from timesformer.checkpoint.files import CheckpointError
+from timesformer.checkpoint.start_state import prepare_start_state
+from timesformer.checkpoint.training_state import get_checkpoint_dir
 from timesformer.config.batch import processes_per_machine
 from timesformer.config.checks import ConfigError
 from timesformer.engine.tester import test
-from timesformer.engine.trainer import prepare_imagenet_weights, train
+from timesformer.engine.trainer import train
 from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line, stopped_run
-from timesformer.models.weight_files import CheckpointError
 from timesformer.utils import distributed as du
-from timesformer.utils.checkpoint import get_checkpoint_dir
 from timesformer.utils.file_io import folder_problem
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.output_lock import lock_output_dir
@@ -243,7 +244,7 @@ def run_command_line(
 
     Load and check the config; when ``func`` ``trains`` (run_net.py, train_net.py; not
     test_net.py) and training starts from nothing, get the ImageNet weights it starts from
-    (:func:`~timesformer.engine.trainer.prepare_imagenet_weights`). A config mistake, or
+    (:func:`~timesformer.checkpoint.start_state.prepare_start_state`). A config mistake, or
     weights that cannot be had, stops here with one line naming it, exit status 2. Then take
     OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and run ``func`` in this machine's
     processes. An error a user can act on from its message (:func:`stopped_run`) ends the run
@@ -255,7 +256,7 @@ def run_command_line(
     cfg = load_config_or_exit(parser, args)
     if trains:
         try:
-            prepare_imagenet_weights(cfg)
+            prepare_start_state(cfg)
         except CheckpointError as error:
             exit_with_error(parser, error)
     with errors_end_in_one_line(parser), output_dir_of_run(cfg):

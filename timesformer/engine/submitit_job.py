@@ -1,13 +1,13 @@
 """Running ``tools/run_net.py``'s flow as a submitit job, one task per machine.
 
-:class:`NodeJob` is the callable ``tools/submit.py`` hands to submitit. Each node of
-the job runs it once; it reads its place in the job from
+:class:`NodeJob` is the callable a submission (:mod:`~timesformer.engine.submission`) hands
+to submitit. Each node of the job runs it once; it reads its place in the job from
 ``submitit.JobEnvironment()`` (node index, number of nodes, host names), joins the
 other nodes through ``tcp://FIRST_HOST:PORT`` and trains then tests as
 ``tools/run_net.py`` does (:func:`~timesformer.engine.launch.train_then_test`). When Slurm
 preempts the job or its time runs out, submitit calls :meth:`NodeJob.checkpoint`, which hands
 back the same job to requeue; the requeued job finds the last checkpoint in OUTPUT_DIR and
-continues from there (TRAIN.AUTO_RESUME).
+continues from there (:data:`SUBMITTED_JOB_OVERRIDES`).
 """
 
 import argparse
@@ -21,13 +21,16 @@ from collections.abc import Callable
 import submitit
 from fvcore.common.config import CfgNode
 
+from timesformer.checkpoint.start_state import prepare_start_state
 from timesformer.engine.launch import launch_job, output_dir_of_run, train_then_test
-from timesformer.engine.trainer import prepare_imagenet_weights
 from timesformer.utils.parser import load_config
 
 PORT_BASE = 20000
 PORT_SPAN = 20000
 LOOPBACK = "127.0.0.1"
+SUBMITTED_JOB_OVERRIDES = ("TRAIN.AUTO_RESUME", "True")
+"""What every submitted job needs, added after its own overrides: a requeued job continues from
+the last checkpoint of its OUTPUT_DIR."""
 
 
 def job_port(job_id: str) -> int:
@@ -112,8 +115,8 @@ class NodeJob:
     Args:
         cfg_file: the YAML config (an absolute path: the job may start in another folder).
         opts: ``KEY VALUE`` overrides, applied after the YAML file. ``tools/submit.py``
-            puts OUTPUT_DIR (the job dir) and NUM_GPUS there. TRAIN.AUTO_RESUME True
-            is always added last, so that a requeued job continues where it stopped.
+            puts OUTPUT_DIR (the job dir) and NUM_GPUS there; :attr:`run_opts` adds
+            :data:`SUBMITTED_JOB_OVERRIDES` last.
         run: what every training process of the node runs with the config;
             :func:`~timesformer.engine.launch.train_then_test` by default.
     """
@@ -124,6 +127,11 @@ class NodeJob:
         self.cfg_file = cfg_file
         self.opts = list(opts)
         self.run = run
+
+    @property
+    def run_opts(self) -> list[str]:
+        """The overrides every node runs with: ``opts``, then :data:`SUBMITTED_JOB_OVERRIDES`."""
+        return [*self.opts, *SUBMITTED_JOB_OVERRIDES]
 
     def node_args(self, job_env: submitit.JobEnvironment) -> argparse.Namespace:
         """The ``run_net.py`` arguments of this node: its shard id, the shard count and the
@@ -136,7 +144,7 @@ class NodeJob:
             )
         return argparse.Namespace(
             cfg_file=self.cfg_file,
-            opts=list(self.opts) + ["TRAIN.AUTO_RESUME", "True"],
+            opts=self.run_opts,
             shard_id=job_env.node,
             num_shards=job_env.num_nodes,
             init_method=rendezvous_url(job_env),
@@ -151,7 +159,7 @@ class NodeJob:
             flush=True,
         )
         cfg = load_config(args)
-        prepare_imagenet_weights(cfg)  # once per node, before its training processes start
+        prepare_start_state(cfg)  # once per node, before its training processes start
         guard_preemption_handler()
         try:
             with output_dir_of_run(cfg):
@@ -165,8 +173,8 @@ class NodeJob:
     def checkpoint(self) -> submitit.helpers.DelayedSubmission:
         """Called by submitit on preemption or timeout: requeue the same job.
 
-        The requeued job starts from the last checkpoint of OUTPUT_DIR (TRAIN.AUTO_RESUME
-        is forced on); work done since that checkpoint is done again.
+        The requeued job starts from the last checkpoint of OUTPUT_DIR
+        (:data:`SUBMITTED_JOB_OVERRIDES`); work done since that checkpoint is done again.
         """
         print(
             f"Requeuing {self.cfg_file}; it resumes from the last checkpoint of its OUTPUT_DIR.",

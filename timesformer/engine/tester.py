@@ -6,10 +6,10 @@ import os
 import torch
 from fvcore.common.config import CfgNode
 
+from timesformer.checkpoint import training_state as cu
+from timesformer.checkpoint.formats import load_model_weights
 from timesformer.datasets import construct_loader
 from timesformer.models import build_model
-from timesformer.models.weights import load_model_weights
-from timesformer.utils import checkpoint as cu
 from timesformer.utils import distributed as du
 from timesformer.utils.file_io import atomic_write
 from timesformer.utils.logging import get_logger, setup_logging

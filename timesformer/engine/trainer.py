@@ -2,11 +2,15 @@
 TimeSformer model from a config, resuming where an earlier run stopped."""
 
 import math
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from fvcore.common.config import CfgNode
 
+from timesformer.checkpoint import training_state as cu
+from timesformer.checkpoint.start_state import load_start_state, prepare_start_state
 from timesformer.config import ConfigError
 from timesformer.config.batch import (
     accumulation_steps,
@@ -14,22 +18,11 @@ from timesformer.config.batch import (
     optimizer_step_batch_size,
 )
 from timesformer.datasets import construct_loader, shuffle_dataset
-from timesformer.datasets.mixup import build_mixup
+from timesformer.datasets.mixup import VideoMixup, build_mixup
 from timesformer.models import build_model
 from timesformer.models.flops import log_model_info
-from timesformer.models.imagenet_weights import (
-    ORIGINAL_IMAGENET_WEIGHTS,
-    RANDOM_INIT,
-    fetch_imagenet_weights,
-    imagenet_weights_source,
-    load_pretrained_imagenet,
-    local_imagenet_weights,
-)
 from timesformer.models.losses import build_train_loss
 from timesformer.models.optimizer import construct_optimizer, set_lr
-from timesformer.models.weight_files import CheckpointError
-from timesformer.models.weights import load_model_weights
-from timesformer.utils import checkpoint as cu
 from timesformer.utils import distributed as du
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.lr_policy import get_lr_at_epoch
@@ -77,22 +70,110 @@ def _optimizer_step(model, optimizer, scaler, cfg: CfgNode) -> None:
     optimizer.zero_grad(set_to_none=True)
 
 
+@dataclass(frozen=True)
+class TrainingObjective:
+    """What training minimizes, built once per run: the loss of a batch and the Mixup / CutMix
+    of its clips (None when MIXUP.ENABLED is off)."""
+
+    loss_fn: torch.nn.Module
+    mixup: VideoMixup | None
+
+    @classmethod
+    def from_cfg(cls, cfg: CfgNode) -> "TrainingObjective":
+        return cls(build_train_loss(cfg), build_mixup(cfg))
+
+    def __call__(
+        self, model, clips: torch.Tensor, labels: torch.Tensor, cfg: CfgNode
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """clips: (B, 3, T, H, W), labels: (B,) -> scores (B, K) of the (mixed) clips and the
+        loss against the (soft) targets, computed under the run's autocast."""
+        targets = labels
+        if self.mixup is not None:
+            clips, targets = self.mixup(clips, labels)
+        with autocast_context(cfg):
+            scores = model(clips)
+            return scores, self.loss_fn(scores, targets)
+
+
+class _IterationStats(NamedTuple):
+    """One training iteration over all processes: mean loss, top-1 / top-5 error (percent) and
+    the number of clips."""
+
+    loss: float
+    top1_err: float
+    top5_err: float
+    count: int
+
+
+def _iteration_stats(
+    scores: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor
+) -> _IterationStats:
+    """scores: (B, K), labels: (B,) of this process -> the stats of all processes."""
+    top1, top5 = topks_correct(scores.detach(), labels, (1, 5))
+    loss_sum, top1_sum, top5_sum, count = _sum_over_processes(
+        loss.item() * labels.numel(), top1.item(), top5.item(), labels.numel()
+    )
+    return _IterationStats(
+        loss_sum / count, 100 * (1 - top1_sum / count), 100 * (1 - top5_sum / count), int(count)
+    )
+
+
+def _write_iteration(writer, stats: _IterationStats, lr: float, step: int) -> None:
+    writer.add_scalars(
+        {
+            "Train/loss": stats.loss,
+            "Train/lr": lr,
+            "Train/Top1_err": stats.top1_err,
+            "Train/Top5_err": stats.top5_err,
+        },
+        step,
+    )
+
+
+def _accumulation_group(cfg: CfgNode, cur_iter: int, epoch_iters: int) -> tuple[int, bool]:
+    """(The number of iterations whose gradients the optimizer step of ``cur_iter``'s group
+    averages, whether ``cur_iter`` takes that step): groups of ``accumulation_steps(cfg)``, the
+    epoch's last one shorter with TRAIN.STEP_ON_EPOCH_REMAINDER."""
+    steps = accumulation_steps(cfg)
+    group_start = cur_iter - cur_iter % steps
+    group_size = steps
+    if cfg.TRAIN.STEP_ON_EPOCH_REMAINDER:
+        group_size = min(steps, epoch_iters - group_start)
+    return group_size, cur_iter + 1 == group_start + group_size
+
+
+def _gradient_sync(model, is_step: bool) -> AbstractContextManager:
+    """DistributedDataParallel's gradient all-reduce only on the iteration that steps."""
+    return nullcontext() if is_step or not hasattr(model, "no_sync") else model.no_sync()
+
+
+def _backward(loss: torch.Tensor, scaler) -> None:
+    (scaler.scale(loss) if scaler is not None else loss).backward()
+
+
 def train_epoch(
-    loader, model, optimizer, scaler, meter: TrainMeter, epoch: int, cfg: CfgNode, writer=None
+    loader,
+    model,
+    optimizer,
+    scaler,
+    meter: TrainMeter,
+    epoch: int,
+    cfg: CfgNode,
+    writer=None,
+    objective: TrainingObjective | None = None,
 ) -> dict:
     """Train for one epoch with per-iteration LR and gradient accumulation; return epoch stats.
 
     Each optimizer step averages the gradients of ``accumulation_steps(cfg)`` iterations. The
     iterations left at the end of the epoch, fewer than that, take no step and their gradients
     are dropped, as in the original; with TRAIN.STEP_ON_EPOCH_REMAINDER they take one more step,
-    their gradients averaged over their count.
+    their gradients averaged over their count. ``objective``: the run's (:func:`train`);
+    built from ``cfg`` when not given.
     """
     model.train()
     meter.reset()
-    loss_fn = build_train_loss(cfg)
-    mixup = build_mixup(cfg)
+    objective = TrainingObjective.from_cfg(cfg) if objective is None else objective
     device = next(model.parameters()).device
-    steps = accumulation_steps(cfg)
     epoch_iters = len(loader)
     optimizer.zero_grad(set_to_none=True)
     for cur_iter, (clips, labels, _, meta) in enumerate(loader):
@@ -102,47 +183,18 @@ def train_epoch(
         meter.decode_failures += int(meta["num_decode_failures"].sum())
         lr = get_lr_at_epoch(cfg, epoch + cur_iter / epoch_iters)
         set_lr(optimizer, lr)
-        group_start = cur_iter - cur_iter % steps
-        group_size = steps
-        if cfg.TRAIN.STEP_ON_EPOCH_REMAINDER:
-            group_size = min(steps, epoch_iters - group_start)
-        is_step = cur_iter + 1 == group_start + group_size
-        targets = labels
-        if mixup is not None:
-            clips, targets = mixup(clips, labels)
-        sync = nullcontext() if is_step or not hasattr(model, "no_sync") else model.no_sync()
-        with sync:
-            with autocast_context(cfg):
-                scores = model(clips)
-                loss = loss_fn(scores, targets)
+        group_size, is_step = _accumulation_group(cfg, cur_iter, epoch_iters)
+        with _gradient_sync(model, is_step):
+            scores, loss = objective(model, clips, labels, cfg)
             _check_finite(loss, epoch, cur_iter)
-            backward_loss = loss / group_size
-            (scaler.scale(backward_loss) if scaler is not None else backward_loss).backward()
+            _backward(loss / group_size, scaler)
         if is_step:
             _optimizer_step(model, optimizer, scaler, cfg)
-        top1, top5 = topks_correct(scores.detach(), labels, (1, 5))
-        loss_sum, top1_sum, top5_sum, count = _sum_over_processes(
-            loss.item() * labels.numel(), top1.item(), top5.item(), labels.numel()
-        )
-        meter.update(
-            loss_sum / count,
-            100 * (1 - top1_sum / count),
-            100 * (1 - top5_sum / count),
-            lr,
-            int(count),
-        )
+        stats = _iteration_stats(scores, labels, loss)
+        meter.update(stats.loss, stats.top1_err, stats.top5_err, lr, stats.count)
         meter.log_iter(epoch, cur_iter)
         if writer is not None:
-            step = epoch * epoch_iters + cur_iter
-            writer.add_scalars(
-                {
-                    "Train/loss": loss_sum / count,
-                    "Train/lr": lr,
-                    "Train/Top1_err": 100 * (1 - top1_sum / count),
-                    "Train/Top5_err": 100 * (1 - top5_sum / count),
-                },
-                step,
-            )
+            _write_iteration(writer, stats, lr, step=epoch * epoch_iters + cur_iter)
     optimizer.zero_grad(set_to_none=True)  # the epoch's remainder, when it took no step
     meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
     return meter.log_epoch(epoch)
@@ -177,81 +229,6 @@ def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=
     return stats
 
 
-def load_start_state(cfg: CfgNode, model, optimizer, scaler=None) -> int:
-    """Initialize training from a checkpoint when there is one; return the epoch to start at.
-
-    1. TRAIN.AUTO_RESUME and a checkpoint in OUTPUT_DIR: exact resume from the last one.
-    2. TRAIN.CHECKPOINT_FILE_PATH with TRAIN.FINETUNE: weights only (the head is
-       re-initialized when MODEL.NUM_CLASSES differs), from epoch 0.
-    3. TRAIN.CHECKPOINT_FILE_PATH without it: weights, and the optimizer state and
-       epoch when the file has them (epoch 0 with TRAIN.CHECKPOINT_EPOCH_RESET).
-    4. Otherwise, training starts from nothing: the ImageNet weights of
-       TIMESFORMER.PRETRAINED_MODEL (the original's by default; none with "none"), epoch 0.
-    """
-    last = _checkpoint_to_resume(cfg)
-    if last is not None:
-        return cu.resume_training_state(last, model, optimizer, scaler)
-    path = cfg.TRAIN.CHECKPOINT_FILE_PATH
-    if not path:
-        imagenet_weights = imagenet_weights_source(cfg.TIMESFORMER.PRETRAINED_MODEL)
-        if imagenet_weights is not None:
-            load_pretrained_imagenet(model, imagenet_weights)
-        return 0
-    prefixes = tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN)
-    load_model_weights(
-        model, path, reset_head_if_mismatch=cfg.TRAIN.FINETUNE, clear_prefixes=prefixes
-    )
-    if cfg.TRAIN.FINETUNE or cfg.TRAIN.CHECKPOINT_EPOCH_RESET:
-        return 0
-    return cu.load_optimizer_state(path, optimizer)
-
-
-def _checkpoint_to_resume(cfg: CfgNode) -> str | None:
-    return cu.get_last_checkpoint(cfg.OUTPUT_DIR) if cfg.TRAIN.AUTO_RESUME else None
-
-
-# The model size the original's ImageNet weights (ViT-Base/16) fit.
-_VIT_BASE_SIZE = {"EMBED_DIM": 768, "DEPTH": 12, "NUM_HEADS": 12, "MLP_RATIO": 4.0}
-
-
-def prepare_imagenet_weights(cfg: CfgNode) -> None:
-    """Pre-flight of a training run, before its processes start and before any data is read:
-    when it will train from nothing (:func:`load_start_state` case 4), make sure the ImageNet
-    weights of TIMESFORMER.PRETRAINED_MODEL load without the network, downloading timm's into
-    its cache once, here, rather than in every process. Nothing else ever fetches them.
-
-    Raises:
-        CheckpointError: one line naming TIMESFORMER.PRETRAINED_MODEL, the weights and the ways
-            out: the weights are not there and cannot be downloaded, or the original's
-            ViT-Base/16 weights do not fit the configured model size.
-    """
-    source = imagenet_weights_source(cfg.TIMESFORMER.PRETRAINED_MODEL)
-    if source is None or not cfg.TRAIN.ENABLE or cfg.TRAIN.CHECKPOINT_FILE_PATH:
-        return
-    misfit = source == ORIGINAL_IMAGENET_WEIGHTS and _vit_base_misfit(cfg)
-    if not misfit and local_imagenet_weights(source) is not None:
-        return  # ready; no need to look for a checkpoint to resume from
-    if _checkpoint_to_resume(cfg) is not None:
-        return
-    if misfit:
-        raise CheckpointError(
-            f"TIMESFORMER.PRETRAINED_MODEL '' loads the original's ImageNet weights "
-            f"({ORIGINAL_IMAGENET_WEIGHTS}, a ViT-Base/16), which do not fit this model "
-            f"({misfit}); set TIMESFORMER.PRETRAINED_MODEL to weights of this size, or to "
-            f"{RANDOM_INIT!r} for random initialization."
-        )
-    fetch_imagenet_weights(source)
-
-
-def _vit_base_misfit(cfg: CfgNode) -> str:
-    """The model-size keys whose values differ from ViT-Base/16's, as ``KEY value, ...``."""
-    return ", ".join(
-        f"TIMESFORMER.{key} {cfg.TIMESFORMER[key]}"
-        for key, value in _VIT_BASE_SIZE.items()
-        if cfg.TIMESFORMER[key] != value
-    )
-
-
 def _log_epoch_remainder(cfg: CfgNode, epoch_iters: int) -> None:
     """Say how many iterations of each epoch take no optimizer step (:func:`train_epoch`).
 
@@ -282,15 +259,7 @@ def _is_period_epoch(epoch: int, period: int, max_epoch: int) -> bool:
     return (epoch + 1) % period == 0 or epoch + 1 == max_epoch
 
 
-def train(cfg: CfgNode) -> torch.nn.Module:
-    """Train ``cfg``'s model for SOLVER.MAX_EPOCH epochs, resuming where a previous run stopped.
-
-    Returns the trained model (wrapped as built: DistributedDataParallel when distributed).
-    """
-    setup_logging(cfg.OUTPUT_DIR)
-    set_seed(cfg.RNG_SEED)
-    logger.info("Training with config:\n%s", cfg.dump())
-    prepare_imagenet_weights(cfg)
+def _log_dropout_note(cfg: CfgNode) -> None:
     if cfg.MODEL.DROPOUT_RATE > 0:
         logger.info(
             "MODEL.DROPOUT_RATE %s is not applied, as in the original code; "
@@ -298,17 +267,29 @@ def train(cfg: CfgNode) -> torch.nn.Module:
             cfg.MODEL.DROPOUT_RATE,
             cfg.MODEL.HEAD_DROPOUT_RATE,
         )
+
+
+def _build_model_and_optimizer(cfg: CfgNode):
+    """The model (logged when LOG_MODEL_INFO), its optimizer and the gradient scaler (None
+    without fp16)."""
     model = build_model(cfg)
     if cfg.LOG_MODEL_INFO and du.is_master_proc():
         log_model_info(model, cfg)
-    optimizer = construct_optimizer(model, cfg)
-    scaler = build_grad_scaler(cfg)
+    return model, construct_optimizer(model, cfg), build_grad_scaler(cfg)
+
+
+def _start_training_state(cfg: CfgNode, model, optimizer, scaler) -> int:
+    """Tidy the checkpoint folder (master process), then apply the run's start state; return the
+    epoch to start at."""
     if du.is_master_proc():
         cu.tidy_checkpoint_dir(cfg.OUTPUT_DIR, set_aside_unreadable=cfg.TRAIN.AUTO_RESUME)
     du.synchronize()
-    start_epoch = load_start_state(cfg, model, optimizer, scaler)
-    train_loader = construct_loader(cfg, "train")
-    val_loader = construct_loader(cfg, "val")
+    return load_start_state(cfg, model, optimizer, scaler)
+
+
+def _log_batch_layout(cfg: CfgNode, epoch_iters: int) -> None:
+    """Say how many samples an optimizer step takes, which iterations take none, and how many
+    clips each video gives."""
     logger.info(
         "Effective batch: %d samples per optimizer step "
         "(%d per iteration x %d accumulated iterations).",
@@ -316,7 +297,7 @@ def train(cfg: CfgNode) -> torch.nn.Module:
         iteration_batch_size(cfg),
         accumulation_steps(cfg),
     )
-    _log_epoch_remainder(cfg, len(train_loader))
+    _log_epoch_remainder(cfg, epoch_iters)
     if cfg.DATA.TRAIN_CROP_NUM_TEMPORAL > 1:
         logger.info(
             "Each of the %d videos of an iteration gives %d clips "
@@ -324,17 +305,39 @@ def train(cfg: CfgNode) -> torch.nn.Module:
             cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE,
             cfg.DATA.TRAIN_CROP_NUM_TEMPORAL,
         )
+
+
+def train(cfg: CfgNode) -> torch.nn.Module:
+    """Train ``cfg``'s model for SOLVER.MAX_EPOCH epochs, resuming where a previous run stopped
+    (the start state: :mod:`timesformer.checkpoint.start_state`).
+
+    Returns the trained model (wrapped as built: DistributedDataParallel when distributed).
+    """
+    setup_logging(cfg.OUTPUT_DIR)
+    set_seed(cfg.RNG_SEED)
+    logger.info("Training with config:\n%s", cfg.dump())
+    prepare_start_state(cfg)
+    _log_dropout_note(cfg)
+    model, optimizer, scaler = _build_model_and_optimizer(cfg)
+    start_epoch = _start_training_state(cfg, model, optimizer, scaler)
+    train_loader = construct_loader(cfg, "train")
+    val_loader = construct_loader(cfg, "val")
+    _log_batch_layout(cfg, len(train_loader))
+    objective = TrainingObjective.from_cfg(cfg)
     train_meter = TrainMeter(len(train_loader), cfg)
     val_meter = ValMeter(cfg)
     writer = TensorboardWriter(cfg) if cfg.TENSORBOARD.ENABLE and du.is_master_proc() else None
     logger.info("Start epoch: %d", start_epoch + 1)
+    max_epoch = cfg.SOLVER.MAX_EPOCH
     try:
-        for epoch in range(start_epoch, cfg.SOLVER.MAX_EPOCH):
+        for epoch in range(start_epoch, max_epoch):
             shuffle_dataset(train_loader, epoch)
-            train_epoch(train_loader, model, optimizer, scaler, train_meter, epoch, cfg, writer)
-            if _is_period_epoch(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, cfg.SOLVER.MAX_EPOCH):
+            train_epoch(
+                train_loader, model, optimizer, scaler, train_meter, epoch, cfg, writer, objective
+            )
+            if _is_period_epoch(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, max_epoch):
                 cu.save_checkpoint(cfg, model, optimizer, epoch, scaler)
-            if _is_period_epoch(epoch, cfg.TRAIN.EVAL_PERIOD, cfg.SOLVER.MAX_EPOCH):
+            if _is_period_epoch(epoch, cfg.TRAIN.EVAL_PERIOD, max_epoch):
                 # Validation draws random numbers too; it must not change training's stream,
                 # so that a resumed run continues exactly as an uninterrupted one.
                 with preserved_rng_state():

@@ -13,12 +13,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from timesformer.checkpoint.files import CheckpointError
 from timesformer.config.checks import ConfigError
 from timesformer.datasets.clip_dataset import TooManyUnreadableVideosError
 from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.engine.trainer import NonFiniteLossError
-from timesformer.models.weight_files import CheckpointError
 from timesformer.utils.file_io import DiskFullError
 from timesformer.utils.output_lock import OutputDirLockedError
 

@@ -19,7 +19,6 @@ from torch.utils.checkpoint import checkpoint
 from timesformer.models.attention import BLOCKS
 from timesformer.models.build import MODEL_REGISTRY
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
-from timesformer.models.weights import load_model_weights
 
 
 class VisionTransformer(nn.Module):
@@ -229,7 +228,7 @@ class vit_base_patch16_224(_VideoClassifier):  # noqa: N801 -- the official MODE
 
     Randomly initialized: the ImageNet weights of TIMESFORMER.PRETRAINED_MODEL are loaded
     by the training loop, and only when it starts from nothing
-    (:func:`timesformer.engine.trainer.load_start_state`), so that testing and the tools,
+    (:func:`timesformer.checkpoint.start_state.load_start_state`), so that testing and the tools,
     which load a checkpoint anyway, never read or download them.
     """
 
@@ -271,4 +270,9 @@ class TimeSformer(_VideoClassifier):
             **kwargs,
         )
         if pretrained_model:
+            # The original's one-line constructor loads weights, which the checkpoint layer above
+            # the network reads: imported here only, the one upward import the layout allows
+            # (tests/test_layout.py ORIGINAL_API_IMPORTS), so that importing models never does.
+            from timesformer.checkpoint.formats import load_model_weights
+
             load_model_weights(self, pretrained_model, reset_head_if_mismatch=True)

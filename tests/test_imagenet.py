@@ -1,5 +1,6 @@
-"""ImageNet initialization: image ViT weights fitted to the video model, what
-TIMESFORMER.PRETRAINED_MODEL means, and getting timm's weights (offline: one clear line)."""
+"""timesformer.checkpoint.imagenet, ImageNet initialization: image ViT weights fitted to the
+video model, what TIMESFORMER.PRETRAINED_MODEL means, and getting timm's weights (offline: one
+clear line)."""
 
 import logging
 import shutil
@@ -13,15 +14,15 @@ from timm.models import get_pretrained_cfg
 from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
 
 from helpers import TINY_MODEL, tiny_cfg
-from timesformer.models import TimeSformer, build_model
-from timesformer.models.imagenet_weights import (
+from timesformer.checkpoint.files import CheckpointError
+from timesformer.checkpoint.imagenet import (
     ORIGINAL_IMAGENET_WEIGHTS,
     fetch_imagenet_weights,
     imagenet_weights_source,
     load_pretrained_imagenet,
     local_imagenet_weights,
 )
-from timesformer.models.weight_files import CheckpointError
+from timesformer.models import TimeSformer, build_model
 
 
 def image_vit(img_size=32, num_classes=10):

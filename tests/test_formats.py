@@ -1,5 +1,5 @@
-"""Loading this model's weights: official .pyth, bare state dicts, other sizes, and errors that
-name the problem."""
+"""timesformer.checkpoint.formats, loading this model's weights: official .pyth, bare state
+dicts, other sizes, a checkpoint already read, and errors that name the problem."""
 
 import logging
 
@@ -8,10 +8,10 @@ import safetensors.torch
 import torch
 
 from helpers import TINY_MODEL, assert_weights_equal, random_state, tiny_cfg
+from timesformer.checkpoint.files import CheckpointError, read_checkpoint
+from timesformer.checkpoint.formats import load_model_weights
 from timesformer.models import TimeSformer, build_model
 from timesformer.models.attention import ATTENTION_TYPES
-from timesformer.models.weight_files import CheckpointError
-from timesformer.models.weights import load_model_weights
 
 
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
@@ -40,6 +40,18 @@ def test_bare_state_dict_with_ddp_prefix_loads(tmp_path):
     model = build_model(cfg)
     load_model_weights(model, str(path))
     assert_weights_equal(model, state)
+
+
+def test_a_checkpoint_already_read_loads_and_names_its_file(tmp_path, caplog):
+    cfg = tiny_cfg("", "", *TINY_MODEL)
+    state = random_state(build_model(cfg))
+    path = str(tmp_path / "k400.pyth")
+    torch.save({"epoch": 3, "model_state": state}, path)
+    model = build_model(cfg)
+    with caplog.at_level(logging.INFO):
+        load_model_weights(model, read_checkpoint(path))
+    assert_weights_equal(model, state)
+    assert f"Loaded {len(state)} tensors from {path}." in caplog.messages
 
 
 def test_vision_transformer_names_and_safetensors_load(tmp_path):

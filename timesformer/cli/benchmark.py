@@ -1,0 +1,151 @@
+"""Data-loading benchmark: clips/s of the training loader with one and several clips per video,
+against the decode floor and a naive PyAV loader; the CPU cores one GPU needs; and the cost of
+one clip from a 5-minute video against one from a 10-second video.
+
+    python tools/benchmark.py --cfg FILE [--synthetic [--cache-dir DIR] [--num-videos N]
+        [--no-long-video]] [--clips-per-video K[,K...]] [--floor-videos N]
+        [--gpu-clips-per-s N | --gpu-clips-per-s-from FILE] [--json FILE] [KEY VALUE ...]
+
+With --synthetic, 10-second 340x256 H.264 videos (and one 5-minute video, for the seek
+comparison, unless --no-long-video) are written once into --cache-dir and used instead of
+DATA.PATH_TO_DATA_DIR; without it, the train split of the configured dataset is read.
+
+The loader runs once for each --clips-per-video K (DATA.TRAIN_CROP_NUM_TEMPORAL; 1 and 2 by
+default), then the naive loader once, as :mod:`timesformer.benchmarks.loader_speed` says; the
+decode floor (:mod:`timesformer.benchmarks.decode_floor`) decodes the first span of each of the
+first --floor-videos videos in turn while each loader runs.
+
+CPU cores one GPU needs: the GPU's training clips/s (--gpu-clips-per-s, or the first row of a
+``tools/benchmark_model.py --json`` file, ``rows[0]["clips_per_s"]["ours"]``) over one worker's
+clips/s. A GPU figure that cannot be read is reported after the other figures (exit status 1).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from timesformer.benchmarks.decode_floor import floor_line
+from timesformer.benchmarks.loader_speed import (
+    loader_figures,
+    loader_table,
+    seconds_per_clip,
+    summary_lines,
+)
+from timesformer.benchmarks.machine import cpu_cores, load_average
+from timesformer.benchmarks.synthetic_videos import write_synthetic_dataset
+from timesformer.datasets.build import build_dataset
+from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.parser import build_arg_parser, load_config_or_exit
+
+
+def read_gpu_clips_per_s(args) -> tuple[float | None, str]:
+    """(the GPU's training clips/s, or None; why it is None when it was asked for)."""
+    if args.gpu_clips_per_s is not None:
+        return args.gpu_clips_per_s, ""
+    if args.gpu_clips_per_s_from is None:
+        return None, ""
+    try:
+        with open(args.gpu_clips_per_s_from) as stream:
+            return float(json.load(stream)["rows"][0]["clips_per_s"]["ours"]), ""
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        return None, (
+            f"--gpu-clips-per-s-from {args.gpu_clips_per_s_from}: no GPU clips/s "
+            f"(expected tools/benchmark_model.py --json output, rows[0].clips_per_s.ours): "
+            f"{type(error).__name__}: {error}"
+        )
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """(the parser, the parsed command line); a count below 1 stops it, exit status 2."""
+    parser = build_arg_parser("Benchmark the video data loader against the decode floor.")
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="Benchmark on synthetic videos written to --cache-dir (and compare a 5-minute video).",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=os.path.expanduser("~/.cache/timesformer/benchmark"),
+        help="Where synthetic benchmark videos are written once and reused.",
+    )
+    parser.add_argument(
+        "--num-videos", type=int, default=16, help="Synthetic 10-second videos to write."
+    )
+    parser.add_argument(
+        "--no-long-video",
+        action="store_true",
+        help="Skip the 5-minute synthetic video and the seek comparison that needs it.",
+    )
+    parser.add_argument(
+        "--clips-per-video",
+        type=lambda text: [int(k) for k in text.split(",")],
+        default=[1, 2],
+        metavar="K[,K...]",
+        help="DATA.TRAIN_CROP_NUM_TEMPORAL values to run the loader with (default: 1,2).",
+    )
+    parser.add_argument(
+        "--floor-videos", type=int, default=16, help="Videos timed for the decode floor."
+    )
+    gpu = parser.add_mutually_exclusive_group()
+    gpu.add_argument(
+        "--gpu-clips-per-s", type=float, metavar="N", help="One GPU's training clips/s."
+    )
+    gpu.add_argument(
+        "--gpu-clips-per-s-from",
+        metavar="FILE",
+        help="Read one GPU's training clips/s from tools/benchmark_model.py --json output.",
+    )
+    parser.add_argument("--json", metavar="FILE", help="Also write the figures to FILE as JSON.")
+    args = parser.parse_args(argv)
+    if min(args.clips_per_video) < 1 or args.num_videos < 1 or args.floor_videos < 1:
+        parser.error("--clips-per-video, --num-videos and --floor-videos must be 1 or more")
+    return parser, args
+
+
+def seek_comparison(cfg, cache_dir: str) -> dict:
+    """Print the cost of one clip of the 5-minute synthetic video against one of a 10-second one;
+    return it in ms, as the report's ``ms_per_clip``."""
+    short = seconds_per_clip(cfg, os.path.join(cache_dir, "short"))
+    long = seconds_per_clip(cfg, os.path.join(cache_dir, "long"))
+    print(
+        "\n| video | ms per clip |\n|---|---|\n"
+        f"| 10 s | {short * 1e3:.1f} |\n| 5 min | {long * 1e3:.1f} |"
+    )
+    print(f"\n5-minute / 10-second clip cost: {long / short:.2f}x")
+    return {"10s": short * 1e3, "5min": long * 1e3}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the synthetic videos if asked, run every loader, print the report; exit status 1
+    when the GPU's clips/s was asked for and cannot be read."""
+    parser, args = parse_args(argv)
+    setup_logging(is_master=True)
+    cfg = load_config_or_exit(parser, args)
+    gpu_clips_per_s, gpu_problem = read_gpu_clips_per_s(args)
+    if args.synthetic:
+        write_synthetic_dataset(args.cache_dir, args.num_videos, not args.no_long_video)
+        cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = os.path.join(args.cache_dir, "short")
+    machine = cpu_cores()
+    print(f"Machine: {machine}")
+    with errors_end_in_one_line(parser):  # e.g. a missing split file, an unreadable video
+        paths = build_dataset(cfg.TRAIN.DATASET, cfg, "train").paths[: args.floor_videos]
+        rows, floor = loader_figures(cfg, paths, args.clips_per_video, gpu_clips_per_s)
+    print("\n" + floor_line(floor, len(paths)))
+    if gpu_clips_per_s:
+        print(f"GPU training speed: {gpu_clips_per_s:.1f} clips/s")
+    print("\n" + loader_table(rows))
+    print("\n" + "\n".join(summary_lines(rows)))
+    report = {"machine": machine, "argv": sys.argv[1:] if argv is None else argv, "floor": floor}
+    report.update(rows=rows, gpu_clips_per_s=gpu_clips_per_s)
+    if args.synthetic and not args.no_long_video:
+        report["ms_per_clip"] = seek_comparison(cfg, args.cache_dir)
+    print(f"\nLoad average after the run: {load_average()}")
+    if args.json:
+        with open(args.json, "w") as stream:
+            json.dump(report, stream, indent=1)
+    if gpu_problem:
+        print(f"{parser.prog}: error: {gpu_problem}", file=sys.stderr)
+        return 1
+    return 0

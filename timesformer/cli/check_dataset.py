@@ -1,0 +1,81 @@
+"""List every video of a split that cannot be read, with the reason.
+
+    python tools/check_dataset.py --cfg FILE [--split train] [KEY VALUE ...]
+
+Builds the split's dataset (TRAIN.DATASET, or TEST.DATASET for --split test) as
+training would, decodes every frame of each video to its end (so that a truncated
+or damaged file is caught whatever part of it a clip would take) and reads its first
+and last test views as clips, with DATA_LOADER.NUM_WORKERS processes; shows a progress
+bar, prints one line per unreadable video and a summary. Exit status: 0 all readable,
+1 some unreadable, 2 the split files themselves are wrong.
+"""
+
+import sys
+
+import torch
+from tqdm import tqdm
+
+from timesformer.datasets import build_dataset
+from timesformer.datasets.clip_dataset import SPLITS
+from timesformer.datasets.split_file import SplitFileError
+from timesformer.datasets.video_container import VideoReadError
+from timesformer.utils.logging import setup_logging
+from timesformer.utils.parser import build_arg_parser, load_config_or_exit
+
+
+class VideoChecks(torch.utils.data.Dataset):
+    """Item ``i``: ``(i, "")`` when video ``i`` of ``dataset`` reads, else ``(i, reason)``."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return self.dataset.num_videos
+
+    def __getitem__(self, video_idx: int) -> tuple[int, str]:
+        try:
+            self.dataset.check_video(video_idx)
+        except VideoReadError as error:
+            return video_idx, error.reason
+        except Exception as error:  # the tool's job is to report every failure, whatever its kind
+            return video_idx, f"{type(error).__name__}: {error}"
+        return video_idx, ""
+
+
+def check_split(dataset, num_workers: int) -> list[tuple[str, str]]:
+    """(path, reason) of every unreadable video of ``dataset``, with a progress bar on stderr."""
+    checks = torch.utils.data.DataLoader(
+        VideoChecks(dataset), batch_size=None, num_workers=num_workers
+    )
+    unreadable = []
+    for video_idx, reason in tqdm(
+        checks, total=len(checks.dataset), desc=f"checking {dataset.split}", unit="video"
+    ):
+        if reason:
+            unreadable.append((dataset.paths[video_idx], reason))
+            tqdm.write(f"UNREADABLE {dataset.paths[video_idx]}: {reason}", file=sys.stdout)
+    return unreadable
+
+
+def main(argv: list[str] | None = None) -> int:
+    setup_logging(is_master=True)
+    parser = build_arg_parser("List the unreadable videos of a dataset split.")
+    parser.add_argument(
+        "--split", default="train", choices=SPLITS, help="Split to check (default: train)."
+    )
+    args = parser.parse_args(argv)
+    cfg = load_config_or_exit(parser, args, check_devices=False)
+    name = cfg.TEST.DATASET if args.split == "test" else cfg.TRAIN.DATASET
+    try:
+        dataset = build_dataset(name, cfg, args.split)
+    except SplitFileError as error:
+        print(f"Split files are wrong: {error}")
+        return 2
+    unreadable = check_split(dataset, cfg.DATA_LOADER.NUM_WORKERS)
+    print(
+        f"\nSummary: {name} {args.split}: {dataset.num_videos} videos checked, "
+        f"{len(unreadable)} unreadable."
+    )
+    for path, reason in unreadable:
+        print(f"  {path}: {reason}")
+    return 1 if unreadable else 0
