@@ -21,7 +21,7 @@ from helpers import (
     write_truncated_faststart_video,
 )
 from timesformer.datasets import decoder
-from timesformer.datasets.decoder import decode_clip, decode_test_clip, decode_to_end
+from timesformer.datasets.decoder import decode_clips, decode_test_clip, decode_to_end
 from timesformer.datasets.frame_clock import first_frame_pts
 from timesformer.datasets.sampling import dense_clip_indices
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
@@ -41,21 +41,21 @@ def long_video(tmp_path_factory):
 
 def test_decodes_requested_frames_in_requested_order(long_video):
     with open_video(long_video) as container:
-        frames = decode_clip(container, fixed([45, 12, 12, 59, 33]))
+        frames = decode_clips(container, fixed([45, 12, 12, 59, 33]), 1)[0]
     assert frames.shape == (5, 48, 64, 3) and frames.dtype == np.uint8
     assert frame_numbers(frames) == [45, 12, 12, 59, 33]
 
 
 def test_seek_to_late_clip_gives_exact_frames(long_video):
     with open_video(long_video) as container:
-        frames = decode_clip(container, fixed([51, 52, 53, 57]))
+        frames = decode_clips(container, fixed([51, 52, 53, 57]), 1)[0]
     assert frame_numbers(frames) == [51, 52, 53, 57]
 
 
 def test_indices_past_the_end_repeat_the_last_frame(tmp_path):
     path = write_frame_number_video(str(tmp_path / "v.mp4"), 10, 32, 32, 30)
     with open_video(path) as container:
-        frames = decode_clip(container, fixed([8, 9, 15, 40]))
+        frames = decode_clips(container, fixed([8, 9, 15, 40]), 1)[0]
     assert frame_numbers(frames) == [8, 9, 9, 9]
 
 
@@ -66,7 +66,9 @@ def test_webm_without_frame_count_decodes(tmp_path, codec):
     path = write_frame_number_video(str(tmp_path / "v.webm"), 30, 32, 48, 25, codec=codec)
     with open_video(path) as container:
         assert container.streams.video[0].frames == 0
-        frames = decode_clip(container, lambda count, fps: np.array([0, count // 2, count - 1]))
+        frames = decode_clips(
+            container, lambda count, fps: np.array([0, count // 2, count - 1]), 1
+        )[0]
     assert frame_numbers(frames) == [0, 15, 29]
 
 
@@ -83,7 +85,7 @@ def test_missing_empty_garbage_and_truncated_files_raise_with_reason(tmp_path, l
     for path, reason in cases.items():
         with pytest.raises(VideoReadError) as error:
             with open_video(path) as container:
-                decode_clip(
+                decode_clips(
                     container,
                     partial(
                         dense_clip_indices,
@@ -93,6 +95,7 @@ def test_missing_empty_garbage_and_truncated_files_raise_with_reason(tmp_path, l
                         clip_idx=0,
                         num_clips=1,
                     ),
+                    1,
                 )
         assert path in str(error.value) and reason in error.value.reason
 
@@ -125,7 +128,7 @@ class CountingContainer:
 def test_late_clip_is_decoded_from_the_nearest_key_frame_not_from_the_start(long_video):
     with open_video(long_video) as container:
         counting = CountingContainer(container)
-        frames = decode_clip(counting, fixed([52, 54, 56]))
+        frames = decode_clips(counting, fixed([52, 54, 56]), 1)[0]
     assert frame_numbers(frames) == [52, 54, 56]
     assert (
         counting.read <= FIRST_FRAME_READS + 7 + READ_AHEAD
@@ -138,7 +141,9 @@ def test_stream_without_length_in_header_is_decoded_whole(tmp_path):
     )  # raw H.264: no duration
     with open_video(path) as container:
         assert container.duration is None and container.streams.video[0].frames == 0
-        frames = decode_clip(container, lambda count, fps: np.array([0, count // 2, count - 1]))
+        frames = decode_clips(
+            container, lambda count, fps: np.array([0, count // 2, count - 1]), 1
+        )[0]
     assert frame_numbers(frames) == [0, 15, 29]
 
 
@@ -188,7 +193,7 @@ def test_frames_of_another_size_are_resized_to_the_first_frames(tmp_path):
     """A stream whose resolution changes (64x64, then 96x80) used to fail in np.stack."""
     path = write_resolution_change_video(str(tmp_path / "resized.ts"))
     with open_video(path) as container:
-        frames = decode_clip(container, fixed([0, 5, 50, 55]))
+        frames = decode_clips(container, fixed([0, 5, 50, 55]), 1)[0]
     assert frames.shape == (4, 64, 64, 3)
     levels = frames[..., 1].mean(axis=(1, 2))
     assert (levels[:2] < 30).all() and (levels[2:] > 140).all()  # both parts are in the clip
@@ -205,7 +210,7 @@ def test_unusual_pixel_formats_become_rgb_clips(tmp_path, pix_fmt):
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode(None))
     with open_video(path) as container:
-        frames = decode_clip(container, fixed([1, 4]))
+        frames = decode_clips(container, fixed([1, 4]), 1)[0]
     assert frames.shape == (2, 32, 32, 3) and frames.dtype == np.uint8
     assert np.allclose(frames[..., 1].mean(axis=(1, 2)), [40, 160], atol=3)
 
@@ -217,7 +222,7 @@ def test_frames_that_cannot_become_a_clip_are_a_video_read_error(long_video, mon
     monkeypatch.setattr(decoder, "_decode_wanted", empty_frames)
     with pytest.raises(VideoReadError, match=r"decoded frame has shape \(0, 0, 3\)"):
         with open_video(long_video) as container:
-            decode_clip(container, fixed([0, 1]))
+            decode_clips(container, fixed([0, 1]), 1)[0]
 
 
 def test_decode_to_end_catches_a_file_cut_short(tmp_path, long_video):
@@ -225,7 +230,7 @@ def test_decode_to_end_catches_a_file_cut_short(tmp_path, long_video):
     path = write_truncated_faststart_video(str(tmp_path / "half.mp4"))
     with open_video(path) as container:
         assert container.streams.video[0].frames == 300
-        assert decode_clip(container, fixed([0, 10])).shape == (2, 64, 64, 3)
+        assert decode_clips(container, fixed([0, 10]), 1)[0].shape == (2, 64, 64, 3)
     with pytest.raises(VideoReadError, match=r"half\.mp4: (decoding fails|the stream ends) after"):
         with open_video(path) as container:
             decode_to_end(container)
@@ -281,7 +286,7 @@ def test_frames_convert_to_the_rgb_that_pyav_gives(tmp_path):
     path = write_video(str(tmp_path / "v.mp4"), list(moving_texture_video(40, 48, 64)), fps=30)
     indices = [3, 17, 17, 39, 0]
     with open_video(path) as container:
-        frames = decode_clip(container, fixed(indices))
+        frames = decode_clips(container, fixed(indices), 1)[0]
     assert np.array_equal(frames, all_frames(path)[indices])
 
 
@@ -291,7 +296,7 @@ def test_videos_decode_with_one_thread_unless_asked_for_several(long_video):
     with open_video(long_video, multi_thread_decode=False) as container:
         codec = container.streams.video[0].codec_context
         assert codec.thread_count == 1
-        assert frame_numbers(decode_clip(container, fixed([3, 30]))) == [3, 30]
+        assert frame_numbers(decode_clips(container, fixed([3, 30]), 1)[0]) == [3, 30]
     with open_video(long_video, multi_thread_decode=True) as container:
         assert container.streams.video[0].thread_type == av.codec.context.ThreadType.AUTO
 

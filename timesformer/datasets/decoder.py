@@ -4,8 +4,8 @@ The decoder seeks to the key frame before the clip's first frame, decodes only
 until its last frame, skips the frames no other frame references and the clip does not use
 (:mod:`timesformer.datasets.frame_skipping`), and converts to RGB only the frames the clip
 uses, so one clip of a minutes-long video costs about as much as one of a short video.
-:func:`decode_clip` takes the frames a sampling rule picks by frame index;
-:func:`decode_clips` several such clips from one pass over the frames their spans cover;
+:func:`decode_clips` takes the frames a sampling rule picks by frame index, for one clip or several
+from one pass over the frames their spans cover;
 :func:`decode_test_clip` the frames of a test clip exactly as the original's PyAV
 decoder picks them (by timestamp).
 """
@@ -56,26 +56,6 @@ def estimated_frame_count(container: av.container.InputContainer, fps: float) ->
     return None
 
 
-def decode_clip(container: av.container.InputContainer, choose_frames: ChooseFrames) -> np.ndarray:
-    """Decode the frames ``choose_frames`` picks from the first video stream.
-
-    Args:
-        container: from :func:`timesformer.datasets.video_container.open_video`.
-        choose_frames: gets the video's frame count and frame rate, returns the
-            indices to read (sorted or not, repeats allowed).
-
-    Returns:
-        frames: (T, H, W, 3) uint8 RGB, in the order of the chosen indices.
-
-    Raises:
-        VideoReadError: when the stream is corrupt, no frame can be decoded, or the frames
-            cannot become a clip (a pixel format without an RGB conversion, empty frames).
-            Frames whose size differs from the first chosen frame's (a stream whose
-            resolution changes) are resized to it.
-    """
-    return decode_clips(container, choose_frames, 1)[0]
-
-
 def decode_clips(
     container: av.container.InputContainer, choose_frames: ChooseFrames, num_clips: int
 ) -> np.ndarray:
@@ -92,7 +72,10 @@ def decode_clips(
         clips: (num_clips, T, H, W, 3) uint8 RGB, each clip in the order of its indices.
 
     Raises:
-        VideoReadError: as :func:`decode_clip`.
+        VideoReadError: when the stream is corrupt, no frame can be decoded, or the frames
+            cannot become a clip (a pixel format without an RGB conversion, empty frames).
+            Frames whose size differs from the first chosen frame's (a stream whose
+            resolution changes) are resized to it.
     """
     with decoding_errors_name(container):
         return _decode_clips(container, choose_frames, num_clips)
