@@ -4,7 +4,8 @@ rollout, frame-to-frame attention."""
 import pytest
 import torch
 
-from timesformer.models.attention import ATTENTION_TYPES, Attention
+from timesformer.models.attention import Attention
+from timesformer.models.attention_types import attention_type_names
 from timesformer.models.vit import VisionTransformer
 from timesformer.visualization.attention_maps import (
     AttentionRecorder,
@@ -53,7 +54,7 @@ def test_recorder_shapes_and_hook_removal():
     assert all(not module._forward_pre_hooks for module in vit.modules())
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 def test_maps_of_each_attention_type(attention_type):
     maps = attention_maps(_vit(attention_type, depth=2), torch.randn(3, 3, 32, 32))
     assert maps.cls_attention.shape == maps.rollout.shape == (3, 2, 2)

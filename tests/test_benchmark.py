@@ -75,17 +75,18 @@ def test_synthetic_videos_without_the_long_one_and_a_missing_gpu_figure(
     for name, value in (("SHORT_SECONDS", 1), ("HEIGHT", 32), ("WIDTH", 48)):
         monkeypatch.setattr(synthetic_videos, name, value)
     missing = tmp_path / "bench_divided_bf16.json"
-    status = benchmark.main(
-        ["--cfg", KINETICS_CFG, "--synthetic", "--no-long-video", "--num-videos", "2"]
-        + ["--cache-dir", str(tmp_path / "cache"), "--gpu-clips-per-s-from", str(missing)]
-        + ["--json", str(tmp_path / "loader.json"), *TINY_LOADER]
-    )
-    assert status == 1
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.main(
+            ["--cfg", KINETICS_CFG, "--synthetic", "--no-long-video", "--num-videos", "2"]
+            + ["--cache-dir", str(tmp_path / "cache"), "--gpu-clips-per-s-from", str(missing)]
+            + ["--json", str(tmp_path / "loader.json"), *TINY_LOADER]
+        )
+    assert exit_info.value.code == 1
     assert sorted(os.listdir(tmp_path / "cache")) == ["short"]
     assert len(os.listdir(tmp_path / "cache" / "short")) == 3  # 2 videos and train.csv
     captured = capsys.readouterr()
     assert "| naive PyAV (decode all to RGB, then index) | 1 |" in captured.out
-    assert f"--gpu-clips-per-s-from {missing}: no GPU clips/s" in captured.err
+    assert f": error: --gpu-clips-per-s-from {missing}: no GPU clips/s" in captured.err
     figures = json.loads((tmp_path / "loader.json").read_text())
     assert figures["gpu_clips_per_s"] is None and len(figures["rows"]) == 3
     assert all(row["cores_per_gpu"] is None for row in figures["rows"])

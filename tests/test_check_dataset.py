@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from helpers import (
     VIDEOS,
     write_kinetics_dir,
@@ -51,10 +53,15 @@ def test_clean_split_exits_zero(tmp_path, capsys):
     assert "3 videos checked, 0 unreadable" in capsys.readouterr().out
 
 
-def test_malformed_split_file_exits_two_with_line(tmp_path, capsys):
+def test_malformed_split_file_is_one_line_naming_the_line(tmp_path, capsys):
     (tmp_path / "train.csv").write_text("a.mp4 zero\n")
-    assert check_dataset.main(args(str(tmp_path))) == 2
-    assert "train.csv:1: label 'zero' is not an integer" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        check_dataset.main(args(str(tmp_path)))
+    assert exit_info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        f": error: {tmp_path}/train.csv:1: label 'zero' is not an integer: 'a.mp4 zero'"
+    )
 
 
 def test_file_cut_short_is_found_whatever_the_test_views(tmp_path, capsys):

@@ -1,16 +1,24 @@
 """Checks of a merged config: impossible values and combinations fail naming the key, devices,
 inferred values, registered names, steps after MAX_EPOCH."""
 
+import ast
 import glob
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 
 from helpers import REPO_ROOT
 from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg, memory
 from timesformer.config.merge import merge_overrides, merge_yaml_file
-from timesformer.utils.lr_policy import get_lr_at_epoch
+from timesformer.datasets import mixup, transform
+from timesformer.models.losses import LOSSES
+from timesformer.models.optimizer import OPTIMIZERS
+from timesformer.utils.lr_policy import LR_POLICIES, get_lr_at_epoch
+from timesformer.utils.meters import ENSEMBLE_METHODS
+from timesformer.utils.precision import DTYPES
 
 
 def _checked(*overrides, check_devices=False):
@@ -203,3 +211,77 @@ def test_the_memory_floor_counts_the_models_parameters():
     assert 121.2e6 < memory.parameter_count(cfg) < 121.6e6
     cfg.TIMESFORMER.ATTENTION_TYPE = "space_only"
     assert 85.5e6 < memory.parameter_count(cfg) < 86.5e6  # ViT-Base/16: 86 M
+
+
+@pytest.mark.parametrize(
+    "registry, key, name",
+    [
+        (LR_POLICIES, "SOLVER.LR_POLICY", "linear"),
+        (OPTIMIZERS, "SOLVER.OPTIMIZING_METHOD", "lion"),
+        (LOSSES, "MODEL.LOSS_FUNC", "focal"),
+        (DTYPES, "TRAIN.MIXED_PRECISION_DTYPE", "fp8"),
+        (ENSEMBLE_METHODS, "TEST.ENSEMBLE_METHOD", "mean"),
+    ],
+)
+def test_allowed_values_are_the_implementations_names(registry, key, name, monkeypatch):
+    """A name the implementing module adds is accepted: the checks keep no copy of the names."""
+    with pytest.raises(ConfigError, match=rf"{key} is '{name}'; expected one of"):
+        _checked(key, name)
+    monkeypatch.setitem(registry, name, None)
+    section, option = key.split(".")
+    assert _checked(key, name)[section][option] == name
+
+
+@pytest.mark.parametrize(
+    "module, values, key, value",
+    [
+        (mixup, "MIXUP_MODES", "MIXUP.MODE", "frame"),
+        (transform, "SPATIAL_CROP_COUNTS", "TEST.NUM_SPATIAL_CROPS", 5),
+    ],
+)
+def test_allowed_values_are_the_implementations_tuples(module, values, key, value, monkeypatch):
+    with pytest.raises(ConfigError, match=rf"{key} is {value!r}; expected one of"):
+        _checked(key, str(value))
+    monkeypatch.setattr(module, values, (*getattr(module, values), value))
+    section, option = key.split(".")
+    assert _checked(key, str(value))[section][option] == value
+
+
+CLI_MODULES = sorted(
+    name.removesuffix(".py")
+    for name in os.listdir(os.path.join(REPO_ROOT, "timesformer", "cli"))
+    if name.endswith(".py") and name != "__init__.py"
+)
+
+
+def _registered_in_source() -> set[str]:
+    """The keys the package's modules pass to ``register_allowed_values``."""
+    keys = set()
+    for path in glob.glob(os.path.join(REPO_ROOT, "timesformer", "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as stream:
+            tree = ast.parse(stream.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "register_allowed_values":
+                if isinstance(node.args[0], ast.Constant):
+                    keys.add(node.args[0].value)
+    return keys
+
+
+@pytest.mark.parametrize(
+    "entry_point",
+    ["timesformer.engine.launch", *(f"timesformer.cli.{name}" for name in CLI_MODULES)],
+)
+def test_every_entry_point_registers_every_implementations_values(entry_point):
+    """A command line (run_net's engine.launch, each tool's cli module), imported alone in a fresh
+    process, has imported every module that registers the values a config key takes, so that no
+    check of those keys is skipped."""
+    code = (
+        f"import {entry_point}\n"
+        "import timesformer.config.checks as checks\n"
+        "print(' '.join(sorted(checks._REGISTERED_VALUES)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == sorted(_registered_in_source())
+    assert {"TIMESFORMER.ATTENTION_TYPE", "SOLVER.LR_POLICY", "TRAIN.DATASET"} <= set(
+        run.stdout.split()
+    )

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 from transformers import TimesformerForVideoClassification
 
@@ -57,8 +58,12 @@ def test_cli_exports_an_official_pyth_to_hugging_face(tmp_path):
         torch.testing.assert_close(hf_logits, ours(video), atol=1e-5, rtol=1e-5)
 
 
-def test_cli_reports_a_file_that_is_not_a_checkpoint(tmp_path):
+def test_cli_reports_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
     bogus = tmp_path / "notes.pyth"
     bogus.write_text("hello")
-    assert convert_checkpoint.main([str(bogus), str(tmp_path / "hf"), "--to", "hf"]) == 1
+    with pytest.raises(SystemExit) as exit_info:
+        convert_checkpoint.main([str(bogus), str(tmp_path / "hf"), "--to", "hf"])
+    assert exit_info.value.code == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f": error: {bogus} is not a PyTorch checkpoint that can be loaded safely" in line
     assert not (tmp_path / "hf").exists()

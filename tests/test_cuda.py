@@ -12,7 +12,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from helpers import TINY_MODEL, json_stats, run_net, tiny_args, tiny_cfg, write_color_dataset
 from timesformer.engine.launch import run_process
-from timesformer.models.attention import ATTENTION_TYPES, Attention
+from timesformer.models.attention import Attention
+from timesformer.models.attention_types import attention_type_names
 from timesformer.models.build import build_model
 from timesformer.utils.precision import autocast_context, build_grad_scaler
 
@@ -68,7 +69,7 @@ def test_mixed_precision_step_is_finite_and_follows_fp32(dtype):
     assert _relative_error(gradients, fp32_gradients) < (0.05 if dtype == "bf16" else 0.01)
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 def test_shortcuts_equal_every_token_through_every_layer_on_cuda(attention_type):
     model = _model(
         "TIMESFORMER.ATTENTION_TYPE", attention_type, "TIMESFORMER.DROP_PATH_RATE", "0.0"

@@ -87,6 +87,11 @@ def test_missing_checkpoint_is_an_error(tmp_path, capsys):
         "--output",
         str(tmp_path / "m.pt"),
     ] + TINY_RUN
-    assert main(argv) == 2
-    assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(
+        f": error: Checkpoint {tmp_path / 'none.pyth'}: no such file or directory."
+    )
     assert not os.path.exists(tmp_path / "m.pt")

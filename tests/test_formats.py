@@ -11,10 +11,10 @@ from helpers import TINY_MODEL, assert_weights_equal, random_state, tiny_cfg
 from timesformer.checkpoint.files import CheckpointError, read_checkpoint
 from timesformer.checkpoint.formats import load_model_weights
 from timesformer.models import TimeSformer, build_model
-from timesformer.models.attention import ATTENTION_TYPES
+from timesformer.models.attention_types import attention_type_names
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 def test_official_pyth_loads_with_no_missing_or_unexpected_keys(attention_type, tmp_path, caplog):
     cfg = tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type)
     state = random_state(build_model(cfg))

@@ -110,6 +110,21 @@ def test_error_in_spawned_processes_ends_the_run_with_one_line(two_videos, tmp_p
     assert not list_checkpoints(out)
 
 
+def test_a_bad_class_names_file_ends_the_run_in_one_line(two_videos, tmp_path, capsys):
+    """A missing TENSORBOARD.CLASS_NAMES_PATH ended the run in a ClassNamesError traceback."""
+    out, names = str(tmp_path / "run"), tmp_path / "classes.json"
+    figures = ["TENSORBOARD.ENABLE", "True", "TENSORBOARD.CONFUSION_MATRIX.ENABLE", "True"]
+    figures += ["TENSORBOARD.CLASS_NAMES_PATH", str(names)]
+    with pytest.raises(SystemExit) as exit_info:
+        run_net(
+            tiny_args(two_videos, out, "TRAIN.BATCH_SIZE", "2", "GLOBAL_BATCH_SIZE", "2", *figures)
+        )
+    assert exit_info.value.code == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith(f": error: Class names {names}: no such file.")
+    assert not list_checkpoints(out)
+
+
 LOCK_HOLDER = """
 import sys, time
 from timesformer.utils.output_lock import lock_output_dir
@@ -164,7 +179,7 @@ def test_output_dir_that_cannot_be_created_is_one_line(two_videos, tmp_path, cap
     out = str(tmp_path / "a_file" / "run")
     with pytest.raises(SystemExit) as exit_info:
         run_net(tiny_args(two_videos, out))
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
         f": error: OUTPUT_DIR {out} cannot be created or written: {tmp_path / 'a_file'} is a "
@@ -208,7 +223,7 @@ def test_a_folder_in_place_of_the_saved_config_stops_in_one_line(two_videos, tmp
     (out / "config.yaml").mkdir(parents=True)
     with pytest.raises(SystemExit) as exit_info:
         run_net(tiny_args(two_videos, str(out)))
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(
         f": error: {out}/config.yaml is a folder, but a run saves its config there as a YAML "
@@ -253,7 +268,7 @@ def test_a_folder_the_run_cannot_write_stops_it_before_training(
     overrides = [*overrides, "TENSORBOARD.LOG_DIR", "tb"]
     with pytest.raises(SystemExit) as exit_info:
         run_net(tiny_args(two_videos, str(out), *overrides))
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.endswith(f": error: {what} {out / folder} cannot be created or written: {why}.")
     assert os.path.lexists(out / folder)  # left as it was

@@ -1,7 +1,6 @@
 """The command lines of run_net.py and the tools: arguments, config mistakes as one line, and
 the config a run saves in OUTPUT_DIR (a damaged one set aside)."""
 
-import argparse
 import os
 
 import pytest
@@ -9,9 +8,10 @@ import torch
 
 from timesformer.config import get_cfg
 from timesformer.config.checks import ConfigError
+from timesformer.utils.file_io import RunFolderError
 from timesformer.utils.parser import (
     build_arg_parser,
-    load_config_or_exit,
+    exit_with_error,
     load_tool_config,
     parse_args,
     save_config,
@@ -65,21 +65,25 @@ def test_missing_videos_spelled_like_keys_are_paths_and_typos_are_keys():
 
 def test_a_tool_config_falls_back_to_the_cpu():
     parser = build_arg_parser("a tool", items="VIDEO")
-    cfg, paths = load_tool_config(parser, parser.parse_args(["v.mp4", "NUM_GPUS", "1"]))
+    cfg, paths = load_tool_config(parser.parse_args(["v.mp4", "NUM_GPUS", "1"]))
     assert paths == ["v.mp4"]
     assert cfg.NUM_GPUS == (1 if torch.cuda.is_available() else 0)
 
 
-def test_a_config_mistake_is_one_line_and_exit_status_2(capsys):
+def test_an_option_after_the_paths_is_a_config_error():
+    parser = build_arg_parser("a tool", items="VIDEO")
+    with pytest.raises(ConfigError, match="--top-k is an option: put options before the paths"):
+        load_tool_config(parser.parse_args(["v.mp4", "--top-k", "2"]))
+
+
+@pytest.mark.parametrize("exit_status", [1, 2])
+def test_an_error_exits_in_one_line_with_its_status(capsys, exit_status):
     parser = build_arg_parser("a tool")
     parser.prog = "tool.py"
     with pytest.raises(SystemExit) as exit_info:
-        load_config_or_exit(parser, argparse.Namespace(cfg_file=None, opts=["SOLVER.BASE_RL", "1"]))
-    assert exit_info.value.code == 2
-    assert capsys.readouterr().err == (
-        "tool.py: error: Unknown config key SOLVER.BASE_RL in the command line. "
-        "Did you mean: SOLVER.BASE_LR?\n"
-    )
+        exit_with_error(parser, "TRAIN.EVAL_PERIOD is 0", exit_status)
+    assert exit_info.value.code == exit_status
+    assert capsys.readouterr().err == "tool.py: error: TRAIN.EVAL_PERIOD is 0\n"
 
 
 def test_tools_without_a_config_take_only_their_own_arguments():
@@ -127,7 +131,7 @@ def test_a_config_set_aside_earlier_is_never_replaced(tmp_path):
     assert saved_config_changes(cfg) == ["SOLVER.BASE_LR: 0.1 -> 0.5"]
 
 
-def test_a_folder_in_place_of_the_saved_config_is_one_config_error(tmp_path):
+def test_a_folder_in_place_of_the_saved_config_is_one_run_folder_error(tmp_path):
     cfg = get_cfg()
     cfg.OUTPUT_DIR = str(tmp_path)
     (tmp_path / "config.yaml").mkdir()
@@ -137,7 +141,7 @@ def test_a_folder_in_place_of_the_saved_config_is_one_config_error(tmp_path):
         "file: move the folder away, or choose another OUTPUT_DIR."
     )
     for step in (saved_config_changes, save_config):
-        with pytest.raises(ConfigError) as error:
+        with pytest.raises(RunFolderError) as error:
             step(cfg)
         assert str(error.value) == message
     assert os.listdir(tmp_path / "config.yaml") == ["notes.txt"]

@@ -135,31 +135,39 @@ def test_other_clip_length_than_the_checkpoints_is_a_warning(setup, capsys):
     )
 
 
+def _error_line(argv: list[str], capsys) -> str:
+    """The one stderr line predict.py ends on, with exit status 1."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    return line
+
+
 def test_missing_checkpoint(setup, tmp_path, capsys):
     data_dir, _, _ = setup
-    assert main(["--checkpoint", str(tmp_path / "none.pyth"), _videos(data_dir)[0]] + TINY_RUN) == 2
-    assert "none.pyth: no such file" in capsys.readouterr().err
+    line = _error_line(
+        ["--checkpoint", str(tmp_path / "none.pyth"), _videos(data_dir)[0]] + TINY_RUN, capsys
+    )
+    assert line.endswith(f": error: Checkpoint {tmp_path}/none.pyth: no such file or directory.")
 
 
 def test_class_count_mismatch(setup, capsys):
     data_dir, checkpoint, _ = setup
-    assert (
-        main(
-            ["--checkpoint", checkpoint, _videos(data_dir)[0]]
-            + TINY_RUN
-            + ["MODEL.NUM_CLASSES", "3"]
-        )
-        == 2
+    argv = (
+        ["--checkpoint", checkpoint, _videos(data_dir)[0]] + TINY_RUN + ["MODEL.NUM_CLASSES", "3"]
     )
-    assert "classifies 2 classes but MODEL.NUM_CLASSES is 3" in capsys.readouterr().err
+    assert _error_line(argv, capsys).endswith(
+        f": error: {checkpoint} classifies 2 classes but MODEL.NUM_CLASSES is 3; pass "
+        "MODEL.NUM_CLASSES 2 (or the config the checkpoint was trained with)."
+    )
 
 
 def test_labels_file_of_another_class_count(setup, tmp_path, capsys):
     data_dir, checkpoint, _ = setup
     labels = tmp_path / "labels.txt"
     labels.write_text("a\nb\nc\n")
-    assert (
-        main(["--checkpoint", checkpoint, "--labels", str(labels), _videos(data_dir)[0]] + TINY_RUN)
-        == 2
+    argv = ["--checkpoint", checkpoint, "--labels", str(labels), _videos(data_dir)[0]] + TINY_RUN
+    assert _error_line(argv, capsys).endswith(
+        f": error: Class names {labels} has 3 classes but the model has 2 (MODEL.NUM_CLASSES)."
     )
-    assert "has 3 classes but the model has 2" in capsys.readouterr().err

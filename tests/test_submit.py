@@ -107,6 +107,13 @@ def _submitit_log(job_dir, job_id: str) -> str:
     )
 
 
+def _exit_status(argv: list[str]) -> int:
+    """The exit status submit.py's main ends with on an error (reported in one line)."""
+    with pytest.raises(SystemExit) as exit_info:
+        submit.main(argv)
+    return exit_info.value.code
+
+
 def _job_ids(job_dir) -> list[str]:
     """Ids of the jobs of ``job_dir`` (submitit also leaves an empty ``%j`` staging folder)."""
     return sorted(name for name in os.listdir(os.path.join(job_dir, "submitit")) if name != "%j")
@@ -212,7 +219,7 @@ def test_job_named_after_a_config_file_with_a_newline_needs_a_name(tmp_path, mon
     cfg_file = tmp_path / "demo\ntouch pwned.yaml"
     cfg_file.write_text(open(DEMO_CFG).read())
     argv = ["--cfg", str(cfg_file), "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]
-    assert submit.main(argv) == 2
+    assert _exit_status(argv) == 2
     err = capsys.readouterr().err
     assert (
         "the job is named after the config file, whose name has control character(s) '\\n'" in err
@@ -244,7 +251,7 @@ def test_job_named_after_a_config_file_with_a_newline_needs_a_name(tmp_path, mon
 )
 def test_bad_submissions_fail_with_a_message(tmp_path, capsys, argv, message):
     job_dir = tmp_path / "job"
-    assert submit.main(argv[:2] + ["--job_dir", str(job_dir)] + argv[2:]) == 2
+    assert _exit_status(argv[:2] + ["--job_dir", str(job_dir)] + argv[2:]) == 2
     assert message in capsys.readouterr().err
     assert not job_dir.exists()
 
@@ -266,11 +273,11 @@ def test_resume_job_never_unpickles_the_job_folder(tmp_path, capsys):
     marker = tmp_path / "code_ran"
     (folder / "123_submitted.pkl").write_bytes(pickle.dumps(RunsCode(str(marker))))
     argv = ["--job_dir", str(job_dir), "--resume-job", "123", "--num_gpus", "0"]
-    assert submit.main(argv + ["--cluster", "local"]) == 2
+    assert _exit_status(argv + ["--cluster", "local"]) == 2
     assert not marker.exists()
     (line,) = capsys.readouterr().err.splitlines()
-    assert line == (
-        f"submit.py: error: --resume-job 123: {folder / 'submission.json'} does not exist; jobs "
+    assert line.split(": ", 1)[1] == (
+        f"error: --resume-job 123: {folder / 'submission.json'} does not exist; jobs "
         f"of {job_dir} that can be resumed: none (or give --cfg and the overrides again)."
     )
 
@@ -281,7 +288,7 @@ def test_resume_job_checks_what_it_reads(tmp_path, capsys):
     folder.mkdir(parents=True)
     (folder / "submission.json").write_text(json.dumps({"cfg_file": DEMO_CFG, "opts": [1, 2]}))
     argv = ["--job_dir", str(job_dir), "--resume-job", "7", "--cluster", "local"]
-    assert submit.main(argv) == 2
+    assert _exit_status(argv) == 2
     assert "must hold a 'cfg_file' string and an 'opts' list of strings" in capsys.readouterr().err
 
 
@@ -298,21 +305,20 @@ def test_job_dir_that_cannot_be_created(tmp_path, capsys):
         "--num_gpus",
         "0",
     ]
-    assert submit.main(argv) == 2
+    assert _exit_status(argv) == 2
     assert f"--job_dir {blocker / 'job'}: cannot create it" in capsys.readouterr().err
 
 
 def test_job_dir_that_is_not_writable(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(os, "access", lambda path, mode: False)  # root may write anywhere
-    assert submit.main(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job")]) == 2
+    assert _exit_status(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job")]) == 2
     assert "is not writable" in capsys.readouterr().err
 
 
 def test_slurm_without_slurm_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no srun
-    assert (
-        submit.main(["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]) == 2
-    )
+    argv = ["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--num_gpus", "0"]
+    assert _exit_status(argv) == 2
     assert "--cluster local" in capsys.readouterr().err
 
 
@@ -493,7 +499,7 @@ def test_refused_slurm_submission_exits_nonzero(tmp_path, monkeypatch, capsys):
     refusing = "#!/bin/bash\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n"
     _fake_slurm_commands(tmp_path, monkeypatch, refusing)
     argv = ["--cfg", DEMO_CFG, "--job_dir", str(tmp_path / "job"), "--partition", "nope"]
-    assert submit.main(argv) == 1
+    assert _exit_status(argv) == 1
     assert (
         "submission failed: sbatch: error: invalid partition specified: nope"
         in capsys.readouterr().err

@@ -1,42 +1,39 @@
-"""timesformer.engine.user_errors: which errors end a run with their message alone."""
+"""timesformer.engine.user_errors: an error of the family ends a program in one line with its exit
+status; any other keeps its traceback."""
+
+import argparse
 
 import pytest
-import torch
 
 from timesformer.config import ConfigError
 from timesformer.datasets.video_container import VideoReadError
-from timesformer.engine.user_errors import stopped_run
+from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line
 
 
-class FailingVideos(torch.utils.data.Dataset):
-    def __init__(self, error: Exception):
-        self.error = error
-
-    def __len__(self) -> int:
-        return 1
-
-    def __getitem__(self, index: int):
-        raise self.error
+def _parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(prog="tool.py")
 
 
-def _raised_by_a_loader_worker(error: Exception) -> Exception:
-    with pytest.raises(Exception) as raised:
-        next(iter(torch.utils.data.DataLoader(FailingVideos(error), num_workers=1)))
-    return raised.value
+@pytest.mark.parametrize(
+    "error, line, exit_status",
+    [
+        (ConfigError("X is 0"), "tool.py: error: X is 0\n", 2),
+        (VideoReadError("/v.mp4", "file not found"), "tool.py: error: /v.mp4: file not found\n", 1),
+        (
+            RunStopped("OUTPUT_DIR out is in use", 1),
+            "tool.py: error: OUTPUT_DIR out is in use\n",
+            1,
+        ),
+        (RunStopped("TRAIN.BATCH_SIZE is 4", 2), "tool.py: error: TRAIN.BATCH_SIZE is 4\n", 2),
+    ],
+)
+def test_an_error_of_the_family_ends_in_one_line(capsys, error, line, exit_status):
+    with pytest.raises(SystemExit) as exit_info, errors_end_in_one_line(_parser()):
+        raise error
+    assert exit_info.value.code == exit_status
+    assert capsys.readouterr().err == line
 
 
-def test_errors_a_message_explains_and_bugs():
-    config = stopped_run(ConfigError("X is 0"))
-    assert (str(config), config.exit_status) == ("X is 0", 2)
-    video = stopped_run(VideoReadError("/v.mp4", "file not found"))
-    assert (str(video), video.exit_status) == ("/v.mp4: file not found", 1)
-    assert stopped_run(ZeroDivisionError("integer modulo by zero")) is None
-
-
-def test_error_of_a_loader_worker_is_its_message_not_the_workers_traceback():
-    """The loader re-raises a worker's error with the worker's traceback as its message."""
-    raised = _raised_by_a_loader_worker(VideoReadError("/v.mp4", "cannot open", advice="fix it"))
-    assert "Traceback" in str(raised)
-    stopped = stopped_run(raised)
-    assert (str(stopped), stopped.exit_status) == ("/v.mp4: cannot open (fix it)", 1)
-    assert stopped_run(_raised_by_a_loader_worker(KeyError("a bug"))) is None
+def test_any_other_error_keeps_its_traceback():
+    with pytest.raises(ZeroDivisionError), errors_end_in_one_line(_parser()):
+        raise ZeroDivisionError("integer modulo by zero")

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 import timesformer.models.vit as vit_module
 from helpers import TINY_MODEL, randomize_, tiny_cfg
 from timesformer.models import TimeSformer, build_model
-from timesformer.models.attention import ATTENTION_TYPES
+from timesformer.models.attention_types import attention_type_names
 from timesformer.models.embeddings import resize_pos_embed
 
 BLOCK_MEMBERS = ("norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2")
@@ -35,13 +35,13 @@ def expected_names(attention_type, depth=2):
     return sorted(names)
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 def test_parameter_names_are_the_official_ones(attention_type):
     model = build_model(tiny_cfg("", "", *TINY_MODEL, "TIMESFORMER.ATTENTION_TYPE", attention_type))
     assert sorted(model.state_dict()) == expected_names(attention_type)
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 @pytest.mark.parametrize(
     "frames, height, width",
     [(4, 32, 32), (2, 32, 32), (6, 32, 32), (4, 48, 48), (3, 16, 40)],
@@ -61,7 +61,7 @@ def test_logits_and_features_shapes(attention_type, frames, height, width):
     torch.testing.assert_close(model.model.head(features), logits)
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 @pytest.mark.parametrize(
     "frames, size", [(4, 32), (6, 48)], ids=["configured", "resized-embeddings"]
 )
@@ -130,7 +130,7 @@ def test_init_std_keys_set_linear_layers_and_time_embedding_for_training_from_sc
     assert model.pos_embed.std().item() == pytest.approx(0.02, rel=0.3)
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 def test_shortcuts_give_the_results_of_every_token_through_every_layer(attention_type):
     """CLS-only last block with keys and values folded into its query, and the folded temporal
     projections: the same logits and gradients, with stochastic depth drawing alike."""
@@ -204,7 +204,7 @@ def test_head_dropout_is_active_in_training_only():
         torch.testing.assert_close(model(clip), model(clip))
 
 
-@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("attention_type", attention_type_names())
 def test_activation_checkpointing_gives_the_same_gradients(attention_type, monkeypatch):
     cfg = tiny_cfg(
         "",

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 import safetensors.torch
 import torch
 
+from timesformer.errors import TimesformerError
+
 CONTAINER_KEYS = ("model_state", "state_dict", "model")
 HF_CONFIG_FILE = "config.json"
 HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 HF_INDEX_FILES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(TimesformerError, ValueError):
     """A checkpoint that cannot be read, or whose weights do not fit the model.
 
     ``reason``: why, without the file's name (for messages that name the file themselves);

@@ -14,6 +14,11 @@ import yaml
 from fvcore.common.config import CfgNode
 
 from timesformer.checkpoint.files import CheckpointError
+from timesformer.models.attention_types import (
+    ATTENTION_TYPE_REGISTRY,
+    AttentionSpec,
+    attention_spec,
+)
 
 WRAPPER_PREFIX = "model."
 _HF_TOP_LEVEL = {
@@ -25,18 +30,18 @@ _HF_TOP_LEVEL = {
     "classifier": "model.head",
 }
 _HF_BLOCKS = ("timesformer.encoder.layer.", "model.blocks.")
-_HF_BLOCK_MODULES = {
+_HF_SHARED_BLOCK_MODULES = {
     "layernorm_before": "norm1",
     "attention.attention.qkv": "attn.qkv",
     "attention.output.dense": "attn.proj",
-    "temporal_layernorm": "temporal_norm1",
-    "temporal_attention.attention.qkv": "temporal_attn.qkv",
-    "temporal_attention.output.dense": "temporal_attn.proj",
-    "temporal_dense": "temporal_fc",
     "layernorm_after": "norm2",
     "intermediate.dense": "mlp.fc1",
     "output.dense": "mlp.fc2",
 }
+"""The members of every type's blocks (:class:`~timesformer.models.attention.Block`'s): Hugging
+Face's name -> ours; each attention type adds its own (``AttentionSpec.hf_block_members``)."""
+HF_DEFAULT_ATTENTION_TYPE = "divided_space_time"
+"""``TimesformerConfig.attention_type`` when a config.json has none (Hugging Face's default)."""
 _HF_BASE_MODEL_PREFIXES = ("embeddings.", "encoder.", "layernorm.")
 # Hugging Face config values this model has fixed (the official architecture).
 HF_FIXED_SETTINGS = {
@@ -73,7 +78,7 @@ def convert_hf_state_dict(hf_state_dict: Mapping[str, torch.Tensor]) -> dict[str
     for key, value in hf_state_dict.items():
         if key.startswith(_HF_BASE_MODEL_PREFIXES):
             key = "timesformer." + key
-        converted[_rename(key, _HF_TOP_LEVEL, _HF_BLOCKS, _HF_BLOCK_MODULES)] = value
+        converted[_rename(key, _HF_TOP_LEVEL, _HF_BLOCKS, _hf_block_modules())] = value
     return converted
 
 
@@ -82,12 +87,21 @@ def to_hf_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.
     wrapper's ``model.``, see :func:`~timesformer.checkpoint.formats.to_model_names`) -> Hugging
     Face names."""
     top_level = {ours: hf for hf, ours in _HF_TOP_LEVEL.items()}
-    block_modules = {ours: hf for hf, ours in _HF_BLOCK_MODULES.items()}
+    block_modules = {ours: hf for hf, ours in _hf_block_modules().items()}
     blocks = tuple(reversed(_HF_BLOCKS))
     return {
         _rename(WRAPPER_PREFIX + key, top_level, blocks, block_modules): value
         for key, value in state_dict.items()
     }
+
+
+def _hf_block_modules() -> dict[str, str]:
+    """Hugging Face's name -> ours of every block member: those all blocks share, and those of
+    each attention type's blocks."""
+    modules = dict(_HF_SHARED_BLOCK_MODULES)
+    for _, spec in ATTENTION_TYPE_REGISTRY:
+        modules.update(spec.hf_block_members)
+    return modules
 
 
 def _rename(key: str, top_level: dict, blocks: tuple[str, str], block_modules: dict) -> str:
@@ -132,7 +146,9 @@ def cfg_from_hf_config(hf_config: dict) -> CfgNode:
                 "NUM_CLASSES": len(hf_config.get("id2label", {})) or hf_config.get("num_labels", 2)
             },
             "TIMESFORMER": {
-                "ATTENTION_TYPE": hf_config.get("attention_type", "divided_space_time"),
+                "ATTENTION_TYPE": _attention_type_of_hf(
+                    hf_config.get("attention_type", HF_DEFAULT_ATTENTION_TYPE)
+                ),
                 "EMBED_DIM": hidden_size,
                 "DEPTH": hf_config.get("num_hidden_layers", 12),
                 "NUM_HEADS": hf_config.get("num_attention_heads", 12),
@@ -175,7 +191,7 @@ def hf_config_kwargs(
         or timesformer_cfg.get("NUM_HEADS")
         or hidden_size // HEAD_WIDTH,
         intermediate_size=state_dict["blocks.0.mlp.fc1.weight"].shape[0],
-        attention_type=attention_type_of(state_dict),
+        attention_type=attention_spec(attention_type_of(state_dict)).hf_attention_type,
         num_labels=state_dict["head.weight"].shape[0],
         layer_norm_eps=HF_FIXED_SETTINGS["layer_norm_eps"],
         qkv_bias=HF_FIXED_SETTINGS["qkv_bias"],
@@ -183,10 +199,53 @@ def hf_config_kwargs(
 
 
 def attention_type_of(state_dict: Mapping[str, torch.Tensor]) -> str:
-    """The attention type that VisionTransformer-named weights were trained with."""
-    if "blocks.0.temporal_attn.qkv.weight" in state_dict:
-        return "divided_space_time"
-    return "joint_space_time" if "time_embed" in state_dict else "space_only"
+    """The attention type, among those Hugging Face has, that VisionTransformer-named weights
+    were trained with: the one whose own parameters (:func:`_own_parameters`) they have.
+
+    Raises:
+        CheckpointError: the weights have the parameters of no such type.
+    """
+    specs = _hf_attention_specs()
+    candidates = set().union(*(_own_parameters(spec) for spec in specs.values()))
+    found = {name for name in candidates if _has_parameter(state_dict, name)}
+    for name, spec in specs.items():
+        if _own_parameters(spec) == found:
+            return name
+    raise CheckpointError(
+        f"Weights with {sorted(found) or 'none'} of {sorted(candidates)} are of no attention "
+        "type Hugging Face has."
+    )
+
+
+def _hf_attention_specs() -> dict[str, type[AttentionSpec]]:
+    """The registered attention types Hugging Face has, by TIMESFORMER.ATTENTION_TYPE."""
+    return {name: spec for name, spec in ATTENTION_TYPE_REGISTRY if spec.hf_attention_type}
+
+
+def _own_parameters(spec: type[AttentionSpec]) -> set[str]:
+    """The modules that tell an attention type's weights apart: ``time_embed`` when its tokens
+    have one, and the first block's own members (``blocks.0.temporal_fc``...)."""
+    own = {f"blocks.0.{member}" for member in spec.hf_block_members.values()}
+    return own | ({"time_embed"} if spec.tokens.has_time_embed else set())
+
+
+def _has_parameter(state_dict: Mapping[str, torch.Tensor], name: str) -> bool:
+    return any(key == name or key.startswith(name + ".") for key in state_dict)
+
+
+def _attention_type_of_hf(hf_attention_type: str) -> str:
+    """TIMESFORMER.ATTENTION_TYPE of Hugging Face's ``attention_type``.
+
+    Raises:
+        CheckpointError: no attention type here is that one.
+    """
+    ours = {spec.hf_attention_type: name for name, spec in _hf_attention_specs().items()}
+    if hf_attention_type not in ours:
+        raise CheckpointError(
+            f"config.json has attention_type {hf_attention_type!r}; this TimeSformer has "
+            f"{', '.join(map(repr, ours))}."
+        )
+    return ours[hf_attention_type]
 
 
 def saved_cfg_dict(checkpoint: object) -> dict:

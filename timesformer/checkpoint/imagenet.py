@@ -232,8 +232,7 @@ def _image_to_video_state_dict(
     if "pos_embed" in state_dict:
         state_dict["pos_embed"] = _fit_image_pos_embed(state_dict["pos_embed"], vit)
     drop_mismatched_head(state_dict, vit, source)
-    if vit.attention_type == "divided_space_time":
-        state_dict.update(_temporal_init(state_dict, vit))
+    state_dict.update(_video_block_init(state_dict, vit))
     return state_dict
 
 
@@ -258,16 +257,23 @@ def _fit_image_pos_embed(pos_embed: torch.Tensor, vit: nn.Module) -> torch.Tenso
     return resize_pos_embed(pos_embed, vit.patch_embed.grid_size)
 
 
-def _temporal_init(state_dict: dict[str, torch.Tensor], vit: nn.Module) -> dict[str, torch.Tensor]:
-    """``temporal_attn`` / ``temporal_norm1`` copied from ``attn`` / ``norm1``, ``temporal_fc``
-    zero."""
-    temporal = {}
+def _video_block_init(
+    state_dict: dict[str, torch.Tensor], vit: nn.Module
+) -> dict[str, torch.Tensor]:
+    """The block members an image ViT lacks, as the attention type says: copies of image block
+    members (``image_copies``: a divided block's ``temporal_attn`` / ``temporal_norm1`` from
+    ``attn`` / ``norm1``) and zeros (``zero_init``: its ``temporal_fc``)."""
+    spec, init = vit.attention_spec, {}
     for key, value in state_dict.items():
-        if key.startswith("blocks.") and (".attn." in key or ".norm1." in key):
-            temporal[
-                key.replace(".attn.", ".temporal_attn.").replace(".norm1.", ".temporal_norm1.")
-            ] = value.clone()
+        parts = key.split(".", 3)  # "blocks.0.attn.qkv.weight": blocks, 0, attn, qkv.weight
+        if len(parts) < 4 or parts[0] != "blocks":
+            continue
+        _, index, image_member, leaf = parts
+        for member, source in spec.image_copies.items():
+            if image_member == source:
+                init[f"blocks.{index}.{member}.{leaf}"] = value.clone()
     for index, block in enumerate(vit.blocks):
-        for name, parameter in block.temporal_fc.named_parameters():
-            temporal[f"blocks.{index}.temporal_fc.{name}"] = torch.zeros_like(parameter)
-    return temporal
+        for member in spec.zero_init:
+            for name, parameter in block.get_submodule(member).named_parameters():
+                init[f"blocks.{index}.{member}.{name}"] = torch.zeros_like(parameter)
+    return init

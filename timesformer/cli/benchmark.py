@@ -36,8 +36,13 @@ from timesformer.benchmarks.machine import cpu_cores, load_average
 from timesformer.benchmarks.synthetic_videos import write_synthetic_dataset
 from timesformer.datasets.build import build_dataset
 from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.errors import TimesformerError
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_config_or_exit
+from timesformer.utils.parser import build_arg_parser, load_config
+
+
+class GpuFigureError(TimesformerError):
+    """The GPU's training clips/s was asked for (--gpu-clips-per-s-from) and cannot be read."""
 
 
 def read_gpu_clips_per_s(args) -> tuple[float | None, str]:
@@ -117,21 +122,20 @@ def seek_comparison(cfg, cache_dir: str) -> dict:
     return {"10s": short * 1e3, "5min": long * 1e3}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write the synthetic videos if asked, run every loader, print the report; exit status 1
-    when the GPU's clips/s was asked for and cannot be read."""
-    parser, args = parse_args(argv)
-    setup_logging(is_master=True)
-    cfg = load_config_or_exit(parser, args)
+def benchmark(cfg, args: argparse.Namespace, argv: list[str] | None) -> None:
+    """Run every loader of the command line ``args`` (``argv``) and print the report.
+
+    Raises:
+        GpuFigureError: after the report, when the GPU's clips/s cannot be read.
+    """
     gpu_clips_per_s, gpu_problem = read_gpu_clips_per_s(args)
     if args.synthetic:
         write_synthetic_dataset(args.cache_dir, args.num_videos, not args.no_long_video)
         cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = os.path.join(args.cache_dir, "short")
     machine = cpu_cores()
     print(f"Machine: {machine}")
-    with errors_end_in_one_line(parser):  # e.g. a missing split file, an unreadable video
-        paths = build_dataset(cfg.TRAIN.DATASET, cfg, "train").paths[: args.floor_videos]
-        rows, floor = loader_figures(cfg, paths, args.clips_per_video, gpu_clips_per_s)
+    paths = build_dataset(cfg.TRAIN.DATASET, cfg, "train").paths[: args.floor_videos]
+    rows, floor = loader_figures(cfg, paths, args.clips_per_video, gpu_clips_per_s)
     print("\n" + floor_line(floor, len(paths)))
     if gpu_clips_per_s:
         print(f"GPU training speed: {gpu_clips_per_s:.1f} clips/s")
@@ -146,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as stream:
             json.dump(report, stream, indent=1)
     if gpu_problem:
-        print(f"{parser.prog}: error: {gpu_problem}", file=sys.stderr)
-        return 1
+        raise GpuFigureError(gpu_problem)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the synthetic videos if asked, run every loader, print the report; exit status 1
+    when the GPU's clips/s was asked for and cannot be read."""
+    parser, args = parse_args(argv)
+    setup_logging(is_master=True)
+    with errors_end_in_one_line(parser):  # e.g. a missing split file, an unreadable video
+        benchmark(load_config(args), args, argv)
     return 0

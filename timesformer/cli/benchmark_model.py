@@ -49,7 +49,9 @@ from timesformer.benchmarks.model_speed import (
     measure_case,
     probe_memory,
 )
-from timesformer.models.attention import ATTENTION_TYPES
+from timesformer.config import ConfigError
+from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.models.attention_types import attention_type_names
 from timesformer.utils.parser import build_arg_parser
 from timesformer.utils.peak_memory import probe_result_line, run_probe
 
@@ -57,8 +59,8 @@ MODES = ("train", "infer")
 MIB = 2**20
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The benchmark's settings; ``--threads`` sets torch's threads here."""
+def build_parser() -> argparse.ArgumentParser:
+    """The benchmark's command line."""
     parser = build_arg_parser(__doc__, config=False)
     parser.add_argument("--embed-dim", type=int, default=384)
     parser.add_argument("--depth", type=int, default=4)
@@ -70,9 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--frames", type=int, nargs="+", default=[8], help="clip lengths, each a case"
     )
     parser.add_argument("--size", type=int, default=112, help="crop height and width")
-    parser.add_argument(
-        "--attention", nargs="+", default=list(ATTENTION_TYPES), choices=ATTENTION_TYPES
-    )
+    types = attention_type_names()
+    parser.add_argument("--attention", nargs="+", default=list(types), choices=types)
     parser.add_argument("--dtype", choices=DTYPES, default="fp32", help="bf16: torch.autocast")
     parser.add_argument("--reference-dtype", choices=DTYPES, default=None, help="default: --dtype")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -101,10 +102,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--json", metavar="FILE", help="also write the rows to FILE as JSON")
     parser.add_argument("--probe", nargs=2, metavar=("IMPL", "MODE"), help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_args(
+    argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None
+) -> argparse.Namespace:
+    """The benchmark's settings, read by ``parser`` (default: :func:`build_parser`'s);
+    ``--threads`` sets torch's threads here.
+
+    Raises:
+        ConfigError: --embed-dim is not a multiple of --heads.
+    """
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     args.reference_dtype = args.reference_dtype or args.dtype
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is available.")
+    if args.embed_dim % args.heads:
+        raise ConfigError(
+            f"--embed-dim {args.embed_dim} is not a multiple of --heads {args.heads}: each head "
+            "takes embed_dim / heads channels."
+        )
     if args.threads:
         torch.set_num_threads(args.threads)
     return args
@@ -132,15 +151,9 @@ def _case_free_argv(argv: list[str]) -> list[str]:
     return kept
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Measure every case in every mode and print the table (with ``--probe``: one memory
-    probe's result line)."""
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    if args.probe:
-        impl, mode = args.probe
-        print(probe_result_line(*probe_memory(args, impl, mode)))
-        return 0
+def benchmark(args: argparse.Namespace, argv: list[str]) -> None:
+    """Measure every case of ``args`` (the command line ``argv``) in every mode and print the
+    table (and write it with ``--json``)."""
     print(f"Machine: {machine_description(args.device)}")
     print(f"Command: python tools/benchmark_model.py {' '.join(argv)}")
     peak_by_dtype = {
@@ -175,6 +188,20 @@ def main(argv: list[str] | None = None) -> int:
             machine = machine_description(args.device)
             json.dump({"machine": machine, "argv": argv, "rows": rows}, stream, indent=1)
     print(f"\nLoad average after the run: {load_average()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure every case in every mode and print the table (with ``--probe``: one memory
+    probe's result line)."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    with errors_end_in_one_line(parser):
+        args = parse_args(argv, parser)
+        if args.probe:
+            impl, mode = args.probe
+            print(probe_result_line(*probe_memory(args, impl, mode)))
+        else:
+            benchmark(args, argv)
     return 0
 
 

@@ -7,7 +7,8 @@ training would, decodes every frame of each video to its end (so that a truncate
 or damaged file is caught whatever part of it a clip would take) and reads its first
 and last test views as clips, with DATA_LOADER.NUM_WORKERS processes; shows a progress
 bar, prints one line per unreadable video and a summary. Exit status: 0 all readable,
-1 some unreadable, 2 the split files themselves are wrong.
+1 some unreadable; 2 the check could not run (a config mistake, a split file missing or
+malformed), said in one line ``check_dataset.py: error: ...``.
 """
 
 import sys
@@ -17,10 +18,10 @@ from tqdm import tqdm
 
 from timesformer.datasets import build_dataset
 from timesformer.datasets.clip_dataset import SPLITS
-from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.video_container import VideoReadError
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_config_or_exit
+from timesformer.utils.parser import build_arg_parser, load_config
 
 
 class VideoChecks(torch.utils.data.Dataset):
@@ -64,14 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         "--split", default="train", choices=SPLITS, help="Split to check (default: train)."
     )
     args = parser.parse_args(argv)
-    cfg = load_config_or_exit(parser, args, check_devices=False)
-    name = cfg.TEST.DATASET if args.split == "test" else cfg.TRAIN.DATASET
-    try:
+    with errors_end_in_one_line(parser, exit_status=2):  # 1: unreadable videos found
+        cfg = load_config(args, check_devices=False)
+        name = cfg.TEST.DATASET if args.split == "test" else cfg.TRAIN.DATASET
         dataset = build_dataset(name, cfg, args.split)
-    except SplitFileError as error:
-        print(f"Split files are wrong: {error}")
-        return 2
-    unreadable = check_split(dataset, cfg.DATA_LOADER.NUM_WORKERS)
+        unreadable = check_split(dataset, cfg.DATA_LOADER.NUM_WORKERS)
     print(
         f"\nSummary: {name} {args.split}: {dataset.num_videos} videos checked, "
         f"{len(unreadable)} unreadable."

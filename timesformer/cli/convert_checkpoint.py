@@ -12,10 +12,8 @@ The number of attention heads cannot be read from weights: it comes from
 ``--num-heads``, else the checkpoint's cfg, else EMBED_DIM / 64 (ViT's head width).
 """
 
-import sys
-
 from timesformer.checkpoint.conversion import hf_to_pyth, pyth_to_hf
-from timesformer.checkpoint.files import CheckpointError
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.parser import build_arg_parser
 
 
@@ -33,13 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         "--num-frames", type=int, help="--to hf, space_only: frames (default: cfg, else 8)"
     )
     args = parser.parse_args(argv)
-    try:
+    with errors_end_in_one_line(parser):
         if args.to == "hf":
             pyth_to_hf(args.src, args.dst, args.num_heads, args.num_frames)
         else:
             hf_to_pyth(args.src, args.dst)
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
     print(f"Wrote {args.dst}")
     return 0

@@ -17,7 +17,7 @@ from timesformer.engine.tester import test
 from timesformer.engine.trainer import train
 from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.output_lock import lock_output_dir
-from timesformer.utils.parser import build_arg_parser, load_config_or_exit
+from timesformer.utils.parser import build_arg_parser, load_config
 from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -65,7 +65,7 @@ def _print_progress(done: int, total: int) -> None:
         print(f"  generated {done}/{total} clips", flush=True)
 
 
-def _demo_config(parser: argparse.ArgumentParser, attention: str, args: argparse.Namespace):
+def _demo_config(attention: str, args: argparse.Namespace):
     # Every demo run trains from scratch and tests what it trained, even where an
     # earlier run left checkpoints (they are overwritten epoch by epoch, never deleted).
     overrides = [
@@ -81,12 +81,12 @@ def _demo_config(parser: argparse.ArgumentParser, attention: str, args: argparse
     if args.epochs is not None:
         overrides += ["SOLVER.MAX_EPOCH", str(args.epochs)]
     namespace = argparse.Namespace(cfg_file=CONFIGS[attention], opts=overrides + list(args.opts))
-    return load_config_or_exit(parser, namespace)
+    return load_config(namespace)
 
 
-def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
+def run_demo(args: argparse.Namespace) -> dict:
     """Generate data, train and test both models; return {attention: (top1, cfg)}."""
-    configs = {attention: _demo_config(parser, attention, args) for attention in CONFIGS}
+    configs = {attention: _demo_config(attention, args) for attention in CONFIGS}
     spec = DemoSpec(
         clips_per_class={
             "train": args.train_clips_per_class,
@@ -154,6 +154,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     with errors_end_in_one_line(parser):
-        results = run_demo(parser, args)
+        results = run_demo(args)
     _report(results, time.perf_counter() - start)
     return 0

@@ -14,12 +14,42 @@ import sys
 
 import torch
 
-from timesformer.checkpoint.files import CheckpointError
 from timesformer.engine.inference import load_inference_model
+from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.errors import TimesformerError
 from timesformer.models.build import view_batch_shape
 from timesformer.models.export import EXPORTERS, export_model, load_exported, max_difference
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.parser import build_arg_parser, load_tool_config
+
+
+class ExportMismatchError(TimesformerError):
+    """The exported model's output differs from PyTorch's by more than --atol."""
+
+
+def export_and_check(cfg, args) -> None:
+    """Export the model of ``args.checkpoint`` as ``args.format`` to ``args.output`` and check its
+    output against PyTorch's on a random input.
+
+    Raises:
+        CheckpointError: the checkpoint cannot be read or does not fit the model.
+        ExportMismatchError: the outputs differ by more than ``args.atol``.
+    """
+    model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
+    example = torch.randn(
+        view_batch_shape(cfg, args.batch_size), generator=torch.Generator().manual_seed(0)
+    )
+    export_model(model, example, args.output, args.format)
+    difference = max_difference(model, load_exported(args.output, args.format), example)
+    shape = tuple(example.shape)
+    print(
+        f"Wrote {args.output} ({args.format}, input {shape}); "
+        f"max |exported - PyTorch| = {difference:.2e}"
+    )
+    if difference > args.atol:
+        raise ExportMismatchError(
+            f"the exported model differs from PyTorch by more than --atol {args.atol}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,29 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
-    cfg, extra = load_tool_config(parser, args)
-    if extra:
-        parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
-    cfg.NUM_GPUS = 0
-    try:
-        model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    example = torch.randn(
-        view_batch_shape(cfg, args.batch_size), generator=torch.Generator().manual_seed(0)
-    )
-    export_model(model, example, args.output, args.format)
-    difference = max_difference(model, load_exported(args.output, args.format), example)
-    shape = tuple(example.shape)
-    print(
-        f"Wrote {args.output} ({args.format}, input {shape}); "
-        f"max |exported - PyTorch| = {difference:.2e}"
-    )
-    if difference > args.atol:
-        print(
-            f"error: the exported model differs from PyTorch by more than --atol {args.atol}",
-            file=sys.stderr,
-        )
-        return 1
+    with errors_end_in_one_line(parser):
+        cfg, extra = load_tool_config(args)
+        if extra:
+            parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
+        cfg.NUM_GPUS = 0
+        export_and_check(cfg, args)
     return 0

@@ -20,7 +20,6 @@ import sys
 
 from tqdm import tqdm
 
-from timesformer.checkpoint.files import CheckpointError
 from timesformer.datasets.clip_dataset import ClipDataset
 from timesformer.engine.feature_store import FORMATS, FeatureStore
 from timesformer.engine.inference import (
@@ -93,17 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
-    cfg, paths = load_tool_config(parser, args)
-    cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
-    try:
+    with errors_end_in_one_line(parser):  # e.g. a missing checkpoint or split file
+        cfg, paths = load_tool_config(args)
+        cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
         model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    with errors_end_in_one_line(parser):  # e.g. a missing split file
         dataset = views_of_files(cfg, paths) if paths else views_of_split(cfg, args.split)
-    store = FeatureStore(args.output_dir, args.format)
-    errors = extract(cfg, model, dataset, store, args.per_clip)
+        store = FeatureStore(args.output_dir, args.format)
+        errors = extract(cfg, model, dataset, store, args.per_clip)
     print(
         f"Features of {dataset.num_videos - len(errors)} videos in {args.output_dir} "
         f"(index: {store.index_path})"

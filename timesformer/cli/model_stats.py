@@ -13,6 +13,7 @@ forward pass computes. Runs on the CPU.
 import json
 import sys
 
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.models.build import create_model
 from timesformer.models.flops import model_stats
 from timesformer.utils.logging import setup_logging
@@ -26,11 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
-    cfg, extra = load_tool_config(parser, args)
-    if extra:
-        parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
-    model = create_model(cfg)
-    stats = model_stats(model, cfg)
+    with errors_end_in_one_line(parser):
+        cfg, extra = load_tool_config(args)
+        if extra:
+            parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
+        stats = model_stats(create_model(cfg), cfg)
     if args.json:
         print(json.dumps(stats))
         return 0

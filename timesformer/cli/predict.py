@@ -22,17 +22,17 @@ import sys
 
 import torch
 
-from timesformer.checkpoint.files import CheckpointError
 from timesformer.engine.inference import (
     iter_video_views,
     load_inference_model,
     run_on_views,
     views_of_files,
 )
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.meters import ensemble_views
 from timesformer.utils.parser import build_arg_parser, load_tool_config
-from timesformer.visualization.class_names import ClassNamesError, read_class_names
+from timesformer.visualization.class_names import read_class_names
 
 
 def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[dict]:
@@ -97,19 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print only a JSON list on stdout")
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
-    cfg, paths = load_tool_config(parser, args)
-    if not paths:
-        parser.error("no VIDEO given")
-    if args.top_k < 1:
-        parser.error("--top-k must be at least 1")
-    cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
-    try:
+    with errors_end_in_one_line(parser):
+        cfg, paths = load_tool_config(args)
+        if not paths:
+            parser.error("no VIDEO given")
+        if args.top_k < 1:
+            parser.error("--top-k must be at least 1")
+        cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
         class_names = read_class_names(args.labels, cfg.MODEL.NUM_CLASSES) if args.labels else None
         model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
-    except (CheckpointError, ClassNamesError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    results, errors = predict_videos(cfg, model, paths, args.top_k, class_names)
+        results, errors = predict_videos(cfg, model, paths, args.top_k, class_names)
     print(json.dumps(results, indent=2) if args.json else format_results(results))
     for error in errors:
         print(f"error: unreadable video {error}", file=sys.stderr)

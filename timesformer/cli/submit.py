@@ -33,13 +33,12 @@ from timesformer.engine.sbatch_options import (
     sbatch_option,
 )
 from timesformer.engine.submission import (
-    SubmissionRefused,
-    SubmitError,
     job_folder,
     prepare_submission,
     submit_job,
     wait_for_job,
 )
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.parser import build_arg_parser
 
 
@@ -197,17 +196,12 @@ def report_end(job: submitit.Job) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Submit (slurm) or run and wait (local, debug); return the exit status."""
-    args = parse_args(argv)
+    parser = build_submit_parser()
+    args = parser.parse_args(argv)
     job_dir = job_folder(args.job_dir)
-    try:
+    with errors_end_in_one_line(parser):
         node_job, executor = prepare_submission(args, job_dir)
         job = submit_job(executor, node_job, job_dir)
-    except SubmitError as error:
-        print(f"submit.py: error: {error}", file=sys.stderr)
-        return 2
-    except SubmissionRefused as error:
-        print(f"submit.py: error: submission failed: {error}", file=sys.stderr)
-        return 1
     print(describe(job, args, job_dir), flush=True)
     if args.cluster == "slurm":
         return 0

@@ -16,10 +16,10 @@ none across frames). Unreadable videos are reported and make the exit status 1.
 import os
 import sys
 
-from timesformer.checkpoint.files import CheckpointError
 from timesformer.datasets.clip_dataset import ClipDataset
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.engine.inference import load_inference_model, views_of_files
+from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.models.build import find_vision_transformer
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.parser import build_arg_parser, load_tool_config
@@ -56,6 +56,20 @@ def visualize_video(
     ]
 
 
+def visualize_videos(cfg, vit, dataset: ClipDataset, view: int, output_dir: str) -> int:
+    """Write the PNGs of every video of ``dataset`` into ``output_dir`` (created), printing their
+    paths; report each unreadable video on stderr; return how many were unreadable."""
+    os.makedirs(output_dir, exist_ok=True)
+    failed = 0
+    for video_idx in range(dataset.num_videos):
+        try:
+            print("\n".join(visualize_video(cfg, vit, dataset, video_idx, view, output_dir)))
+        except VideoReadError as err:
+            print(f"error: unreadable video {err.path}: {err.reason}", file=sys.stderr)
+            failed += 1
+    return failed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__, items="VIDEO")
     parser.add_argument(
@@ -70,27 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
-    cfg, paths = load_tool_config(parser, args)
-    if not paths:
-        parser.error("no VIDEO given")
-    cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
-    try:
-        vit = find_vision_transformer(
-            load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
-        )
-    except CheckpointError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    dataset = views_of_files(cfg, paths)
-    view = default_view(cfg) if args.view is None else args.view
-    if not 0 <= view < dataset.num_clips:
-        parser.error(f"--view is {view}; a video has views 0..{dataset.num_clips - 1}")
-    os.makedirs(args.output_dir, exist_ok=True)
-    failed = False
-    for video_idx in range(len(paths)):
-        try:
-            print("\n".join(visualize_video(cfg, vit, dataset, video_idx, view, args.output_dir)))
-        except VideoReadError as err:
-            print(f"error: unreadable video {err.path}: {err.reason}", file=sys.stderr)
-            failed = True
-    return 1 if failed else 0
+    with errors_end_in_one_line(parser):
+        cfg, paths = load_tool_config(args)
+        if not paths:
+            parser.error("no VIDEO given")
+        cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
+        checkpoint = args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH
+        vit = find_vision_transformer(load_inference_model(cfg, checkpoint))
+        dataset = views_of_files(cfg, paths)
+        view = default_view(cfg) if args.view is None else args.view
+        if not 0 <= view < dataset.num_clips:
+            parser.error(f"--view is {view}; a video has views 0..{dataset.num_clips - 1}")
+        return 1 if visualize_videos(cfg, vit, dataset, view, args.output_dir) else 0

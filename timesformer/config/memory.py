@@ -17,6 +17,7 @@ could not have started.
 """
 
 import os
+from collections.abc import Callable
 
 from fvcore.common.config import CfgNode
 
@@ -24,9 +25,17 @@ from timesformer.config.batch import process_batch_size
 
 FLOAT_BYTES = 4
 HALF_BYTES = 2
-_MATRICES_PER_BLOCK = {"divided_space_time": 9, "joint_space_time": 4, "space_only": 4}
-"""D x D weight matrices of a block besides its MLP: qkv (3) and proj (1) of each attention, and
-the divided block's temporal_fc."""
+_block_matrices: Callable[[str], int] | None = None
+"""TIMESFORMER.ATTENTION_TYPE -> the D x D weight matrices of its block besides the MLP (qkv: 3
+and proj: 1 of each attention, ...), as :func:`register_block_matrices` was given it."""
+
+
+def register_block_matrices(block_matrices: Callable[[str], int]) -> None:
+    """Count the weight matrices of a block as ``block_matrices(TIMESFORMER.ATTENTION_TYPE)``,
+    from then on: the attention types' registry (:mod:`timesformer.models.attention_types`)
+    gives it; config, the bottom layer, imports none."""
+    global _block_matrices
+    _block_matrices = block_matrices
 
 
 MemoryPart = tuple[int, str, str]
@@ -38,7 +47,7 @@ def parameter_count(cfg: CfgNode) -> int:
     patch projection and the embeddings; norms left out), at DATA.TRAIN_CROP_SIZE."""
     tf, data = cfg.TIMESFORMER, cfg.DATA
     width, hidden = tf.EMBED_DIM, int(tf.EMBED_DIM * tf.MLP_RATIO)
-    matrices = _MATRICES_PER_BLOCK.get(tf.ATTENTION_TYPE, max(_MATRICES_PER_BLOCK.values()))
+    matrices = _block_matrices(tf.ATTENTION_TYPE)
     block = matrices * width * (width + 1) + 2 * width * hidden + hidden + width
     patches = (data.TRAIN_CROP_SIZE // tf.PATCH_SIZE) ** 2
     embeddings = (3 * tf.PATCH_SIZE**2 + 1 + patches + 1 + data.NUM_FRAMES) * width

@@ -12,7 +12,8 @@ def add_model_keys(cfg: CfgNode) -> None:
     # ---------------------------------------------------------------------------- #
     cfg.MODEL = CfgNode()
 
-    # Model family; "vit" is the TimeSformer family.
+    # Model family; "vit" is the TimeSformer family, the only one. Checked but never read: the
+    # original's YAML files set it, so it stays; MODEL.MODEL_NAME chooses the model.
     cfg.MODEL.ARCH = "vit"
 
     # Name in MODEL_REGISTRY. vit_base_patch16_224 builds the TimeSformer whose size
@@ -45,7 +46,8 @@ def add_model_keys(cfg: CfgNode) -> None:
     # ---------------------------------------------------------------------------- #
     cfg.TIMESFORMER = CfgNode()
 
-    # Space-time attention: divided_space_time, joint_space_time or space_only.
+    # Space-time attention, a type registered in timesformer/models/attention_types/; built in:
+    # divided_space_time, joint_space_time, space_only.
     cfg.TIMESFORMER.ATTENTION_TYPE = "divided_space_time"
 
     # ImageNet weights a training run starts from when it has nothing to resume or fine-tune

@@ -15,6 +15,7 @@ import torch
 from timesformer.datasets import transform
 from timesformer.datasets.sampling import RANDOM_CLIP
 from timesformer.datasets.video_container import VideoReadError
+from timesformer.errors import TimesformerError
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -22,7 +23,7 @@ logger = get_logger(__name__)
 SPLITS = ("train", "val", "test")
 
 
-class TooManyUnreadableVideosError(RuntimeError):
+class TooManyUnreadableVideosError(TimesformerError, RuntimeError):
     """More videos in a row than DATA.NUM_RETRIES could not be read in training or validation."""
 
 

@@ -8,6 +8,14 @@ import torch
 from fvcore.common.config import CfgNode
 from timm.data import Mixup
 
+from timesformer.config.checks import register_allowed_values
+
+MIXUP_MODES = ("batch", "pair", "elem")
+"""MIXUP.MODE: timm's ``Mixup`` modes, one mixing factor per batch, per pair of clips or per
+clip."""
+
+register_allowed_values("MIXUP.MODE", lambda: MIXUP_MODES)
+
 
 def build_mixup(cfg: CfgNode) -> "VideoMixup | None":
     """timm's Mixup/CutMix configured from MIXUP.*, or None when MIXUP.ENABLED is off."""

@@ -4,8 +4,10 @@ import os
 
 from iopath.common.file_io import g_pathmgr
 
+from timesformer.errors import TimesformerError
 
-class SplitFileError(ValueError):
+
+class SplitFileError(TimesformerError, ValueError):
     """A split file that is missing or has a malformed line; the message gives file, line and
     text."""
 

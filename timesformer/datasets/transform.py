@@ -14,8 +14,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from timesformer.config.checks import register_allowed_values
+
 CENTER_CROP = 1
 """``spatial_idx`` of the center crop; 0 and 2 are left/right (top/bottom when portrait)."""
+SPATIAL_CROP_COUNTS = (1, 3)
+"""TEST.NUM_SPATIAL_CROPS: the center crop alone, or the crops at ``spatial_idx`` 0, 1, 2."""
+
+register_allowed_values("TEST.NUM_SPATIAL_CROPS", lambda: SPATIAL_CROP_COUNTS)
 
 
 def short_side_scale(frames: torch.Tensor, size: int) -> torch.Tensor:

@@ -6,16 +6,25 @@ from typing import Iterator
 
 import av
 
+from timesformer.errors import TimesformerError
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
 
 
-class VideoReadError(RuntimeError):
+class VideoReadError(TimesformerError, RuntimeError):
     """A video that cannot be opened or decoded; the message names the file and the reason, then
-    what to do about it (``advice``, which depends on where the video was read)."""
+    what to do about it (``advice``, which depends on where the video was read).
 
-    def __init__(self, path: str, reason: str, advice: str = ""):
+    ``VideoReadError(message)``, its message alone (as a loader worker's error is re-created),
+    leaves ``path`` None and ``reason`` the whole message.
+    """
+
+    def __init__(self, path: str, reason: str | None = None, advice: str = ""):
+        if reason is None:
+            super().__init__(path)
+            self.path, self.reason = None, str(self)
+            return
         super().__init__(f"{path}: {reason}" + (f" ({advice})" if advice else ""))
         self.path = path
         self.reason = reason

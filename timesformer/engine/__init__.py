@@ -11,3 +11,12 @@
   checked before it reaches the sbatch script
 * :mod:`~timesformer.engine.inference`, :mod:`~timesformer.engine.feature_store` — for the tools
 """
+
+# Every module that registers the values a config key takes (attention types, models, datasets,
+# Mixup modes, spatial crops, optimizers, losses, LR policies, mixed-precision dtypes, ensemble
+# methods), imported with the engine, which every command line imports (run_net's launch, each
+# timesformer.cli tool): no config check of those keys is skipped, whatever the tool runs.
+from timesformer import datasets, models  # noqa: E402, F401
+from timesformer.datasets import mixup, transform  # noqa: E402, F401
+from timesformer.models import losses, optimizer  # noqa: E402, F401
+from timesformer.utils import lr_policy, meters, precision  # noqa: E402, F401

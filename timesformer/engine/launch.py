@@ -18,22 +18,20 @@ from contextlib import contextmanager
 import torch
 from fvcore.common.config import CfgNode
 
-from timesformer.checkpoint.files import CheckpointError
 from timesformer.checkpoint.start_state import prepare_start_state
 from timesformer.checkpoint.training_state import get_checkpoint_dir
 from timesformer.config.batch import processes_per_machine
-from timesformer.config.checks import ConfigError
 from timesformer.engine.tester import test
 from timesformer.engine.trainer import train
-from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line, stopped_run
+from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line
+from timesformer.errors import TimesformerError
 from timesformer.utils import distributed as du
-from timesformer.utils.file_io import folder_problem
+from timesformer.utils.file_io import RunFolderError, folder_problem
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.output_lock import lock_output_dir
 from timesformer.utils.parser import (
     build_arg_parser,
-    exit_with_error,
-    load_config_or_exit,
+    load_config,
     save_config,
     saved_config_changes,
 )
@@ -101,8 +99,8 @@ def run_process(
 
     Global rank is ``shard_id * num_proc + local_rank`` of ``num_shards * num_proc``.
     A spawned process (``parent_pid`` given) ends with its parent; when ``func`` stops
-    on one of the errors of :func:`stopped_run`, it puts ``(message, exit status)`` on the
-    ``stops`` queue and exits with that status.
+    on a :class:`~timesformer.errors.TimesformerError`, it puts ``(message, exit status)`` on
+    the ``stops`` queue and exits with that status.
     """
     if parent_pid is not None:
         end_with_parent(parent_pid)
@@ -119,12 +117,11 @@ def run_process(
     )
     try:
         func(cfg)
-    except Exception as error:
-        stopped = stopped_run(error)
-        if stops is None or stopped is None:
+    except TimesformerError as error:
+        if stops is None:
             raise
-        stops.put((str(stopped), stopped.exit_status))
-        sys.exit(stopped.exit_status)
+        stops.put((str(error), error.exit_status))
+        sys.exit(error.exit_status)
     finally:
         torch.distributed.destroy_process_group()
 
@@ -173,7 +170,7 @@ def output_dir_of_run(cfg: CfgNode) -> Iterator[None]:
     only run the block.
 
     Raises:
-        ConfigError: a folder of the run, or config.yaml, cannot be created or written.
+        RunFolderError: a folder of the run, or config.yaml, cannot be created or written.
         OutputDirLockedError: another run holds OUTPUT_DIR.
         DiskFullError: no space is left in OUTPUT_DIR.
     """
@@ -209,7 +206,7 @@ def check_run_folders(cfg: CfgNode) -> None:
     why; creates nothing.
 
     Raises:
-        ConfigError: the first such folder.
+        RunFolderError: the first such folder.
     """
     for what, folder in run_folders(cfg).items():
         problem = folder_problem(folder)
@@ -217,7 +214,7 @@ def check_run_folders(cfg: CfgNode) -> None:
             continue
         culprit, why = problem
         subject = "it" if culprit == folder else culprit
-        raise ConfigError(f"{what} {folder} cannot be created or written: {subject} {why}.")
+        raise RunFolderError(f"{what} {folder} cannot be created or written: {subject} {why}.")
 
 
 def _log_config_changes(cfg: CfgNode) -> None:
@@ -244,21 +241,18 @@ def run_command_line(
 
     Load and check the config; when ``func`` ``trains`` (run_net.py, train_net.py; not
     test_net.py) and training starts from nothing, get the ImageNet weights it starts from
-    (:func:`~timesformer.checkpoint.start_state.prepare_start_state`). A config mistake, or
-    weights that cannot be had, stops here with one line naming it, exit status 2. Then take
-    OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and run ``func`` in this machine's
-    processes. An error a user can act on from its message (:func:`stopped_run`) ends the run
-    with that one line, ``TOOL: error: MESSAGE``, and exit status 2 (config) or 1, without a
-    traceback.
+    (:func:`~timesformer.checkpoint.start_state.prepare_start_state`), before any process
+    starts. Then take OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and run ``func`` in this
+    machine's processes. A :class:`~timesformer.errors.TimesformerError`, met at any of these
+    steps in any of the processes, ends the run with one line ``TOOL: error: MESSAGE`` and its
+    exit status (2 for a config mistake, else 1), without a traceback.
     """
     parser = build_arg_parser(description, launch=True)
     args = parser.parse_args(argv)
-    cfg = load_config_or_exit(parser, args)
-    if trains:
-        try:
+    with errors_end_in_one_line(parser):
+        cfg = load_config(args)
+        if trains:
             prepare_start_state(cfg)
-        except CheckpointError as error:
-            exit_with_error(parser, error)
-    with errors_end_in_one_line(parser), output_dir_of_run(cfg):
-        launch_job(cfg, args.init_method, func)
+        with output_dir_of_run(cfg):
+            launch_job(cfg, args.init_method, func)
     return 0

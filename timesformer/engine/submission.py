@@ -24,9 +24,7 @@ import time
 import submitit
 from submitit.core.utils import FailedJobError
 
-from timesformer.checkpoint.files import CheckpointError
 from timesformer.checkpoint.start_state import prepare_start_state
-from timesformer.config import ConfigError
 from timesformer.engine.sbatch_options import (
     SIGNAL_DELAY_S,
     control_characters,
@@ -34,7 +32,8 @@ from timesformer.engine.sbatch_options import (
     slurm_options,
 )
 from timesformer.engine.submitit_job import NodeJob
-from timesformer.utils.file_io import atomic_write
+from timesformer.errors import TimesformerError
+from timesformer.utils.file_io import RunFolderError, atomic_write
 from timesformer.utils.output_lock import OutputDirLockedError, lock_output_dir
 from timesformer.utils.parser import load_config
 
@@ -43,12 +42,15 @@ POLL_S = 0.2
 SUBMISSION_FILE = "submission.json"
 
 
-class SubmitError(Exception):
-    """A submission that cannot go ahead (bad argument, file or folder)."""
+class SubmitError(TimesformerError):
+    """A submission that cannot go ahead (bad argument, file or folder): a mistake in the
+    command line (exit status 2)."""
+
+    exit_status = 2
 
 
-class SubmissionRefused(Exception):
-    """The cluster refused the job (sbatch failed); the message is sbatch's."""
+class SubmissionRefused(TimesformerError):
+    """The cluster refused the job (sbatch failed); the message ends with sbatch's."""
 
 
 def job_folder(job_dir: str) -> str:
@@ -67,7 +69,7 @@ def prepare_job_dir(job_dir: str) -> None:
     try:
         with lock_output_dir(job_dir):  # free now: no job is running there
             pass
-    except (OutputDirLockedError, ConfigError) as error:
+    except (OutputDirLockedError, RunFolderError) as error:
         raise SubmitError(f"--job_dir: {error}") from error
 
 
@@ -167,7 +169,13 @@ def job_name(args: argparse.Namespace, node_job: NodeJob) -> str:
 def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
     """Load the job's config as its nodes will (:attr:`NodeJob.run_opts`), so that a bad key
     fails now rather than in the queue; when the job will train from ImageNet weights, get them
-    into timm's cache here (:func:`~timesformer.checkpoint.start_state.prepare_start_state`)."""
+    into timm's cache here (:func:`~timesformer.checkpoint.start_state.prepare_start_state`).
+
+    Raises:
+        SubmitError: a bad --num_shards or --num_gpus.
+        ConfigError: a mistake in the config.
+        CheckpointError: the ImageNet weights cannot be had.
+    """
     if args.num_shards < 1 or args.num_gpus < 0:
         raise SubmitError(
             f"--num_shards {args.num_shards} / --num_gpus {args.num_gpus}: expected >= 1 / >= 0."
@@ -182,11 +190,7 @@ def check_config(node_job: NodeJob, args: argparse.Namespace) -> None:
         shard_id=0,
         num_shards=args.num_shards,
     )
-    try:
-        cfg = load_config(namespace, check_devices=args.cluster != "slurm")
-        prepare_start_state(cfg)
-    except (ConfigError, CheckpointError) as error:
-        raise SubmitError(str(error)) from error
+    prepare_start_state(load_config(namespace, check_devices=args.cluster != "slurm"))
 
 
 def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submitit.AutoExecutor:
@@ -223,7 +227,8 @@ def build_executor(args: argparse.Namespace, job_dir: str, name: str) -> submiti
 def prepare_submission(
     args: argparse.Namespace, job_dir: str
 ) -> tuple[NodeJob, submitit.AutoExecutor]:
-    """Steps 1-4 before submitting: (the node job, its executor). Raises :class:`SubmitError`."""
+    """Steps 1-4 before submitting: (the node job, its executor). Raises :class:`SubmitError`,
+    or the config's :class:`~timesformer.errors.TimesformerError`."""
     node_job = make_node_job(args, job_dir)
     name = job_name(args, node_job)
     check_config(node_job, args)
@@ -245,7 +250,7 @@ def submit_job(executor: submitit.AutoExecutor, node_job: NodeJob, job_dir: str)
             os.environ.update(cluster_config)  # but sbatch needs the cluster's slurm.conf
             job = executor.submit(node_job)
     except FailedJobError as error:
-        raise SubmissionRefused(str(error).strip()) from error
+        raise SubmissionRefused(f"submission failed: {str(error).strip()}") from error
     save_submission(job_dir, job.job_id, node_job)
     return job
 

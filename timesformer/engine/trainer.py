@@ -19,6 +19,7 @@ from timesformer.config.batch import (
 )
 from timesformer.datasets import construct_loader, shuffle_dataset
 from timesformer.datasets.mixup import VideoMixup, build_mixup
+from timesformer.errors import TimesformerError
 from timesformer.models import build_model
 from timesformer.models.flops import log_model_info
 from timesformer.models.losses import build_train_loss
@@ -36,7 +37,7 @@ from timesformer.visualization.tensorboard_vis import TensorboardWriter
 logger = get_logger(__name__)
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(TimesformerError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 

@@ -13,7 +13,8 @@ All You Need for Video Understanding?", 2021):
 
 Patch tokens of a clip are ordered ``(n t)``: the T frames of patch 0, then of
 patch 1, ... (the official order), so that the temporal groups are views.
-Every attention goes through ``F.scaled_dot_product_attention``.
+Every attention goes through ``F.scaled_dot_product_attention``. Each type's spec, in
+:mod:`timesformer.models.attention_types`, names its block.
 """
 
 import torch
@@ -21,8 +22,6 @@ import torch.nn.functional as F
 from einops import rearrange
 from timm.layers import DropPath, Mlp
 from torch import nn
-
-from timesformer.config.checks import register_allowed_values
 
 
 class Attention(nn.Module):
@@ -213,15 +212,3 @@ class DividedSpaceTimeBlock(Block):
         frame_cls = cls_token.unsqueeze(1).expand(batch, num_frames, 1, dim)
         tokens = torch.cat((frame_cls, frames), dim=2)  # (B, T, 1 + N, D)
         return self.drop_path(self.attn(self.norm1(tokens), cls_only))
-
-
-BLOCKS = {
-    "divided_space_time": DividedSpaceTimeBlock,
-    "joint_space_time": Block,
-    "space_only": Block,
-}
-"""The block class of each attention type (TIMESFORMER.ATTENTION_TYPE)."""
-
-ATTENTION_TYPES = tuple(BLOCKS)
-
-register_allowed_values("TIMESFORMER.ATTENTION_TYPE", lambda: ATTENTION_TYPES)

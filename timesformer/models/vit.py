@@ -16,7 +16,7 @@ from timm.layers import PatchEmbed, trunc_normal_
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from timesformer.models.attention import BLOCKS
+from timesformer.models.attention_types import attention_spec
 from timesformer.models.build import MODEL_REGISTRY
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
 
@@ -28,10 +28,11 @@ class VisionTransformer(nn.Module):
     patch grid or frame count differ from ``img_size`` / ``num_frames`` get
     resized position / time embeddings (:mod:`timesformer.models.embeddings`).
 
-    Tokens inside the network: divided and joint use ``(B, 1 + N*T, D)``, the CLS
-    token first, then patches in ``(n t)`` order (N patches per frame);
-    space-only uses ``(B, T, 1 + N, D)``, a CLS token per frame whose T outputs are
-    averaged before the final norm.
+    Tokens inside the network are laid out as the attention type's spec says
+    (:mod:`timesformer.models.attention_types`): divided and joint use ``(B, 1 + N*T, D)``, the
+    CLS token first, then patches in ``(n t)`` order (N patches per frame); space-only uses
+    ``(B, T, 1 + N, D)``, a CLS token per frame whose T outputs are averaged before the final
+    norm.
     """
 
     def __init__(
@@ -62,10 +63,7 @@ class VisionTransformer(nn.Module):
             time_embed_init_std: std of the time embedding's random init; 0: zeros.
         """
         super().__init__()
-        if attention_type not in BLOCKS:
-            raise ValueError(
-                f"attention_type is {attention_type!r}; expected one of {', '.join(BLOCKS)}."
-            )
+        self.attention_spec = spec = attention_spec(attention_type)
         self.attention_type = attention_type
         self.num_classes = num_classes
         self.num_features = self.embed_dim = embed_dim
@@ -79,14 +77,11 @@ class VisionTransformer(nn.Module):
         )
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, embed_dim))
-        if attention_type != "space_only":
+        if spec.tokens.has_time_embed:
             self.time_embed = nn.Parameter(torch.zeros(1, num_frames, embed_dim))
-        block_class = BLOCKS[attention_type]
         drop_path_rates = torch.linspace(0, drop_path_rate, depth).tolist()
         self.blocks = nn.ModuleList(
-            block_class(
-                embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop_path=rate
-            )
+            spec.block(embed_dim, num_heads, mlp_ratio=mlp_ratio, qkv_bias=qkv_bias, drop_path=rate)
             for rate in drop_path_rates
         )
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
@@ -98,9 +93,10 @@ class VisionTransformer(nn.Module):
         """Random init; the defaults are the official code's.
 
         Truncated normal for the CLS token and position embedding (std 0.02) and the
-        linear layers (std ``init_std``); zero ``temporal_fc``, so that a divided block
-        starts as the image block it is initialized from; a zero time embedding, or a
-        truncated normal one of std ``time_embed_init_std`` (values cut at +-2, timm's default).
+        linear layers (std ``init_std``); zero the block members the attention type starts at
+        zero (a divided block's ``temporal_fc``, so that it starts as the image block it is
+        initialized from); a zero time embedding, or a truncated normal one of std
+        ``time_embed_init_std`` (values cut at +-2, timm's default).
         """
         trunc_normal_(self.pos_embed, std=0.02)
         trunc_normal_(self.cls_token, std=0.02)
@@ -108,9 +104,9 @@ class VisionTransformer(nn.Module):
             trunc_normal_(self.time_embed, std=time_embed_init_std)
         self.apply(partial(_init_linear_and_norm, std=init_std))
         for block in self.blocks:
-            if hasattr(block, "temporal_fc"):
-                nn.init.zeros_(block.temporal_fc.weight)
-                nn.init.zeros_(block.temporal_fc.bias)
+            for member in self.attention_spec.zero_init:
+                for parameter in block.get_submodule(member).parameters():
+                    nn.init.zeros_(parameter)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, 3, T, H, W) -> logits (B, num_classes)."""
@@ -129,28 +125,24 @@ class VisionTransformer(nn.Module):
                 )
             else:
                 tokens = block(tokens, num_frames, cls_only, self.shortcuts)
-        return self.norm(self._cls_output(tokens))
+        # (B, 1, D), or (B, T, 1, D) for space-only -> (B, D); space-only averages its T.
+        return self.norm(self.attention_spec.tokens.cls_output(tokens))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (B, 3, T, H, W) -> tokens with position (and time) embeddings.
+        """x: (B, 3, T, H, W) -> tokens with position (and time) embeddings, laid out as the
+        attention type's tokens are.
 
         Returns (B, 1 + N*T, D) for divided and joint attention, (B, T, 1 + N, D) for space-only.
         """
-        batch, _, num_frames, height, width = x.shape
+        _, _, num_frames, height, width = x.shape
         patch_h, patch_w = self.patch_embed.patch_size
         pos_embed = self._pos_embed_for((height // patch_h, width // patch_w))
         cls_token = self.cls_token + pos_embed[:, :1]  # (1, 1, D)
-        patches = self._patch_features(x)  # (B, D, T, N)
-        if self.attention_type == "space_only":
-            tokens = pos_embed[:, 1:].unsqueeze(1) + patches.permute(0, 2, 3, 1)  # (B, T, N, D)
-            return torch.cat(
-                (cls_token.unsqueeze(1).expand(batch, num_frames, 1, -1), tokens), dim=2
-            )
-        time_embed = resize_time_embed(self.time_embed, num_frames)
-        embeddings = pos_embed[:, 1:].unsqueeze(2) + time_embed.unsqueeze(1)  # (1, N, T, D)
-        # The broadcast operand first: the sum is laid out (B, N, T, D), so flattening is a view.
-        tokens = embeddings + patches.permute(0, 3, 2, 1)
-        return torch.cat((cls_token.expand(batch, 1, -1), tokens.flatten(1, 2)), dim=1)
+        layout = self.attention_spec.tokens
+        time_embed = (
+            resize_time_embed(self.time_embed, num_frames) if layout.has_time_embed else None
+        )
+        return layout.embed(cls_token, pos_embed[:, 1:], self._patch_features(x), time_embed)
 
     def _patch_features(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, 3, T, H, W) -> patch projections (B, D, T, N), N = (H/p)*(W/p) patches of each
@@ -168,13 +160,6 @@ class VisionTransformer(nn.Module):
         if tuple(grid) == tuple(self.patch_embed.grid_size):
             return self.pos_embed
         return resize_pos_embed(self.pos_embed, grid, old_grid=self.patch_embed.grid_size)
-
-    def _cls_output(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens: (B, 1, D), or (B, T, 1, D) for space-only, from the last block -> the CLS
-        token (B, D); space-only averages the frames' CLS tokens."""
-        if self.attention_type == "space_only":
-            return tokens[:, :, 0].mean(dim=1)
-        return tokens[:, 0]
 
 
 def _init_linear_and_norm(module: nn.Module, std: float) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from timesformer.errors import TimesformerError
+
 PARTIAL_SUFFIX = ".tmp."
 """Temporary files are ``PATH.tmp.PID``: the final name, this suffix, the writer's process id."""
 _PARTIAL_NAME = re.compile(r"^.+\.tmp\.(\d+)$")
@@ -18,8 +20,13 @@ _DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 _NEARLY_FULL_BYTES = 1 << 20
 
 
-class DiskFullError(OSError):
+class DiskFullError(TimesformerError, OSError):
     """A file could not be written because its device (or the user's quota) is full."""
+
+
+class RunFolderError(TimesformerError, OSError):
+    """A folder a run writes (OUTPUT_DIR, its checkpoints, the TensorBoard folder...), or a file
+    of OUTPUT_DIR, that cannot be created, written or set aside; the message names it and why."""
 
 
 @contextmanager

@@ -4,6 +4,8 @@ import math
 
 from fvcore.common.config import CfgNode
 
+from timesformer.config.checks import register_allowed_values
+
 
 def lr_cosine(cfg: CfgNode, epoch: float) -> float:
     """Half a cosine from SOLVER.BASE_LR at epoch 0 to SOLVER.COSINE_END_LR at MAX_EPOCH."""
@@ -25,6 +27,9 @@ LR_POLICIES = {
     "cosine": lr_cosine,
     "steps_with_relative_lrs": lr_steps_with_relative_lrs,
 }
+"""SOLVER.LR_POLICY -> ``policy(cfg, epoch)``."""
+
+register_allowed_values("SOLVER.LR_POLICY", LR_POLICIES.keys)
 
 
 def get_lr_at_epoch(cfg: CfgNode, epoch: float) -> float:

@@ -9,6 +9,7 @@ import torch
 from fvcore.common.config import CfgNode
 from fvcore.common.timer import Timer
 
+from timesformer.config.checks import register_allowed_values
 from timesformer.utils.logging import get_logger, log_json_stats
 from timesformer.utils.metrics import topk_accuracies
 
@@ -177,6 +178,12 @@ def view_scores(logits: torch.Tensor, softmax: bool) -> torch.Tensor:
     return logits.softmax(dim=-1) if softmax else logits
 
 
+ENSEMBLE_METHODS = {"sum": torch.add, "max": torch.maximum}
+"""TEST.ENSEMBLE_METHOD -> how a view's scores join a video's: ``method(combined, view)``."""
+
+register_allowed_values("TEST.ENSEMBLE_METHOD", ENSEMBLE_METHODS.keys)
+
+
 def combine_view(
     combined: torch.Tensor, view_scores: torch.Tensor, ensemble_method: str
 ) -> torch.Tensor:
@@ -186,9 +193,7 @@ def combine_view(
     A video's combined scores start at zero, as in the original's ``TestMeter`` (so "max" of
     raw logits is ``max(0, logit_1, ..., logit_V)`` per class, the original's result).
     """
-    if ensemble_method == "sum":
-        return combined + view_scores
-    return torch.maximum(combined, view_scores)
+    return ENSEMBLE_METHODS[ensemble_method](combined, view_scores)
 
 
 def ensemble_views(view_logits: torch.Tensor, ensemble_method: str, softmax: bool) -> torch.Tensor:

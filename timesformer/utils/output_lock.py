@@ -16,8 +16,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from timesformer.config.checks import ConfigError
-from timesformer.utils.file_io import disk_full_error
+from timesformer.errors import TimesformerError
+from timesformer.utils.file_io import RunFolderError, disk_full_error
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -26,7 +26,7 @@ LOCK_FILE_NAME = "run.lock"
 _COMMAND_CHARS = 300
 
 
-class OutputDirLockedError(RuntimeError):
+class OutputDirLockedError(TimesformerError, RuntimeError):
     """Another running process holds the lock of the OUTPUT_DIR; the message names it."""
 
 
@@ -46,7 +46,7 @@ def lock_output_dir(output_dir: str) -> Iterator[str]:
     """Hold the lock of ``output_dir`` (created if needed) for the ``with`` block.
 
     Raises:
-        ConfigError: ``output_dir`` (OUTPUT_DIR) cannot be created or written.
+        RunFolderError: ``output_dir`` (OUTPUT_DIR) cannot be created or written.
         DiskFullError: no space is left to record this run in ``run.lock``; a ``run.lock``
             created here is removed again, an earlier one keeps its content.
         OutputDirLockedError: another process holds it; the message names that process.
@@ -88,7 +88,7 @@ def _open_lock_file(output_dir: str, path: str) -> tuple[int, bool]:
         disk_full = disk_full_error(path, error)
         if disk_full is not None:
             raise disk_full from error
-        raise ConfigError(
+        raise RunFolderError(
             f"OUTPUT_DIR {output_dir} cannot be created or written: {error.strerror or error}."
         ) from error
 
@@ -102,7 +102,7 @@ def _record_owner(descriptor: int, path: str, created: bool) -> None:
 
     Raises:
         DiskFullError: the disk (or quota) is full.
-        ConfigError: another error of the write, naming ``path``.
+        RunFolderError: another error of the write, naming ``path``.
     """
     owner = {
         "pid": os.getpid(),
@@ -122,4 +122,4 @@ def _record_owner(descriptor: int, path: str, created: bool) -> None:
         disk_full = disk_full_error(path, error)
         if disk_full is not None:
             raise disk_full from error
-        raise ConfigError(f"{path} cannot be written: {error.strerror or error}.") from error
+        raise RunFolderError(f"{path} cannot be written: {error.strerror or error}.") from error

@@ -3,8 +3,9 @@ the config they describe.
 
 Every command line is built by :func:`build_arg_parser`: ``--cfg FILE``, the tool's own
 options, then (for tools that take files) ``VIDEO...``, then ``KEY VALUE`` overrides.
-A mistake in the config stops the tool with one line ``TOOL: error: ...`` naming the file
-or key, exit status 2, as argparse does for a bad option.
+A mistake in the config raises a ConfigError naming the file or key, which the tool ends on
+with one line ``TOOL: error: ...`` (:func:`exit_with_error`), exit status 2, as argparse does for
+a bad option.
 """
 
 import argparse
@@ -25,7 +26,7 @@ from timesformer.config.merge import (
     merge_overrides,
     merge_yaml_file,
 )
-from timesformer.utils.file_io import atomic_write, set_aside
+from timesformer.utils.file_io import RunFolderError, atomic_write, set_aside
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -97,7 +98,11 @@ def build_arg_parser(
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse ``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``."""
+    """Parse ``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``.
+
+    The original's ``timesformer.utils.parser.parse_args``, kept for the scripts written against
+    it (``args = parse_args(); cfg = load_config(args)``); this project's own command lines build
+    their parser with :func:`build_arg_parser`."""
     return build_arg_parser(launch=True).parse_args(sys.argv[1:] if argv is None else argv)
 
 
@@ -118,20 +123,10 @@ def load_config(args: argparse.Namespace, check_devices: bool = True) -> CfgNode
     return assert_and_infer_cfg(cfg, check_devices=check_devices)
 
 
-def exit_with_error(parser: argparse.ArgumentParser, message: object) -> None:
-    """Print ``TOOL: error: message`` on stderr and exit with status 2 (argparse's way, without
-    the usage lines: the message says what to change)."""
-    parser.exit(2, f"{parser.prog}: error: {message}\n")
-
-
-def load_config_or_exit(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, check_devices: bool = True
-) -> CfgNode:
-    """:func:`load_config`, or :func:`exit_with_error` with the ConfigError's message."""
-    try:
-        return load_config(args, check_devices=check_devices)
-    except ConfigError as error:
-        exit_with_error(parser, error)
+def exit_with_error(parser: argparse.ArgumentParser, message: object, exit_status: int = 2) -> None:
+    """Print ``TOOL: error: message`` on stderr and exit with ``exit_status`` (argparse's way,
+    without the usage lines: the message says what to change)."""
+    parser.exit(exit_status, f"{parser.prog}: error: {message}\n")
 
 
 def split_items(items: list[str]) -> tuple[list[str], list[str]]:
@@ -149,27 +144,26 @@ def split_items(items: list[str]) -> tuple[list[str], list[str]]:
     return list(items), []
 
 
-def load_tool_config(
-    parser: argparse.ArgumentParser, args: argparse.Namespace
-) -> tuple[CfgNode, list[str]]:
+def load_tool_config(args: argparse.Namespace) -> tuple[CfgNode, list[str]]:
     """(config from ``--cfg`` and the trailing overrides, the paths before the overrides), for the
     single-process tools (predict, extract_features, export...).
 
     They run on one device: the first GPU when NUM_GPUS > 0 and CUDA is there, else
     the CPU (NUM_GPUS becomes 0). They load a full checkpoint into a model built by
     ``create_model``, which never reads TIMESFORMER.PRETRAINED_MODEL's ImageNet weights.
-    A config mistake exits as :func:`load_config_or_exit`.
+
+    Raises:
+        ConfigError: a mistake in the config, or an option written after the paths.
     """
     paths, overrides = split_items(args.opts)
     misplaced = [path for path in paths if path.startswith("-") and not os.path.exists(path)]
     if misplaced:
-        exit_with_error(
-            parser,
+        raise ConfigError(
             f"{misplaced[0]} is an option: put options before the paths and KEY VALUE overrides "
-            "(everything after the first path is read as paths and overrides).",
+            "(everything after the first path is read as paths and overrides)."
         )
     namespace = argparse.Namespace(cfg_file=args.cfg_file, opts=overrides)
-    cfg = load_config_or_exit(parser, namespace, check_devices=False)
+    cfg = load_config(namespace, check_devices=False)
     if cfg.NUM_GPUS > 0 and not torch.cuda.is_available():
         logger.warning(
             "NUM_GPUS is %d but CUDA is not available; running on the CPU.", cfg.NUM_GPUS
@@ -184,7 +178,7 @@ def saved_config_changes(cfg: CfgNode, filename: str = "config.yaml") -> list[st
     that reads as a config (:func:`save_config` sets such a file aside, saying why).
 
     Raises:
-        ConfigError: a folder is where the file should be.
+        RunFolderError: a folder is where the file should be.
     """
     saved, _ = _read_saved_config(_config_path(cfg, filename))
     if saved is None:
@@ -208,8 +202,8 @@ def save_config(cfg: CfgNode, filename: str = "config.yaml") -> str:
     earlier one), with a warning naming both paths.
 
     Raises:
-        ConfigError: a folder is where the file should be, or an unreadable file there cannot be
-            renamed.
+        RunFolderError: a folder is where the file should be, or an unreadable file there cannot
+            be renamed.
     """
     path = _config_path(cfg, filename)
     _set_aside_if_unreadable(path)
@@ -219,10 +213,10 @@ def save_config(cfg: CfgNode, filename: str = "config.yaml") -> str:
 
 
 def _config_path(cfg: CfgNode, filename: str) -> str:
-    """``OUTPUT_DIR/filename``; a ConfigError when it is a folder."""
+    """``OUTPUT_DIR/filename``; a RunFolderError when it is a folder."""
     path = os.path.join(cfg.OUTPUT_DIR, filename)
     if os.path.isdir(path):
-        raise ConfigError(
+        raise RunFolderError(
             f"{path} is a folder, but a run saves its config there as a YAML file: move the "
             "folder away, or choose another OUTPUT_DIR."
         )
@@ -271,7 +265,7 @@ def _set_aside_if_unreadable(path: str) -> None:
     try:
         kept = set_aside(path, ".unreadable")
     except OSError as error:
-        raise ConfigError(
+        raise RunFolderError(
             f"{path} cannot be read ({reason}) nor renamed ({error.strerror or error}): move it "
             "away, or choose another OUTPUT_DIR."
         ) from error

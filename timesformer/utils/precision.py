@@ -5,7 +5,12 @@ from contextlib import nullcontext
 import torch
 from fvcore.common.config import CfgNode
 
+from timesformer.config.checks import register_allowed_values
+
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+"""TRAIN.MIXED_PRECISION_DTYPE -> its torch dtype."""
+
+register_allowed_values("TRAIN.MIXED_PRECISION_DTYPE", DTYPES.keys)
 
 
 def autocast_context(cfg: CfgNode):

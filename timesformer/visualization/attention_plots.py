@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
+from timesformer.models.attention_types import attention_spec
 from timesformer.visualization.attention_maps import AttentionMaps
 
 
@@ -82,7 +83,8 @@ def temporal_attention_figure(
         axis.set_ylabel("query frame", fontsize=7)
         axis.tick_params(labelsize=6)
     figure.colorbar(image, ax=axes, shrink=0.8)
-    note = " (frames never attend to each other)" if attention_type == "space_only" else ""
+    separate = attention_spec(attention_type).tokens.separate_frames
+    note = " (frames never attend to each other)" if separate else ""
     figure.suptitle(f"{title}\ntemporal attention, {attention_type}{note}", fontsize=9)
     return figure
 

@@ -4,8 +4,10 @@ list of names, or a text file with one name per line (line ``i`` is class ``i``)
 import json
 import os
 
+from timesformer.errors import TimesformerError
 
-class ClassNamesError(ValueError):
+
+class ClassNamesError(TimesformerError, ValueError):
     """A class-name file that cannot be read or does not fit the model's classes."""
 
 
