@@ -730,10 +730,10 @@ def test_tiny_cpu_job_stopped_mid_run_resumes_from_its_checkpoint(tiny_data, tmp
     assert "Resumed from " + str(job_dir / "checkpoints" / "checkpoint_epoch_00001.pyth") in log
     assert _checkpoints(job_dir) == ["checkpoint_epoch_00001.pyth", "checkpoint_epoch_00002.pyth"]
     records = _records(job_dir)
-    assert [r["epoch"] for r in records if r["split"] == "train_epoch"] == [
-        "1/2",
-        "2/2",
-    ]  # epoch 1 not redone
+    epochs = [r["epoch"] for r in records if r["split"] == "train_epoch"]
+    # Epoch 1 is not redone. Epoch 2 is redone when the signal lands after its last iteration
+    # but before its checkpoint (the epoch in progress is what a preemption may lose).
+    assert epochs in (["1/2", "2/2"], ["1/2", "2/2", "2/2"]), epochs
     assert records[-1]["split"] == "test_final"
     (job_id,) = _job_ids(job_dir)
     assert f"Requeued job {job_id}" in _submitit_log(job_dir, job_id)
