@@ -29,10 +29,12 @@ test: $(INSTALLED)
 test-slurm: $(INSTALLED)
 	PYTHON=$(PY) bash tests/slurm/run.sh
 
-# ruff: pyflakes, pycodestyle, isort and bugbear checks, and the formatter (pyproject.toml).
+# ruff: pyflakes, pycodestyle, isort and bugbear checks, and the formatter; then mypy over the
+# package (all configured in pyproject.toml).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy timesformer
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -44,7 +44,7 @@ def test_registered_names_and_unknown_name(kinetics_dir):
 def test_kinetics_train_val_items(kinetics_dir, split):
     np.random.seed(0)
     dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), split)
-    assert len(dataset) == dataset.num_videos == 3 and dataset.num_clips == 1
+    assert len(dataset) == dataset.num_videos == 3 and dataset.views_per_video == 1
     assert (
         dataset.labels == [0, 1, 2] and os.path.basename(dataset.paths[1]) == "portrait_24fps.mp4"
     )
@@ -62,7 +62,7 @@ def test_kinetics_train_val_items(kinetics_dir, split):
 
 def test_kinetics_test_views_per_video(kinetics_dir):
     dataset = build_dataset("kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "test")
-    assert dataset.num_clips == 6 and len(dataset) == 18
+    assert dataset.views_per_video == 6 and len(dataset) == 18
     views = [dataset[i][3] for i in range(6, 12)]
     assert [(m["video_idx"], m["temporal_idx"], m["spatial_idx"]) for m in views] == [
         (1, 0, 0),
@@ -100,7 +100,7 @@ def test_kinetics_test_crops_follow_orientation(kinetics_dir):
         assert not torch.equal(crops[0], crops[2])
     cfg.TEST.NUM_SPATIAL_CROPS = 1
     single = build_dataset("kinetics", cfg, "test")
-    assert single.num_clips == 2 and single[0][3]["spatial_idx"] == 0
+    assert single.views_per_video == 2 and single[0][3]["spatial_idx"] == 0
 
 
 def test_a_test_crop_larger_than_the_scaled_frame_scales_the_frame_to_the_crop(

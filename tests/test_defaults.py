@@ -11,7 +11,7 @@ from helpers import REPO_ROOT
 from timesformer.checkpoint.imagenet import imagenet_weights_source
 from timesformer.config import assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides, merge_yaml_file
-from timesformer.models.build import create_model
+from timesformer.models.build import build_bare_model
 
 CONFIG_FILES = sorted(glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.yaml")))
 
@@ -78,7 +78,7 @@ def test_shipped_recipes_compute_what_the_original_computes(path, monkeypatch):
     # MODEL.DROPOUT_RATE 0.5, as in the original YAML files, which never applied it.
     assert cfg.MODEL.DROPOUT_RATE == 0.5 and cfg.MODEL.HEAD_DROPOUT_RATE == 0.0
     tiny = ["TIMESFORMER.EMBED_DIM", "32", "TIMESFORMER.DEPTH", "1", "TIMESFORMER.NUM_HEADS", "2"]
-    model = create_model(merge_overrides(cfg, tiny))
+    model = build_bare_model(merge_overrides(cfg, tiny))
     assert model.model.head_drop.p == 0.0
 
 

@@ -7,7 +7,7 @@ import torch
 
 from helpers import TINY_RUN, tiny_cfg
 from timesformer.cli.export import main
-from timesformer.models.build import create_model
+from timesformer.models.build import build_bare_model
 from timesformer.models.export import export_model, load_exported
 
 
@@ -17,7 +17,7 @@ def checkpoint(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     cfg = tiny_cfg(str(root), str(root))
     torch.manual_seed(0)
-    model = create_model(cfg)
+    model = build_bare_model(cfg)
     torch.nn.init.normal_(model.model.blocks[0].temporal_fc.weight, std=0.2)
     path = str(root / "tiny.pyth")
     torch.save({"model_state": model.state_dict()}, path)
@@ -27,7 +27,7 @@ def checkpoint(tmp_path_factory):
 def _model(checkpoint: str, attention_type: str = "divided_space_time"):
     cfg = tiny_cfg("", "", "TIMESFORMER.ATTENTION_TYPE", attention_type)
     torch.manual_seed(0)
-    model = create_model(cfg).eval()
+    model = build_bare_model(cfg).eval()
     if checkpoint:
         model.load_state_dict(torch.load(checkpoint)["model_state"])
     return model

@@ -10,10 +10,10 @@ import torch
 
 from helpers import TINY_RUN, tiny_cfg, write_color_dataset
 from timesformer.cli.extract_features import main
-from timesformer.datasets import construct_loader
+from timesformer.datasets import build_loader
 from timesformer.engine.inference import views_of_files
 from timesformer.engine.tester import run_test_views
-from timesformer.models.build import create_model
+from timesformer.models.build import build_bare_model
 from timesformer.utils.meters import TestMeter
 
 
@@ -24,7 +24,7 @@ def setup(tmp_path_factory):
     data_dir = write_color_dataset(os.path.join(root, "data"), videos_per_class=1)
     cfg = tiny_cfg(data_dir, os.path.join(root, "out"))
     torch.manual_seed(0)
-    model = create_model(cfg).eval()
+    model = build_bare_model(cfg).eval()
     checkpoint = os.path.join(root, "tiny.pyth")
     torch.save({"model_state": model.state_dict()}, checkpoint)
     return data_dir, checkpoint, model, cfg
@@ -38,7 +38,7 @@ def _index(output_dir) -> list[dict]:
 def _expected_views(cfg, model, video: str) -> torch.Tensor:
     """(V, D) CLS features of the test views of ``video``."""
     dataset = views_of_files(cfg, [video])
-    clips = torch.stack([dataset[i][0] for i in range(dataset.num_clips)])
+    clips = torch.stack([dataset[i][0] for i in range(dataset.views_per_video)])
     with torch.no_grad():
         return model.forward_features(clips)
 
@@ -71,7 +71,7 @@ def test_video_feature_ranks_classes_as_the_test_loop(setup, tmp_path):
     argv = ["--checkpoint", checkpoint, "--output-dir", str(out), "--split", "test"] + TINY_RUN
     assert main(argv + ["DATA.PATH_TO_DATA_DIR", data_dir]) == 0
     meter = TestMeter(2, 2, 2, "sum")
-    run_test_views(construct_loader(cfg, "test"), model, meter, cfg)
+    run_test_views(build_loader(cfg, "test"), model, meter, cfg)
     for video, entry in enumerate(_index(out)):
         stored = torch.from_numpy(np.load(out / "features" / entry["file"]))
         with torch.no_grad():

@@ -6,13 +6,14 @@ import logging
 import pytest
 
 from helpers import tiny_cfg
-from timesformer.models.build import create_model, find_vision_transformer
+from timesformer.models.build import build_bare_model
 from timesformer.models.flops import (
     activations_per_view,
     count_parameters,
     flops_per_view,
     log_model_info,
 )
+from timesformer.models.vit import find_vision_transformer
 
 # The tiny config: D=32, 1 block of 2 heads, 2 frames of 32x32 in 16x16 patches (N=4), 2 classes,
 # MLP 4D.
@@ -27,7 +28,7 @@ SPATIAL, TEMPORAL, ALL = (
 @pytest.fixture(scope="module")
 def tiny():
     cfg = tiny_cfg("", "")
-    return create_model(cfg), cfg
+    return build_bare_model(cfg), cfg
 
 
 def test_flops_per_view_match_the_hand_count(tiny):

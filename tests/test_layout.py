@@ -1,10 +1,14 @@
 """The layout's rules (docs/architecture.md), read from the source: dependencies point down
 (tools -> cli -> engine, benchmarks -> checkpoint -> models, datasets, visualization -> utils ->
-config), models import no weights code, nothing edits sys.path, modules stay small, the scripts
-in tools/ are thin and tests import the package, never a tool file."""
+config), models import no weights code, the engine or the command lines, the package's
+``__init__`` imports nothing of it (importing the package loads no torch), nothing edits
+sys.path, modules stay small, the scripts in tools/ are thin and tests import the package, never
+a tool file."""
 
 import ast
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -96,6 +100,35 @@ def test_package_imports_point_down(path):
     used -= {imported for source, imported in ORIGINAL_API_IMPORTS if source == module}
     used -= BOTTOM_MODULES
     assert used - {layer} <= ALLOWED_IMPORTS[layer], f"{layer} imports {sorted(used - {layer})}"
+
+
+def test_the_package_init_imports_nothing_of_the_package():
+    tree = _parse(os.path.join(PACKAGE, "__init__.py"))
+    relative = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level]
+    assert not any(module.startswith("timesformer") for module in _imported_modules(tree))
+    assert relative == []  # ``from . import x``
+
+
+def test_importing_the_package_imports_no_torch():
+    code = "import sys, timesformer; print(sorted({'torch', 'numpy'} & set(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "path", _python_files("timesformer/models"), ids=lambda p: os.path.relpath(p, REPO_ROOT)
+)
+def test_models_import_no_checkpoint_engine_or_cli(path):
+    """The network's layer: no weights code (but the original's one function-local import, see
+    ORIGINAL_API_IMPORTS), no loop, no command line, at any depth."""
+    module = os.path.relpath(path, PACKAGE)
+    allowed = {imported for source, imported in ORIGINAL_API_IMPORTS if source == module}
+    used = {
+        name.split(".")[1]
+        for name in _imported_modules(_parse(path))
+        if name.startswith("timesformer.") and name.split(".")[1] in {"checkpoint", "engine", "cli"}
+    }
+    assert used <= allowed, f"{module} imports {sorted(used - allowed)}"
 
 
 def _edits_sys_path(node: ast.AST) -> bool:

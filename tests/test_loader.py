@@ -1,4 +1,4 @@
-"""construct_loader and shuffle_dataset (loader.py)."""
+"""build_loader and shuffle_dataset (loader.py)."""
 
 import pytest
 import torch
@@ -7,11 +7,11 @@ from torch.utils.data import DistributedSampler
 import timesformer.datasets.loader as loader_module
 from helpers import TINY_VIDEO_DATA, tiny_cfg
 from timesformer.config import ConfigError
-from timesformer.datasets import construct_loader, shuffle_dataset
+from timesformer.datasets import build_loader, shuffle_dataset
 
 
 def test_train_batches_shapes_types_and_meta(kinetics_dir):
-    loader = construct_loader(tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
+    loader = build_loader(tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
     batches = list(loader)
     assert len(batches) == 1  # 3 videos, batch 2, drop_last
     frames, labels, index, meta = batches[0]
@@ -26,7 +26,7 @@ def test_test_loader_keeps_order_and_all_views(kinetics_dir):
     cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
     cfg.NUM_PROCS = 3  # per-process batch = TEST.BATCH_SIZE // 3 = 1
     cfg.TEST.BATCH_SIZE = 3
-    loader = construct_loader(cfg, "test")
+    loader = build_loader(cfg, "test")
     index = torch.cat([batch[2] for batch in loader])
     assert loader.batch_size == 1 and index.tolist() == list(range(18))
 
@@ -38,7 +38,7 @@ def test_distributed_sampler_splits_and_reshuffles_per_epoch(kinetics_dir, monke
         monkeypatch.setattr(loader_module, "get_rank", lambda rank=rank: rank)
         cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
         cfg.TRAIN.BATCH_SIZE = 1
-        loader = construct_loader(cfg, "train")
+        loader = build_loader(cfg, "train")
         assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.drop_last
         shares.append(list(loader.sampler))
     assert len(shares[0]) == len(shares[1]) == 1 and shares[0] != shares[1]
@@ -47,7 +47,7 @@ def test_distributed_sampler_splits_and_reshuffles_per_epoch(kinetics_dir, monke
         shuffle_dataset(loader, epoch)
         orders.add(tuple(loader.sampler))
     assert len(orders) > 1
-    test_loader = construct_loader(tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "test")
+    test_loader = build_loader(tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "test")
     assert not test_loader.sampler.shuffle and list(test_loader.sampler) == list(range(1, 18, 2))
 
 
@@ -70,16 +70,16 @@ def test_workers_are_seeded_reproducibly_and_differ_per_epoch(kinetics_dir):
     cfg = tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA)
     cfg.DATA_LOADER.NUM_WORKERS = 2
     cfg.TRAIN.BATCH_SIZE = 1
-    first = construct_loader(cfg, "train")
+    first = build_loader(cfg, "train")
     assert first.persistent_workers
     run_a = epoch_frames(first)
-    run_b = epoch_frames(construct_loader(cfg, "train"))
+    run_b = epoch_frames(build_loader(cfg, "train"))
     for epoch in range(2):
         assert run_a[epoch].keys() == run_b[epoch].keys() == {0, 1, 2}
         assert all(torch.equal(run_a[epoch][i], run_b[epoch][i]) for i in range(3))
     assert not all(torch.equal(run_a[0][i], run_a[1][i]) for i in range(3))
     cfg.RNG_SEED = 2
-    other_seed = epoch_frames(construct_loader(cfg, "train"), epochs=1)
+    other_seed = epoch_frames(build_loader(cfg, "train"), epochs=1)
     assert not all(torch.equal(run_a[0][i], other_seed[0][i]) for i in range(3))
 
 
@@ -92,8 +92,8 @@ def test_batch_larger_than_the_training_set_is_named_before_training(kinetics_di
         match=r"TRAIN\.BATCH_SIZE is 4 \(4 per process\), but the train split of kinetics has 3 "
         r"video\(s\) for 1 process\(es\).*use TRAIN\.BATCH_SIZE 3 or less",
     ):
-        construct_loader(cfg, "train")
-    assert len(construct_loader(cfg, "val")) == 1  # validation keeps its last, partial batch
+        build_loader(cfg, "train")
+    assert len(build_loader(cfg, "val")) == 1  # validation keeps its last, partial batch
 
 
 @pytest.mark.parametrize("workers", [0, 1])
@@ -109,7 +109,7 @@ def test_several_clips_per_video_are_flattened_into_the_batch(kinetics_dir, work
         "DATA_LOADER.NUM_WORKERS",
         str(workers),
     )
-    loader = construct_loader(cfg, "train")
+    loader = build_loader(cfg, "train")
     frames, labels, index, meta = next(iter(loader))
     assert frames.shape == (6, 3, 4, 32, 32) and frames.dtype == torch.float32
     videos = index[::3]
@@ -118,7 +118,7 @@ def test_several_clips_per_video_are_flattened_into_the_batch(kinetics_dir, work
     assert meta["num_decode_failures"].tolist() == [0] * 6
     assert not torch.equal(frames[0], frames[1])  # each clip its own position and augmentation
     assert len(loader) == 1
-    val_frames, val_labels, _, _ = next(iter(construct_loader(cfg, "val")))
+    val_frames, val_labels, _, _ = next(iter(build_loader(cfg, "val")))
     assert val_frames.shape == (2, 3, 4, 32, 32) and val_labels.tolist() == [0, 1]
 
 

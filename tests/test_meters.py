@@ -14,23 +14,23 @@ def test_scalar_meter_window_median_and_weighted_mean():
     assert meter.mean() == pytest.approx((1 + 30 + 4) / 5)
 
 
-def _views(num_videos, num_clips, num_classes, correct_video):
+def _views(num_videos, views_per_video, num_classes, correct_video):
     """Views whose scores favour the true class only for video ``correct_video``."""
     scores, labels, items = [], [], []
     for video in range(num_videos):
-        for clip in range(num_clips):
+        for view in range(views_per_video):
             score = torch.full((num_classes,), 0.1)
             score[video % num_classes if video == correct_video else (video + 1) % num_classes] = (
                 0.9
             )
             scores.append(score)
             labels.append(video % num_classes)
-            items.append(video * num_clips + clip)
+            items.append(video * views_per_video + view)
     return torch.stack(scores), torch.tensor(labels), torch.tensor(items)
 
 
 def test_views_combine_per_video_and_duplicates_count_once():
-    meter = TestMeter(num_videos=3, num_clips=2, num_classes=3, ensemble_method="sum")
+    meter = TestMeter(num_videos=3, views_per_video=2, num_classes=3, ensemble_method="sum")
     scores, labels, items = _views(3, 2, 3, correct_video=0)
     meter.update(scores, labels, items)
     meter.update(scores[:2], labels[:2], items[:2])  # padding duplicates of video 0
@@ -41,7 +41,7 @@ def test_views_combine_per_video_and_duplicates_count_once():
 
 
 def test_max_ensemble_takes_elementwise_maximum():
-    meter = TestMeter(num_videos=1, num_clips=2, num_classes=2, ensemble_method="max")
+    meter = TestMeter(num_videos=1, views_per_video=2, num_classes=2, ensemble_method="max")
     meter.update(torch.tensor([[0.2, 0.8], [0.7, 0.3]]), torch.tensor([0, 0]), torch.tensor([0, 1]))
     assert torch.equal(meter.video_scores[0], torch.tensor([0.7, 0.8]))
 
@@ -52,7 +52,7 @@ LOGITS = torch.tensor([[2.0, -1.0, 0.5], [-3.0, 4.0, 0.0], [1.5, -2.5, -1.0]])
 
 def _combined(method: str, softmax: bool = False) -> torch.Tensor:
     meter = TestMeter(
-        num_videos=1, num_clips=3, num_classes=3, ensemble_method=method, softmax=softmax
+        num_videos=1, views_per_video=3, num_classes=3, ensemble_method=method, softmax=softmax
     )
     meter.update(LOGITS, torch.tensor([1, 1, 1]), torch.tensor([0, 1, 2]))
     return meter.video_scores[0]
@@ -94,7 +94,7 @@ def test_raw_logits_and_probabilities_can_rank_a_video_differently():
 
 
 def test_missing_views_are_named():
-    meter = TestMeter(num_videos=2, num_clips=2, num_classes=2, ensemble_method="sum")
+    meter = TestMeter(num_videos=2, views_per_video=2, num_classes=2, ensemble_method="sum")
     meter.update(torch.rand(3, 2), torch.tensor([0, 0, 1]), torch.tensor([0, 1, 2]))
     with pytest.raises(
         IncompleteViewsError, match=r"1 test video\(s\) did not receive all 2 views: b\.mp4"
@@ -103,7 +103,7 @@ def test_missing_views_are_named():
 
 
 def test_skipped_videos_are_excluded_and_counted():
-    meter = TestMeter(num_videos=2, num_clips=1, num_classes=2, ensemble_method="sum")
+    meter = TestMeter(num_videos=2, views_per_video=1, num_classes=2, ensemble_method="sum")
     meter.update(
         torch.tensor([[0.9, 0.1], [0.0, 0.0]]), torch.tensor([0, -1]), torch.tensor([0, 1])
     )

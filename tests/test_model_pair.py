@@ -4,7 +4,7 @@ compute the same logits."""
 import torch
 
 from helpers import tiny_benchmark_args
-from timesformer.benchmarks.model_pair import Case, build_models, logits_of, make_batch
+from timesformer.benchmarks.model_pair import Case, build_models, build_random_batch, logits_of
 
 
 def test_both_models_get_the_same_weights_and_agree():
@@ -14,7 +14,7 @@ def test_both_models_get_the_same_weights_and_agree():
         models = build_models(args, case)
         with torch.no_grad():
             ours, reference = (
-                logits_of(model.eval(), impl, make_batch(args, case, impl)[0])
+                logits_of(model.eval(), impl, build_random_batch(args, case, impl)[0])
                 for impl, model in models.items()
             )
         assert ours.shape == reference.shape == (1, 5)

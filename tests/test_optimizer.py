@@ -5,8 +5,8 @@ import torch
 
 from helpers import TINY_MODEL, tiny_cfg
 from timesformer.config import get_cfg
-from timesformer.models.build import create_model
-from timesformer.models.optimizer import construct_optimizer, param_groups, set_lr
+from timesformer.models.build import build_bare_model
+from timesformer.models.optimizer import build_optimizer, param_groups, set_lr
 
 
 class _Tiny(torch.nn.Module):
@@ -28,11 +28,11 @@ def test_every_parameter_is_decayed_by_default_as_the_original():
     # The original's models/optimizer.py::construct_optimizer: parameters whose name holds
     # "bn" get BN.WEIGHT_DECAY, all others SOLVER.WEIGHT_DECAY; no TimeSformer name holds
     # "bn", so every tensor is decayed by SOLVER.WEIGHT_DECAY.
-    model = create_model(tiny_cfg("", "", *TINY_MODEL))
+    model = build_bare_model(tiny_cfg("", "", *TINY_MODEL))
     names = [name for name, _ in model.named_parameters()]
     assert not any("bn" in name for name in names)
     cfg = get_cfg()
-    optimizer = construct_optimizer(model, cfg)
+    optimizer = build_optimizer(model, cfg)
     (group,) = optimizer.param_groups
     assert group["weight_decay"] == cfg.SOLVER.WEIGHT_DECAY == 1e-4
     assert _names(model, group["params"]) == sorted(names)
@@ -61,7 +61,7 @@ def test_method_and_settings(method, kind):
     cfg = get_cfg()
     cfg.SOLVER.OPTIMIZING_METHOD = method
     cfg.SOLVER.BASE_LR = 0.3
-    optimizer = construct_optimizer(_Tiny(), cfg)
+    optimizer = build_optimizer(_Tiny(), cfg)
     assert type(optimizer) is kind
     assert optimizer.param_groups[0]["lr"] == 0.3
     if method == "sgd":
@@ -84,7 +84,7 @@ def test_adam_steps_are_the_originals(method):
     reference.load_state_dict(ours.state_dict())
     original = torch.optim.Adam if method == "adam" else torch.optim.AdamW
     optimizers = [
-        construct_optimizer(ours, cfg),
+        build_optimizer(ours, cfg),
         original(reference.parameters(), lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.5),
     ]
     batch = torch.randn(4, 3)
@@ -98,10 +98,10 @@ def test_adam_steps_are_the_originals(method):
 
 
 def test_zero_wd_1d_param_key_builds_the_two_groups():
-    model = create_model(tiny_cfg("", "", *TINY_MODEL))
+    model = build_bare_model(tiny_cfg("", "", *TINY_MODEL))
     cfg = get_cfg()
     cfg.SOLVER.ZERO_WD_1D_PARAM = True
-    decay, no_decay = construct_optimizer(model, cfg).param_groups
+    decay, no_decay = build_optimizer(model, cfg).param_groups
     assert decay["weight_decay"] == 1e-4 and no_decay["weight_decay"] == 0.0
     exempt = _names(model, no_decay["params"])
     assert "model.pos_embed" in exempt and "model.blocks.0.attn.qkv.bias" in exempt

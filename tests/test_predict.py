@@ -10,10 +10,10 @@ import torch
 
 from helpers import TINY_RUN, tiny_cfg
 from timesformer.cli.predict import main
-from timesformer.datasets import construct_loader
+from timesformer.datasets import build_loader
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 from timesformer.engine.tester import run_test_views
-from timesformer.models.build import create_model
+from timesformer.models.build import build_bare_model
 from timesformer.utils.meters import TestMeter
 
 VIEWS = [
@@ -36,7 +36,7 @@ def setup(tmp_path_factory):
             split_file.write(f"{path} {label}\n")
     cfg = tiny_cfg(str(data_dir), str(data_dir / "out"), *VIEWS)
     torch.manual_seed(0)
-    model = create_model(cfg)
+    model = build_bare_model(cfg)
     torch.nn.init.normal_(model.model.blocks[0].temporal_fc.weight, std=0.2)
     checkpoint = str(data_dir / "tiny.pyth")
     torch.save({"model_state": model.state_dict()}, checkpoint)
@@ -71,10 +71,10 @@ def test_json_output_matches_the_test_path(ensemble, setup, tmp_path, capsys):
     assert main(argv + TINY_RUN + VIEWS + options) == 0
     results = json.loads(capsys.readouterr().out)
 
-    model = create_model(cfg)
+    model = build_bare_model(cfg)
     model.load_state_dict(torch.load(checkpoint)["model_state"])
     meter = TestMeter(2, 6, 2, method, softmax=softmax)
-    run_test_views(construct_loader(cfg, "test"), model, meter, cfg)
+    run_test_views(build_loader(cfg, "test"), model, meter, cfg)
     aggregate = meter.video_scores  # test.csv lists the same two videos
     # Shown: the softmax of the test loop's aggregate of logits; with TEST.ENSEMBLE_SOFTMAX
     # the aggregated probabilities, as their mean for "sum". Either way ranked as the aggregate.

@@ -12,7 +12,7 @@ from helpers import REPO_ROOT, json_stats, run_net, tiny_args, write_color_datas
 from timesformer.checkpoint.training_state import list_checkpoints
 from timesformer.datasets import build_dataset
 from timesformer.engine import launch
-from timesformer.models.build import create_model
+from timesformer.models.build import build_bare_model
 from timesformer.utils.parser import load_config
 
 
@@ -120,7 +120,7 @@ def test_testing_a_checkpoint_with_a_shipped_config_saves_the_sum_of_raw_logits(
     config = os.path.join(REPO_ROOT, "configs/Kinetics/TimeSformer_divST_8x32_224.yaml")
     cfg = load_config(argparse.Namespace(cfg_file=config, opts=tiny))
     torch.manual_seed(0)
-    model = create_model(cfg).eval()
+    model = build_bare_model(cfg).eval()
     for param in model.parameters():  # no zero-initialized parameter: every view counts
         torch.nn.init.normal_(param, std=0.2)
     checkpoint = str(tmp_path / "model.pyth")
@@ -131,7 +131,7 @@ def test_testing_a_checkpoint_with_a_shipped_config_saves_the_sum_of_raw_logits(
 
     results = torch.load(os.path.join(out, "results.pyth"), weights_only=False)
     dataset = build_dataset("kinetics", cfg, "test")
-    assert dataset.num_clips == 3  # the config's 1 x 3 views
+    assert dataset.views_per_video == 3  # the config's 1 x 3 views
     with torch.no_grad():
         logits = model(torch.stack([dataset[i][0] for i in range(len(dataset))]))
     expected = logits.view(dataset.num_videos, 3, 5).sum(dim=1)

@@ -21,7 +21,7 @@ from timesformer.checkpoint.start_state import (
 )
 from timesformer.checkpoint.training_state import get_path_to_checkpoint, save_checkpoint
 from timesformer.models import build_model
-from timesformer.models.optimizer import construct_optimizer
+from timesformer.models.optimizer import build_optimizer
 
 
 def test_the_decision_in_its_order(tmp_path):
@@ -57,7 +57,7 @@ def test_the_decision_in_its_order(tmp_path):
 def _trained_state(tmp_path, cfg):
     """A checkpoint of ``cfg``'s model after epoch 3 of a run, with its optimizer state."""
     model = build_model(cfg)
-    optimizer = construct_optimizer(model, cfg)
+    optimizer = build_optimizer(model, cfg)
     model(torch.randn(2, 3, 4, 32, 32)).sum().backward()
     optimizer.step()
     source = tiny_cfg("", str(tmp_path / "source"), *TINY_MODEL)
@@ -71,7 +71,7 @@ def test_a_checkpoint_file_is_read_once_for_its_weights_optimizer_state_and_epoc
     path, saved_optimizer = _trained_state(tmp_path, cfg)
     cfg.TRAIN.CHECKPOINT_FILE_PATH = path
     model = build_model(cfg)
-    optimizer = construct_optimizer(model, cfg)
+    optimizer = build_optimizer(model, cfg)
     assert load_start_state(cfg, model, optimizer) == 4
     assert torch_load_reads == [path]
     assert optimizer.state_dict()["state"].keys() == saved_optimizer["state"].keys()
@@ -84,7 +84,7 @@ def test_a_resume_reads_its_checkpoint_once(tmp_path, torch_load_reads):
     os.makedirs(os.path.dirname(get_path_to_checkpoint(out, 3)))
     os.replace(source, get_path_to_checkpoint(out, 3))
     model = build_model(cfg)
-    assert load_start_state(cfg, model, construct_optimizer(model, cfg)) == 4
+    assert load_start_state(cfg, model, build_optimizer(model, cfg)) == 4
     assert torch_load_reads == [get_path_to_checkpoint(out, 3)]
 
 
@@ -96,7 +96,7 @@ def test_a_resume_into_another_model_is_a_checkpoint_error(tmp_path):
     cfg = tiny_cfg("", out, *TINY_MODEL, "TIMESFORMER.DEPTH", "1")
     model = build_model(cfg)
     with pytest.raises(CheckpointError, match="Cannot resume from .*do not fit the configured"):
-        load_start_state(cfg, model, construct_optimizer(model, cfg))
+        load_start_state(cfg, model, build_optimizer(model, cfg))
 
 
 def test_training_from_nothing_starts_from_the_imagenet_weights(tmp_path):
@@ -112,7 +112,7 @@ def test_training_from_nothing_starts_from_the_imagenet_weights(tmp_path):
         torch.manual_seed(0)
         model = build_model(cfg)
         built = model.model.blocks[1].attn.qkv.weight.detach().clone()
-        assert load_start_state(cfg, model, construct_optimizer(model, cfg)) == 0
+        assert load_start_state(cfg, model, build_optimizer(model, cfg)) == 0
         if pretrained_model == path:  # the image weights, spatial and temporal
             expected = image_state["blocks.1.attn.qkv.weight"]
             torch.testing.assert_close(model.model.blocks[1].temporal_attn.qkv.weight, expected)

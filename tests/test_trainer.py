@@ -20,7 +20,7 @@ from timesformer.engine import trainer
 from timesformer.engine.launch import launch_job
 from timesformer.engine.trainer import NonFiniteLossError, train, train_epoch
 from timesformer.models import build_model
-from timesformer.models.optimizer import construct_optimizer
+from timesformer.models.optimizer import build_optimizer
 from timesformer.utils.meters import TrainMeter
 
 
@@ -130,7 +130,7 @@ def _loader(clips, labels, batch_size):
 def _one_epoch(cfg, batches):
     torch.manual_seed(0)
     model = build_model(cfg)
-    optimizer = construct_optimizer(model, cfg)
+    optimizer = build_optimizer(model, cfg)
     train_epoch(batches, model, optimizer, None, TrainMeter(len(batches), cfg), 0, cfg)
     return model.state_dict()
 
@@ -188,7 +188,7 @@ def test_step_on_epoch_remainder_takes_one_more_step_on_its_gradients(tmp_path):
     large, last = _constant_lr_cfg(tmp_path, 4, 4), _constant_lr_cfg(tmp_path, 2, 2)
     torch.manual_seed(0)
     model = build_model(large)
-    optimizer = construct_optimizer(model, large)
+    optimizer = build_optimizer(model, large)
     for step_cfg, batches in (
         (large, _loader(clips[:4], labels[:4], 4)),
         (last, _loader(clips[4:], labels[4:], 2)),

@@ -27,7 +27,7 @@ def decode_floor(cfg, paths: list[str]) -> dict:
     process, opened as the loader opens it; only the decoding is timed.
 
     Returns:
-        ``{"seconds", "frames" (decoded), "videos": [[header frame count, fps], ...]}``.
+        ``{"seconds", "frames" (decoded), "videos": [(header frame count, fps), ...]}``.
     """
     data = cfg.DATA
     seconds, spans, videos = 0.0, [], []
@@ -42,7 +42,7 @@ def decode_floor(cfg, paths: list[str]) -> dict:
                 if count >= span:
                     break
             seconds += time.perf_counter() - start
-            videos.append([estimated_frame_count(container, fps) or count, fps])
+            videos.append((estimated_frame_count(container, fps) or count, fps))
         spans.append(count)
     return {"seconds": seconds, "frames": sum(spans), "videos": videos}
 
@@ -63,7 +63,7 @@ class FloorDuringLoader:
             args=(cfg, paths, self._timing_started, self._stop, self._results),
             daemon=True,
         )
-        self.timing: dict | None = None
+        self.timing: dict = {}  # set when the with block ends
 
     def start_timing(self) -> None:
         self._timing_started.set()
@@ -97,12 +97,14 @@ def _decode_floor_until_stopped(cfg, paths, timing_started, stop, results) -> No
         results.put({"error": f"{type(error).__name__}: {error}"})
 
 
-def floor_figures(cfg, videos: list[list[float]], timings: list[dict], clips_per_video) -> dict:
+def floor_figures(
+    cfg, videos: list[tuple[int, float]], timings: list[dict], clips_per_video
+) -> dict:
     """The decode floor from its timings (one per loader run) and the frames each number of
     clips per video decodes.
 
     Args:
-        videos: ``[header frame count, fps]`` of each video the floor decodes.
+        videos: ``(header frame count, fps)`` of each video the floor decodes.
 
     Returns:
         ``{"frames_per_s" (over all timings), "frames_per_s_timings" (each),
@@ -124,7 +126,7 @@ def frames_per_second(timings: list[dict]) -> float:
     return sum(t["frames"] for t in timings) / sum(t["seconds"] for t in timings)
 
 
-def frames_per_clip(cfg, videos: list[list[float]], clips_per_video: int) -> float:
+def frames_per_clip(cfg, videos: list[tuple[int, float]], clips_per_video: int) -> float:
     """Mean frames decoded per training clip when each video gives ``clips_per_video`` random
     clips whose spans' frames are decoded once (the passes of
     :func:`timesformer.datasets.decoder.decoding_passes`, first to last frame of each)."""

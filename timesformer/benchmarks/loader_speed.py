@@ -2,7 +2,7 @@
 decode floor (:mod:`~timesformer.benchmarks.decode_floor`) and a naive PyAV loader, the CPU
 cores one GPU needs, and the cost of one clip from a long video; and the report of them.
 
-The training loader (``construct_loader(cfg, "train")``) runs BENCHMARK.NUM_EPOCHS epochs with
+The training loader (``build_loader(cfg, "train")``) runs BENCHMARK.NUM_EPOCHS epochs with
 the config's DATA, DATA_LOADER and TRAIN.BATCH_SIZE (BENCHMARK.SHUFFLE: reshuffle each epoch;
 BENCHMARK.LOG_PERIOD: progress lines), once for each number of clips per video
 (DATA.TRAIN_CROP_NUM_TEMPORAL). The first epoch warms up (workers start, files come into the
@@ -24,7 +24,7 @@ from timesformer.benchmarks.decode_floor import (
     floor_figures,
     frames_per_second,
 )
-from timesformer.datasets import construct_loader, shuffle_dataset
+from timesformer.datasets import build_loader, shuffle_dataset
 from timesformer.datasets.kinetics import Kinetics
 from timesformer.datasets.sampling import dense_clip_indices
 from timesformer.datasets.video_container import VideoReadError, open_video
@@ -107,12 +107,12 @@ def busy_workers(loader) -> int:
 def measure_loader(
     cfg, clips_per_video: int, naive: bool, timing_started: Callable[[], None]
 ) -> dict:
-    """clips/s of the training loader (``construct_loader(cfg, "train")``), or of the naive one,
+    """clips/s of the training loader (``build_loader(cfg, "train")``), or of the naive one,
     with DATA.TRAIN_CROP_NUM_TEMPORAL ``clips_per_video``, and the workers that made them
     (``timing_started`` as :func:`clips_per_second`)."""
     cfg = cfg.clone()
     cfg.DATA.TRAIN_CROP_NUM_TEMPORAL = clips_per_video
-    loader = construct_loader(cfg, "train")
+    loader = build_loader(cfg, "train")
     if naive:
         loader = naive_loader(cfg, loader)
     rate = clips_per_second(cfg, loader, timing_started)
@@ -157,18 +157,18 @@ def loader_figures(
     return rows, floor
 
 
-def seconds_per_clip(cfg, data_dir: str, num_clips: int = 20) -> float:
+def seconds_per_clip(cfg, data_dir: str, clip_count: int = 20) -> float:
     """Mean time of one random training clip (decode + sample + transform) from ``data_dir``'s first
-    video."""
+    video, over ``clip_count`` clips."""
     cfg = cfg.clone()
     cfg.DATA.PATH_TO_DATA_DIR = cfg.DATA.PATH_PREFIX = data_dir
     cfg.DATA.TRAIN_CROP_NUM_TEMPORAL = 1
     dataset = Kinetics(cfg, "train")
     dataset[0]
     start = time.perf_counter()
-    for _ in range(num_clips):
+    for _ in range(clip_count):
         dataset[0]
-    return (time.perf_counter() - start) / num_clips
+    return (time.perf_counter() - start) / clip_count
 
 
 def loader_table(rows: list[dict]) -> str:

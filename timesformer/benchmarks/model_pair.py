@@ -11,6 +11,7 @@ import argparse
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -57,10 +58,10 @@ def build_models(args: argparse.Namespace, case: Case) -> dict[str, nn.Module]:
         num_attention_heads=args.heads,
         intermediate_size=4 * args.embed_dim,
         attention_type=case.attention,
-        num_labels=args.classes,
         layer_norm_eps=1e-6,
         qkv_bias=True,
     )
+    config.num_labels = args.classes
     reference = TimesformerForVideoClassification(config)
     reference.load_state_dict(to_hf_state_dict(ours.state_dict()), strict=True)
     if args.activation_checkpointing:
@@ -68,7 +69,7 @@ def build_models(args: argparse.Namespace, case: Case) -> dict[str, nn.Module]:
     return {"ours": ours.to(args.device), "reference": reference.to(args.device)}
 
 
-def make_batch(
+def build_random_batch(
     args: argparse.Namespace, case: Case, impl: str
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A random clip batch in the implementation's own layout, and labels (B,).
@@ -83,7 +84,7 @@ def make_batch(
     return clip.to(args.device), labels.to(args.device)
 
 
-def logits_of(model: nn.Module, impl: str, clip: torch.Tensor) -> torch.Tensor:
+def logits_of(model: Callable[..., Any], impl: str, clip: torch.Tensor) -> torch.Tensor:
     """clip in the implementation's layout -> logits (B, classes).
 
     The reference's space-only model classifies each frame, (B*T, classes); the
@@ -103,11 +104,11 @@ def autocast_for(args: argparse.Namespace, impl: str) -> contextlib.AbstractCont
     return torch.autocast(args.device, dtype=DTYPES[dtype])
 
 
-def make_step(
+def build_step(
     args: argparse.Namespace, case: Case, impl: str, model: nn.Module, mode: str
 ) -> Callable[[], None]:
     """A function running one training step (or one inference pass) of ``model`` on its batch."""
-    clip, labels = make_batch(args, case, impl)
+    clip, labels = build_random_batch(args, case, impl)
     forward = torch.compile(model) if args.compile and impl == "ours" else model
     if mode == "infer":
         model.eval()

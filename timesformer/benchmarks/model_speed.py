@@ -18,9 +18,9 @@ from timesformer.benchmarks.model_pair import (
     IMPLEMENTATIONS,
     Case,
     build_models,
+    build_random_batch,
+    build_step,
     logits_of,
-    make_batch,
-    make_step,
 )
 from timesformer.utils.peak_memory import step_peak_bytes, wait_for_device
 
@@ -34,7 +34,7 @@ def throughput(args: argparse.Namespace, steps: dict[str, Callable[[], None]]) -
     for step in steps.values():
         for _ in range(args.warmup):
             step()
-    rates = {impl: [] for impl in steps}
+    rates: dict[str, list[float]] = {impl: [] for impl in steps}
     for round_index in range(args.repeats):
         order = list(steps) if round_index % 2 == 0 else list(reversed(steps))
         for impl in order:
@@ -72,7 +72,7 @@ def model_flops_per_clip(
 
     Counted under SDPA's math backend: the counter does not see the fused CPU kernels.
     """
-    clip, labels = make_batch(args, case, impl)
+    clip, labels = build_random_batch(args, case, impl)
     counter = FlopCounterMode(display=False)
     with counter, sdpa_kernel(SDPBackend.MATH):
         if mode == "infer":
@@ -106,7 +106,7 @@ def probe_memory(args: argparse.Namespace, impl: str, mode: str) -> tuple[int, i
     per (implementation, case, mode), so that no earlier case's memory counts."""
     case = Case(args.attention[0], args.frames[0])
     model = build_models(args, case)[impl]
-    step = make_step(args, case, impl, model, mode)
+    step = build_step(args, case, impl, model, mode)
     step()  # optimizer state, lazily built kernels and buffers exist from here on
     return step_peak_bytes(args.device, step)
 
@@ -124,7 +124,7 @@ def measure_case(
     flops = {
         impl: model_flops_per_clip(args, case, impl, model, mode) for impl, model in models.items()
     }
-    steps = {impl: make_step(args, case, impl, model, mode) for impl, model in models.items()}
+    steps = {impl: build_step(args, case, impl, model, mode) for impl, model in models.items()}
     if args.profile:
         print(f"{case.attention}, {case.frames} frames, {mode}:\n{profile_steps(args, steps)}")
     rates = throughput(args, steps)
@@ -133,9 +133,10 @@ def measure_case(
     row["speedup"] = rates["ours"] / rates["reference"]
     if peak_memory is not None:
         peaks = {impl: peak_memory(case, impl, mode) for impl in IMPLEMENTATIONS}
-        row["peak_mib"] = {impl: rise for impl, (rise, _) in peaks.items()}
+        peak_mib = {impl: rise for impl, (rise, _) in peaks.items()}
+        row["peak_mib"] = peak_mib
         row["total_peak_mib"] = {impl: total for impl, (_, total) in peaks.items()}
-        row["memory_ratio"] = row["peak_mib"]["ours"] / row["peak_mib"]["reference"]
+        row["memory_ratio"] = peak_mib["ours"] / peak_mib["reference"]
     return row
 
 
@@ -154,7 +155,7 @@ def markdown_table(rows: list[dict]) -> str:
         memory = (
             f"{peak['ours']:.0f} | {peak['reference']:.0f} | {row['memory_ratio']:.2f}x "
             f"| {total['ours']:.0f} | {total['reference']:.0f}"
-            if peak
+            if peak and total
             else "- | - | - | - | -"
         )
         lines.append(

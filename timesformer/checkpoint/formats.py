@@ -30,8 +30,8 @@ from timesformer.checkpoint.hugging_face import (
     convert_hf_state_dict,
     is_hf_state_dict,
 )
-from timesformer.models.build import find_vision_transformer
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+from timesformer.models.vit import VisionTransformer, find_vision_transformer
 from timesformer.utils.distributed import strip_wrapper_prefixes
 from timesformer.utils.logging import get_logger
 
@@ -112,7 +112,7 @@ def load_model_weights(
 
 
 def apply_state_dict(
-    vit: nn.Module,
+    vit: VisionTransformer,
     state_dict: dict[str, torch.Tensor],
     source: str,
     strict: bool,
@@ -154,7 +154,7 @@ def _names(keys: list[str], limit: int = 20) -> str:
 
 
 def _fit_embeddings(
-    state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str
+    state_dict: dict[str, torch.Tensor], vit: VisionTransformer, source: str
 ) -> dict[str, torch.Tensor]:
     """Resize ``pos_embed`` / ``time_embed`` of another grid / clip length to the model's."""
     state_dict = dict(state_dict)
@@ -188,7 +188,7 @@ def _fit_embeddings(
 
 
 def drop_mismatched_head(
-    state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str
+    state_dict: dict[str, torch.Tensor], vit: VisionTransformer, source: str
 ) -> list[str]:
     """Remove ``head.*`` from ``state_dict`` when its shape differs from the model's; return the
     names removed."""

@@ -88,9 +88,9 @@ def to_hf_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.
     Face names."""
     top_level = {ours: hf for hf, ours in _HF_TOP_LEVEL.items()}
     block_modules = {ours: hf for hf, ours in _hf_block_modules().items()}
-    blocks = tuple(reversed(_HF_BLOCKS))
+    hf_blocks, our_blocks = _HF_BLOCKS
     return {
-        _rename(WRAPPER_PREFIX + key, top_level, blocks, block_modules): value
+        _rename(WRAPPER_PREFIX + key, top_level, (our_blocks, hf_blocks), block_modules): value
         for key, value in state_dict.items()
     }
 

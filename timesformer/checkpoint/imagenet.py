@@ -20,8 +20,9 @@ from torch import nn
 
 from timesformer.checkpoint.files import CheckpointError, read_state_dict
 from timesformer.checkpoint.formats import LoadResult, apply_state_dict, drop_mismatched_head
-from timesformer.models.build import find_vision_transformer
+from timesformer.models.attention import Block
 from timesformer.models.embeddings import resize_pos_embed
+from timesformer.models.vit import VisionTransformer, find_vision_transformer
 from timesformer.utils.distributed import strip_wrapper_prefixes
 from timesformer.utils.logging import get_logger
 
@@ -132,11 +133,18 @@ def cached_timm_weights(name: str) -> str | None:
             if isinstance(path, str):
                 return path
     if pretrained_cfg.url:
-        filename = os.path.basename(urllib.parse.urlparse(pretrained_cfg.url).path)
-        path = os.path.join(torch.hub.get_dir(), "checkpoints", filename)
+        path = os.path.join(torch.hub.get_dir(), "checkpoints", _url_file_name(pretrained_cfg.url))
         if os.path.isfile(path):
             return path
     return None
+
+
+def _url_file_name(url: str | tuple[str, str]) -> str:
+    """The name of the file timm downloads a weights URL to: the URL's last part, or the name a
+    ``(url, file name)`` pair gives."""
+    if isinstance(url, tuple):
+        return url[1]
+    return os.path.basename(urllib.parse.urlparse(url).path)
 
 
 def _is_weight_file_name(path_or_name: str) -> bool:
@@ -171,7 +179,7 @@ def _weights_unavailable(name: str, error: Exception) -> str:
     )
 
 
-def _imagenet_state_dict(path_or_name: str, vit: nn.Module) -> dict[str, torch.Tensor]:
+def _imagenet_state_dict(path_or_name: str, vit: VisionTransformer) -> dict[str, torch.Tensor]:
     """The timm-named state dict of a local file or a timm model name."""
     if _is_weight_file_name(path_or_name):
         if not os.path.isfile(path_or_name):
@@ -194,20 +202,23 @@ def _timm_pretrained_state_dict(name: str) -> dict[str, torch.Tensor]:
         raise CheckpointError(_weights_unavailable(name, err)) from err
 
 
-def _read_jax_npz(path: str, vit: nn.Module) -> dict[str, torch.Tensor]:
+def _read_jax_npz(path: str, vit: VisionTransformer) -> dict[str, torch.Tensor]:
     """A JAX ``.npz`` ViT checkpoint read by timm into a timm ViT of the model's size."""
     from timm.models.vision_transformer import VisionTransformer as TimmVisionTransformer
 
     patch_h, patch_w = vit.patch_embed.patch_size
     grid_h, grid_w = vit.patch_embed.grid_size
     first_block = vit.blocks[0]
+    assert isinstance(first_block, Block)  # every attention type's block is one
+    hidden = first_block.mlp.fc1
+    assert isinstance(hidden, nn.Linear)  # timm's Mlp of linear layers (not 1x1 convolutions)
     image_vit = TimmVisionTransformer(
         img_size=(grid_h * patch_h, grid_w * patch_w),
         patch_size=patch_h,
         embed_dim=vit.embed_dim,
         depth=len(vit.blocks),
         num_heads=first_block.attn.num_heads,
-        mlp_ratio=first_block.mlp.fc1.out_features / vit.embed_dim,
+        mlp_ratio=hidden.out_features / vit.embed_dim,
         qkv_bias=True,
         num_classes=0,
     )
@@ -221,7 +232,7 @@ def _read_jax_npz(path: str, vit: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _image_to_video_state_dict(
-    state_dict: dict[str, torch.Tensor], vit: nn.Module, source: str
+    state_dict: dict[str, torch.Tensor], vit: VisionTransformer, source: str
 ) -> dict[str, torch.Tensor]:
     """An image ViT's weights fitted to the video model ``vit`` (see load_pretrained_imagenet)."""
     state_dict = dict(state_dict)
@@ -236,7 +247,7 @@ def _image_to_video_state_dict(
     return state_dict
 
 
-def _fit_patch_embed(weight: torch.Tensor, vit: nn.Module) -> torch.Tensor:
+def _fit_patch_embed(weight: torch.Tensor, vit: VisionTransformer) -> torch.Tensor:
     """Patch filter: a linear patchify (D, C*p*p) -> conv (D, C, p, p); resample to the model's
     patch size."""
     out_channels, in_channels = vit.patch_embed.proj.weight.shape[:2]
@@ -249,7 +260,7 @@ def _fit_patch_embed(weight: torch.Tensor, vit: nn.Module) -> torch.Tensor:
     return weight
 
 
-def _fit_image_pos_embed(pos_embed: torch.Tensor, vit: nn.Module) -> torch.Tensor:
+def _fit_image_pos_embed(pos_embed: torch.Tensor, vit: VisionTransformer) -> torch.Tensor:
     """(1, [1 +] h*w, D) -> the model's (1, 1 + H*W, D); a missing CLS position becomes zero."""
     tokens = pos_embed.shape[1]
     if math.isqrt(tokens) ** 2 == tokens:  # no CLS position (timm's no_embed_class)
@@ -258,7 +269,7 @@ def _fit_image_pos_embed(pos_embed: torch.Tensor, vit: nn.Module) -> torch.Tenso
 
 
 def _video_block_init(
-    state_dict: dict[str, torch.Tensor], vit: nn.Module
+    state_dict: dict[str, torch.Tensor], vit: VisionTransformer
 ) -> dict[str, torch.Tensor]:
     """The block members an image ViT lacks, as the attention type says: copies of image block
     members (``image_copies``: a divided block's ``temporal_attn`` / ``temporal_norm1`` from
@@ -268,10 +279,10 @@ def _video_block_init(
         parts = key.split(".", 3)  # "blocks.0.attn.qkv.weight": blocks, 0, attn, qkv.weight
         if len(parts) < 4 or parts[0] != "blocks":
             continue
-        _, index, image_member, leaf = parts
+        _, block_index, image_member, leaf = parts
         for member, source in spec.image_copies.items():
             if image_member == source:
-                init[f"blocks.{index}.{member}.{leaf}"] = value.clone()
+                init[f"blocks.{block_index}.{member}.{leaf}"] = value.clone()
     for index, block in enumerate(vit.blocks):
         for member in spec.zero_init:
             for name, parameter in block.get_submodule(member).named_parameters():

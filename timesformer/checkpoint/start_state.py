@@ -118,7 +118,7 @@ def prepare_start_state(cfg: CfgNode) -> None:
             f"({misfit}); set TIMESFORMER.PRETRAINED_MODEL to weights of this size, or to "
             f"{RANDOM_INIT!r} for random initialization."
         )
-    fetch_imagenet_weights(start.source)
+    fetch_imagenet_weights(_source_of(start))
 
 
 def load_start_state(cfg: CfgNode, model: nn.Module, optimizer, scaler=None) -> int:
@@ -129,12 +129,19 @@ def load_start_state(cfg: CfgNode, model: nn.Module, optimizer, scaler=None) -> 
     return _APPLY[start.kind](start, model, optimizer, scaler)
 
 
+def _source_of(start: StartState) -> str:
+    """The checkpoint file or the ImageNet weights of a start state, which every kind but
+    RANDOM has."""
+    assert start.source is not None, f"a {start.kind} start state has no source"
+    return start.source
+
+
 def _resume(start: StartState, model: nn.Module, optimizer, scaler) -> int:
-    return resume_training_state(read_checkpoint(start.source), model, optimizer, scaler)
+    return resume_training_state(read_checkpoint(_source_of(start)), model, optimizer, scaler)
 
 
 def _load_checkpoint(start: StartState, model: nn.Module, optimizer, scaler) -> int:
-    checkpoint = read_checkpoint(start.source)
+    checkpoint = read_checkpoint(_source_of(start))
     load_model_weights(
         model,
         checkpoint,
@@ -147,7 +154,7 @@ def _load_checkpoint(start: StartState, model: nn.Module, optimizer, scaler) -> 
 
 
 def _load_imagenet(start: StartState, model: nn.Module, optimizer, scaler) -> int:
-    load_pretrained_imagenet(model, start.source)
+    load_pretrained_imagenet(model, _source_of(start))
     return 0
 
 

@@ -114,11 +114,11 @@ def tidy_checkpoint_dir(output_dir: str, set_aside_unreadable: bool = True) -> N
 
 
 def _all_rng_states() -> list[dict]:
-    states = [None] * du.get_world_size()
-    if du.is_distributed():
-        torch.distributed.all_gather_object(states, get_rng_state())
-    else:
-        states[0] = get_rng_state()
+    """The random states of every process, by rank (see :func:`get_rng_state`)."""
+    if not du.is_distributed():
+        return [get_rng_state()]
+    states: list[dict] = [{} for _ in range(du.get_world_size())]
+    torch.distributed.all_gather_object(states, get_rng_state())
     return states
 
 

@@ -141,8 +141,13 @@ def benchmark(cfg, args: argparse.Namespace, argv: list[str] | None) -> None:
         print(f"GPU training speed: {gpu_clips_per_s:.1f} clips/s")
     print("\n" + loader_table(rows))
     print("\n" + "\n".join(summary_lines(rows)))
-    report = {"machine": machine, "argv": sys.argv[1:] if argv is None else argv, "floor": floor}
-    report.update(rows=rows, gpu_clips_per_s=gpu_clips_per_s)
+    report = {
+        "machine": machine,
+        "argv": sys.argv[1:] if argv is None else argv,
+        "floor": floor,
+        "rows": rows,
+        "gpu_clips_per_s": gpu_clips_per_s,
+    }
     if args.synthetic and not args.no_long_video:
         report["ms_per_clip"] = seek_comparison(cfg, args.cache_dir)
     print(f"\nLoad average after the run: {load_average()}")

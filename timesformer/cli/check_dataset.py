@@ -17,7 +17,7 @@ import torch
 from tqdm import tqdm
 
 from timesformer.datasets import build_dataset
-from timesformer.datasets.clip_dataset import SPLITS
+from timesformer.datasets.clip_dataset import SPLITS, ClipDataset
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.logging import setup_logging
@@ -27,7 +27,7 @@ from timesformer.utils.parser import build_arg_parser, load_config
 class VideoChecks(torch.utils.data.Dataset):
     """Item ``i``: ``(i, "")`` when video ``i`` of ``dataset`` reads, else ``(i, reason)``."""
 
-    def __init__(self, dataset):
+    def __init__(self, dataset: ClipDataset):
         self.dataset = dataset
 
     def __len__(self) -> int:
@@ -43,14 +43,14 @@ class VideoChecks(torch.utils.data.Dataset):
         return video_idx, ""
 
 
-def check_split(dataset, num_workers: int) -> list[tuple[str, str]]:
+def check_split(dataset: ClipDataset, num_workers: int) -> list[tuple[str, str]]:
     """(path, reason) of every unreadable video of ``dataset``, with a progress bar on stderr."""
     checks = torch.utils.data.DataLoader(
         VideoChecks(dataset), batch_size=None, num_workers=num_workers
     )
     unreadable = []
     for video_idx, reason in tqdm(
-        checks, total=len(checks.dataset), desc=f"checking {dataset.split}", unit="video"
+        checks, total=dataset.num_videos, desc=f"checking {dataset.split}", unit="video"
     ):
         if reason:
             unreadable.append((dataset.paths[video_idx], reason))

@@ -110,6 +110,7 @@ def run_demo(args: argparse.Namespace) -> dict:
                 cfg.OUTPUT_DIR, cfg.SOLVER.MAX_EPOCH - 1
             )
             stats = test(cfg)
+        assert stats is not None  # one process, the master, which returns them
         results[attention] = (stats["top1_acc"], cfg)
     return results
 

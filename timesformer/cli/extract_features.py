@@ -30,7 +30,7 @@ from timesformer.engine.inference import (
     views_of_split,
 )
 from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.models.build import find_vision_transformer
+from timesformer.models.vit import find_vision_transformer
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.parser import build_arg_parser, load_tool_config
 
@@ -51,7 +51,7 @@ def extract(cfg, model, dataset: ClipDataset, store: FeatureStore, per_clip: boo
     for views in tqdm(
         views_of_videos, total=len(todo), desc="extracting", unit="video", file=sys.stderr
     ):
-        if views.error is not None:
+        if views.clips is None:
             errors.append(views.error)
             tqdm.write(f"error: unreadable video {views.error}", file=sys.stderr)
             continue

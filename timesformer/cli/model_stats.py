@@ -14,7 +14,7 @@ import json
 import sys
 
 from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.models.build import create_model
+from timesformer.models.build import build_bare_model
 from timesformer.models.flops import model_stats
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.parser import build_arg_parser, load_tool_config
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg, extra = load_tool_config(args)
         if extra:
             parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
-        stats = model_stats(create_model(cfg), cfg)
+        stats = model_stats(build_bare_model(cfg), cfg)
     if args.json:
         print(json.dumps(stats))
         return 0

@@ -66,7 +66,7 @@ def predict_videos(
     dataset = views_of_files(cfg, paths)
     results, errors = [], []
     for views in iter_video_views(dataset, list(range(len(paths))), cfg.DATA_LOADER.NUM_WORKERS):
-        if views.error is not None:
+        if views.clips is None:
             errors.append(views.error)
             continue
         scores = shown_scores(run_on_views(model, views.clips, cfg), cfg)

@@ -20,7 +20,7 @@ from timesformer.datasets.clip_dataset import ClipDataset
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.engine.inference import load_inference_model, views_of_files
 from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.models.build import find_vision_transformer
+from timesformer.models.vit import find_vision_transformer
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.parser import build_arg_parser, load_tool_config
 from timesformer.visualization.attention_maps import attention_maps
@@ -42,7 +42,7 @@ def visualize_video(
     cfg, vit, dataset: ClipDataset, video_idx: int, view: int, output_dir: str
 ) -> list[str]:
     """Write the two PNGs of one video; return their paths. Raises VideoReadError."""
-    clip = dataset[video_idx * dataset.num_clips + view][0]  # (3, T, H, W)
+    clip = dataset[video_idx * dataset.views_per_video + view][0]  # (3, T, H, W)
     maps = attention_maps(vit, clip)
     video = dataset.paths[video_idx]
     name = os.path.splitext(os.path.basename(video))[0]
@@ -93,6 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         vit = find_vision_transformer(load_inference_model(cfg, checkpoint))
         dataset = views_of_files(cfg, paths)
         view = default_view(cfg) if args.view is None else args.view
-        if not 0 <= view < dataset.num_clips:
-            parser.error(f"--view is {view}; a video has views 0..{dataset.num_clips - 1}")
+        if not 0 <= view < dataset.views_per_video:
+            parser.error(f"--view is {view}; a video has views 0..{dataset.views_per_video - 1}")
         return 1 if visualize_videos(cfg, vit, dataset, view, args.output_dir) else 0

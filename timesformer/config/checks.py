@@ -41,8 +41,8 @@ def register_allowed_values(
 
     Keys that name an implementation (TIMESFORMER.ATTENTION_TYPE, MODEL.MODEL_NAME,
     TRAIN.DATASET, SOLVER.LR_POLICY...) are checked against what the module implementing them
-    registers when it is imported; config, the bottom layer, imports none of them (importing
-    the package, ``timesformer/__init__.py``, imports them all). ``ignore_case``: the
+    registers when it is imported; config, the bottom layer, imports none of them
+    (``timesformer.engine``, and with it every command line, imports them all). ``ignore_case``: the
     implementation looks names up case-insensitively (dataset names).
     """
     _REGISTERED_VALUES[key] = (values, ignore_case)
@@ -315,7 +315,8 @@ def _check_registered(key: str, value: object, registered_key: str | None = None
     ``key``)."""
     values, ignore_case = _REGISTERED_VALUES[registered_key or key]
     allowed = tuple(values())
-    if not (ignore_case and value.lower() in (name.lower() for name in allowed)):
+    folded = value.lower() if ignore_case and isinstance(value, str) else None
+    if folded is None or folded not in (name.lower() for name in allowed):
         _one_of(key, value, allowed)
 
 

@@ -47,6 +47,8 @@ def parameter_count(cfg: CfgNode) -> int:
     patch projection and the embeddings; norms left out), at DATA.TRAIN_CROP_SIZE."""
     tf, data = cfg.TIMESFORMER, cfg.DATA
     width, hidden = tf.EMBED_DIM, int(tf.EMBED_DIM * tf.MLP_RATIO)
+    if _block_matrices is None:
+        raise RuntimeError("No attention type is registered: import timesformer.models first.")
     matrices = _block_matrices(tf.ATTENTION_TYPE)
     block = matrices * width * (width + 1) + 2 * width * hidden + hidden + width
     patches = (data.TRAIN_CROP_SIZE // tf.PATCH_SIZE) ** 2

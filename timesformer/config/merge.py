@@ -17,6 +17,7 @@ import difflib
 import os
 import re
 import stat
+import types
 import typing
 from typing import Any, Iterable
 
@@ -142,8 +143,10 @@ def expected_type(key: str, default: Any) -> Any:
     if key in VALUE_TYPES:
         return VALUE_TYPES[key]
     if isinstance(default, (list, tuple)) and default:
-        item = type(default[0])
-        return tuple[item, ...] if isinstance(default, tuple) else list[item]
+        item = type(default[0])  # tuple[item, ...] or list[item], built at run time
+        if isinstance(default, tuple):
+            return types.GenericAlias(tuple, (item, ...))
+        return types.GenericAlias(list, item)
     return type(default)
 
 

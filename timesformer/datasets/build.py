@@ -3,6 +3,7 @@
 from fvcore.common.registry import Registry
 
 from timesformer.config.checks import register_allowed_values
+from timesformer.datasets.clip_dataset import ClipDataset
 
 DATASET_REGISTRY = Registry("DATASET")
 DATASET_REGISTRY.__doc__ = (
@@ -19,7 +20,7 @@ register_allowed_values("TRAIN.DATASET", registered_dataset_names, ignore_case=T
 register_allowed_values("TEST.DATASET", registered_dataset_names, ignore_case=True)
 
 
-def dataset_class(name: str) -> type:
+def dataset_class(name: str) -> type[ClipDataset]:
     """The registered dataset class of ``name`` (case-insensitive, e.g. "kinetics").
 
     Raises:
@@ -36,6 +37,6 @@ def dataset_class(name: str) -> type:
     return dataset
 
 
-def build_dataset(name: str, cfg, split: str):
+def build_dataset(name: str, cfg, split: str) -> ClipDataset:
     """Build dataset ``name`` (case-insensitive) for ``split`` ("train", "val", "test")."""
     return dataset_class(name)(cfg, split)

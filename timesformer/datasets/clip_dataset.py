@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from timesformer.config.batch import views_per_video
 from timesformer.datasets import transform
 from timesformer.datasets.sampling import RANDOM_CLIP
 from timesformer.datasets.video_container import VideoReadError
@@ -45,10 +46,10 @@ class ClipDataset(torch.utils.data.Dataset):
     used); ``meta``: ``{"video_idx", "temporal_idx", "spatial_idx",
     "num_decode_failures"}`` (ints; -1 for random positions in train/val).
 
-    Test split: ``num_clips = NUM_ENSEMBLE_VIEWS * NUM_SPATIAL_CROPS`` items per
-    video; item ``i`` is video ``i // num_clips``, temporal view
-    ``(i % num_clips) // NUM_SPATIAL_CROPS``, spatial crop ``i % NUM_SPATIAL_CROPS``.
-    Train/val: one item per video.
+    Test split: ``views_per_video = NUM_ENSEMBLE_VIEWS * NUM_SPATIAL_CROPS`` items per
+    video; item ``i`` is video ``i // views_per_video``, temporal view
+    ``(i % views_per_video) // NUM_SPATIAL_CROPS``, spatial crop ``i % NUM_SPATIAL_CROPS``.
+    Train/val: one item per video (``views_per_video`` 1).
 
     Train split with DATA.TRAIN_CROP_NUM_TEMPORAL K > 1 (``clips_per_video``): an item holds
     the K clips of one video, read in one pass (:meth:`load_random_clips`), each with its own
@@ -72,16 +73,15 @@ class ClipDataset(torch.utils.data.Dataset):
         self.videos = videos if videos is not None else self.read_split()
         self.paths, self.labels = self.videos.paths, self.videos.labels
         self.num_videos = len(self.paths)
-        test = cfg.TEST
-        self.num_clips = test.NUM_ENSEMBLE_VIEWS * test.NUM_SPATIAL_CROPS if split == "test" else 1
+        self.views_per_video = views_per_video(cfg) if split == "test" else 1
         self.clips_per_video = cfg.DATA.TRAIN_CROP_NUM_TEMPORAL if split == "train" else 1
-        self._reported_paths: set[str] = set()
+        self._reported_paths: set[str | None] = set()
         logger.info(
             "%s %s: %d videos, %d views each",
             type(self).__name__,
             split,
             self.num_videos,
-            self.num_clips,
+            self.views_per_video,
         )
         if split != "train" and self.test_short_side() < cfg.DATA.TEST_CROP_SIZE:
             logger.warning(
@@ -110,13 +110,13 @@ class ClipDataset(torch.utils.data.Dataset):
         """
         raise NotImplementedError
 
-    def load_random_clips(self, video_idx: int, num_clips: int) -> np.ndarray:
-        """Frames of ``num_clips`` training clips of video ``video_idx`` at independent random
+    def load_random_clips(self, video_idx: int, clip_count: int) -> np.ndarray:
+        """Frames of ``clip_count`` training clips of video ``video_idx`` at independent random
         positions, read in one pass over the frames their spans cover (used for
         DATA.TRAIN_CROP_NUM_TEMPORAL > 1; one clip is ``load_frames(video_idx, -1)``).
 
         Returns:
-            (num_clips, NUM_FRAMES, H, W, 3) uint8 RGB.
+            (clip_count, NUM_FRAMES, H, W, 3) uint8 RGB.
         Raises:
             VideoReadError: the video (or one of its frames) cannot be read.
         """
@@ -130,15 +130,15 @@ class ClipDataset(torch.utils.data.Dataset):
         return self.cfg.DATA.TEST_CROP_SIZE
 
     def __len__(self) -> int:
-        return self.num_videos * self.num_clips
+        return self.num_videos * self.views_per_video
 
     def view_of(self, index: int) -> tuple[int, int, int]:
         """(video_idx, temporal_idx, spatial_idx) of item ``index``; -1 marks random positions."""
-        video_idx, clip = divmod(index, self.num_clips)
+        video_idx, view = divmod(index, self.views_per_video)
         if self.split != "test":
             return video_idx, RANDOM_CLIP, RANDOM_CLIP
         crops = self.cfg.TEST.NUM_SPATIAL_CROPS
-        return video_idx, clip // crops, clip % crops
+        return video_idx, view // crops, view % crops
 
     def read_to_end(self, video_idx: int) -> None:
         """Read every frame of a video, to the last one a clip can use (without building clips).
@@ -177,7 +177,7 @@ class ClipDataset(torch.utils.data.Dataset):
                     ) from error
                 video_idx = int(np.random.randint(self.num_videos))
         meta = self._meta(video_idx, temporal_idx, spatial_idx, failures)
-        item_index = video_idx * self.num_clips + index % self.num_clips
+        item_index = video_idx * self.views_per_video + index % self.views_per_video
         label = self.labels[video_idx]
         if self.clips_per_video == 1:
             return self._transform(clips[0], spatial_idx), label, item_index, meta
@@ -189,16 +189,16 @@ class ClipDataset(torch.utils.data.Dataset):
             [meta] + [dict(meta, num_decode_failures=0) for _ in range(count - 1)],
         )
 
-    def _load_checked(self, video_idx: int, temporal_idx: int, num_clips: int = 1) -> np.ndarray:
-        """(num_clips, NUM_FRAMES, H, W, 3): the view ``temporal_idx`` (one clip), or
-        ``num_clips`` random clips; VideoReadError when the frames are not such clips."""
-        if num_clips == 1:
+    def _load_checked(self, video_idx: int, temporal_idx: int, clip_count: int = 1) -> np.ndarray:
+        """(clip_count, NUM_FRAMES, H, W, 3): the view ``temporal_idx`` (one clip), or
+        ``clip_count`` random clips; VideoReadError when the frames are not such clips."""
+        if clip_count == 1:
             clips = self.load_frames(video_idx, temporal_idx)[None]
         else:
-            clips = self.load_random_clips(video_idx, num_clips)
-        expected = (num_clips, self.cfg.DATA.NUM_FRAMES)
+            clips = self.load_random_clips(video_idx, clip_count)
+        expected = (clip_count, self.cfg.DATA.NUM_FRAMES)
         if clips.ndim != 5 or clips.shape[:2] != expected or clips.shape[-1] != 3:
-            shape = clips.shape[1:] if num_clips == 1 else clips.shape
+            shape = clips.shape[1:] if clip_count == 1 else clips.shape
             raise VideoReadError(self.paths[video_idx], f"decoded frames have shape {shape}")
         return clips
 
@@ -227,14 +227,14 @@ class ClipDataset(torch.utils.data.Dataset):
         )
 
     def _skipped_test_item(self, index: int, error: VideoReadError):
+        video_idx, temporal_idx, spatial_idx = self.view_of(index)
         if not self.cfg.DATA.SKIP_BAD_TEST_VIDEOS:
             raise VideoReadError(
-                error.path,
+                error.path or self.paths[video_idx],
                 error.reason,
                 advice="test videos are never replaced; fix or remove it, or set "
                 "DATA.SKIP_BAD_TEST_VIDEOS True to skip and count it",
             ) from error
-        video_idx, temporal_idx, spatial_idx = self.view_of(index)
         size = self.cfg.DATA.TEST_CROP_SIZE
         frames = torch.zeros(3, self.cfg.DATA.NUM_FRAMES, size, size)
         return frames, -1, index, self._meta(video_idx, temporal_idx, spatial_idx, failures=1)

@@ -39,7 +39,7 @@ def frames_to_clip(images: list[np.ndarray]) -> np.ndarray:
 
 
 def frames_to_clips(images: dict[int, np.ndarray], clips: list[np.ndarray]) -> np.ndarray:
-    """Stack the images of each clip's frame indices into (num_clips, T, H, W, 3) uint8
+    """Stack the images of each clip's frame indices into (len(clips), T, H, W, 3) uint8
     (:func:`frames_to_clip` over all of them: every frame takes the first one's size).
 
     Args:

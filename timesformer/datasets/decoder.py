@@ -57,9 +57,9 @@ def estimated_frame_count(container: av.container.InputContainer, fps: float) ->
 
 
 def decode_clips(
-    container: av.container.InputContainer, choose_frames: ChooseFrames, num_clips: int
+    container: av.container.InputContainer, choose_frames: ChooseFrames, clip_count: int
 ) -> np.ndarray:
-    """Decode ``num_clips`` clips, clip k of the frames the k-th call of ``choose_frames``
+    """Decode ``clip_count`` clips, clip k of the frames the k-th call of ``choose_frames``
     picks (so a random rule draws each clip's position independently), in one pass over the
     frames their spans cover.
 
@@ -69,7 +69,7 @@ def decode_clips(
     (:func:`decoding_passes`). Only the chosen frames are converted to RGB, each once.
 
     Returns:
-        clips: (num_clips, T, H, W, 3) uint8 RGB, each clip in the order of its indices.
+        clips: (clip_count, T, H, W, 3) uint8 RGB, each clip in the order of its indices.
 
     Raises:
         VideoReadError: when the stream is corrupt, no frame can be decoded, or the frames
@@ -78,7 +78,7 @@ def decode_clips(
             resolution changes) are resized to it.
     """
     with decoding_errors_name(container):
-        return _decode_clips(container, choose_frames, num_clips)
+        return _decode_clips(container, choose_frames, clip_count)
 
 
 def decoding_passes(clips: list[np.ndarray]) -> list[np.ndarray]:
@@ -197,13 +197,13 @@ def _window_frames(
     return images
 
 
-def _decode_clips(container, choose_frames: ChooseFrames, num_clips: int) -> np.ndarray:
+def _decode_clips(container, choose_frames: ChooseFrames, clip_count: int) -> np.ndarray:
     stream = container.streams.video[0]
     fps = video_fps(stream)
     frame_count = estimated_frame_count(container, fps)
     if frame_count is None:
-        return _decode_all_then_choose(container, choose_frames, num_clips, fps)
-    clips = [choose_frames(frame_count, fps) for _ in range(num_clips)]
+        return _decode_all_then_choose(container, choose_frames, clip_count, fps)
+    clips = [choose_frames(frame_count, fps) for _ in range(clip_count)]
     clock = FrameClock.of_stream(container, fps)
     images = {}
     for wanted in decoding_passes(clips):
@@ -217,13 +217,13 @@ def _decode_clips(container, choose_frames: ChooseFrames, num_clips: int) -> np.
 
 
 def _decode_all_then_choose(
-    container, choose_frames: ChooseFrames, num_clips: int, fps: float
+    container, choose_frames: ChooseFrames, clip_count: int, fps: float
 ) -> np.ndarray:
     """For streams whose header gives no length: decode everything, then pick."""
     frames = list(container.decode(video=0))
     if not frames:
         raise VideoReadError(container.name, "no video frame could be decoded")
-    clips = [choose_frames(len(frames), fps) for _ in range(num_clips)]
+    clips = [choose_frames(len(frames), fps) for _ in range(clip_count)]
     wanted = np.unique(np.concatenate(clips))
     to_rgb = rgb_converter()
     return frames_to_clips({i: to_rgb(frames[i]) for i in wanted}, clips)
@@ -252,21 +252,22 @@ def _decode_wanted(
     container.seek(target, stream=stream, backward=True)
     skippable = SkippableFrames(clock.index_of, set(wanted.tolist()) if skip_unused else None)
     without_skipping = partial(_decode_wanted, container, wanted, clock, seek, skip_unused=False)
-    images, position, last_frame, again = {}, 0, None, None
+    images, position, last, again = {}, 0, None, None  # last: (frame, pts) of the last decoded
     to_rgb = rgb_converter()
     # Closed before another pass decodes: closing sets the decoder's skip back as it was.
     with closing(decoded_frames(container, stream, skippable.unused)) as frames:
         for frame_number, frame in enumerate(frames):
-            if frame.pts is None or (last_frame is not None and frame.pts <= last_frame.pts):
+            pts = frame.pts
+            if pts is None or (last is not None and pts <= last[1]):
                 again = partial(_decode_counted, container, wanted)
                 break
-            index = clock.index_of(frame.pts)
+            index = clock.index_of(pts)
             if frame_number == 0 and seek and index > wanted[0]:
                 return None
-            last_frame = frame
+            last = (frame, pts)
             if index < wanted[position]:
                 continue
-            if skippable.skipped_before(frame.pts, int(wanted[position])):
+            if skippable.skipped_before(pts, int(wanted[position])):
                 again = without_skipping
                 break
             image = to_rgb(frame)
@@ -277,9 +278,10 @@ def _decode_wanted(
                 return images
     if again is not None:
         return again()
-    if last_frame is None:
+    if last is None:
         return None
-    if skippable.skipped_after(last_frame.pts):
+    last_frame, last_pts = last
+    if skippable.skipped_after(last_pts):
         return without_skipping()
     last_image = to_rgb(last_frame)
     images.update({int(i): last_image for i in wanted[position:]})

@@ -55,12 +55,19 @@ class FrameClock:
     @classmethod
     def of_stream(cls, container: av.container.InputContainer, fps: float) -> "FrameClock":
         """The clock of the first video stream, frame 0 at :func:`first_frame_pts` (else at the
-        stream's start time). Leaves the container at an arbitrary position."""
+        stream's start time). Leaves the container at an arbitrary position.
+
+        Raises:
+            ValueError: the stream has no time base.
+        """
         stream = container.streams.video[0]
+        time_base = stream.time_base
+        if time_base is None:  # a decoding error (DECODING_ERRORS): the video cannot be timed
+            raise ValueError("its video stream has no time base")
         first = first_frame_pts(container)
         if first is None:
             first = stream.start_time or 0
-        return cls((stream.time_base.numerator, stream.time_base.denominator), fps, first)
+        return cls((time_base.numerator, time_base.denominator), fps, first)
 
     def index_of(self, pts: int) -> int:
         """The frame index of a frame shown at ``pts``."""

@@ -11,7 +11,7 @@ frames of a 256-frame span) decodes about half of its span. Only H.264 skips: in
 also drops sub-layer non-reference pictures that a higher temporal sub-layer may reference.
 """
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Generator
 
 import av
 
@@ -26,7 +26,7 @@ def decoded_frames(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
     unused: Callable[[int], bool],
-) -> Iterator[av.VideoFrame]:
+) -> Generator[av.VideoFrame, None, None]:
     """The frames ``container.decode(stream)`` gives from the container's position, in display
     order, less those that no other frame references and whose packet timestamp ``unused(pts)``
     calls unused (those are not decoded; only in :data:`EXACT_SKIP_CODECS` and outside

@@ -59,8 +59,8 @@ class Kinetics(ClipDataset):
                 self.cfg.TEST.NUM_ENSEMBLE_VIEWS,
             )
 
-    def load_random_clips(self, video_idx: int, num_clips: int) -> np.ndarray:
-        """(num_clips, NUM_FRAMES, H, W, 3) uint8 frames of dense clips at independent random
+    def load_random_clips(self, video_idx: int, clip_count: int) -> np.ndarray:
+        """(clip_count, NUM_FRAMES, H, W, 3) uint8 frames of dense clips at independent random
         positions, decoded in one pass over the frames their spans cover
         (:func:`~timesformer.datasets.decoder.decode_clips`)."""
         data = self.cfg.DATA
@@ -75,7 +75,7 @@ class Kinetics(ClipDataset):
         with open_video(
             self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
         ) as container:
-            return decode_clips(container, choose_frames, num_clips)
+            return decode_clips(container, choose_frames, clip_count)
 
     def test_short_side(self) -> int:
         """Short side of the frames test views are cropped from: DATA.TEST_CROP_SIZE for 3

@@ -1,4 +1,5 @@
-"""``construct_loader(cfg, split)`` and ``shuffle_dataset(loader, epoch)``.
+"""``build_loader(cfg, split)`` and ``shuffle_dataset(loader, epoch)``; ``construct_loader``,
+the original's name of ``build_loader``, still works, with a ``DeprecationWarning``.
 
 Batches are ``(frames, labels, index, meta)``: frames (B, 3, T, H, W) float,
 labels (B,) int64, index (B,) int64, meta a dict of (B,) int64 tensors
@@ -16,6 +17,8 @@ from torch.utils.data import DataLoader, DistributedSampler, default_collate
 from timesformer.config.batch import process_batch_size, processes_per_machine
 from timesformer.config.checks import ConfigError
 from timesformer.datasets.build import build_dataset
+from timesformer.datasets.clip_dataset import ClipDataset
+from timesformer.utils.deprecation import renamed_function
 from timesformer.utils.distributed import get_rank, get_world_size
 
 
@@ -49,7 +52,7 @@ def _loader_seed(cfg, epoch: int = 0) -> int:
     return cfg.RNG_SEED + 1_000_003 * get_rank() + 7_919 * epoch
 
 
-def construct_loader(cfg, split: str) -> DataLoader:
+def build_loader(cfg, split: str) -> DataLoader:
     """The DataLoader of ``split`` ("train", "val" or "test") for this process.
 
     Dataset TRAIN.DATASET (train, val) or TEST.DATASET (test); batch size
@@ -61,7 +64,7 @@ def construct_loader(cfg, split: str) -> DataLoader:
     is_train = split == "train"
     dataset_name = cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET
     dataset = build_dataset(dataset_name, cfg, split)
-    sampler = None
+    sampler: DistributedSampler | None = None
     if get_world_size() > 1:
         sampler = DistributedSampler(
             dataset,
@@ -88,6 +91,9 @@ def construct_loader(cfg, split: str) -> DataLoader:
         generator=torch.Generator().manual_seed(_loader_seed(cfg)),
         collate_fn=multiple_clips_collate if is_train and several_clips else None,
     )
+
+
+construct_loader = renamed_function(build_loader, "construct_loader")
 
 
 def _check_has_a_batch(cfg, dataset, dataset_name: str) -> None:
@@ -117,4 +123,11 @@ def shuffle_dataset(loader: DataLoader, epoch: int) -> None:
     if isinstance(loader.sampler, DistributedSampler):
         loader.sampler.set_epoch(epoch)
     elif loader.generator is not None:
-        loader.generator.manual_seed(_loader_seed(loader.dataset.cfg, epoch))
+        loader.generator.manual_seed(_loader_seed(loader_dataset(loader).cfg, epoch))
+
+
+def loader_dataset(loader: DataLoader) -> ClipDataset:
+    """The dataset that a loader of :func:`build_loader` reads."""
+    dataset = loader.dataset
+    assert isinstance(dataset, ClipDataset)  # every registered dataset is one
+    return dataset

@@ -5,6 +5,9 @@ The sampling functions return frame indices into the video at its own frame rate
 as an int64 array of length ``num_frames``; they never fail on short videos
 (indices are clamped, so frames repeat). Randomness comes from ``numpy.random``,
 which the loader seeds per worker.
+
+``num_clips`` means what it means in the original: the temporal clips of a video, evenly
+spaced (TEST.NUM_ENSEMBLE_VIEWS in testing), of which ``clip_idx`` is one.
 """
 
 import numpy as np

@@ -79,12 +79,12 @@ class Ssv2(ClipDataset):
         SSv2 views of one video differ only by their spatial crop)."""
         return self._read_clips(video_idx, 1, random_offset=self.split == "train")[0]
 
-    def load_random_clips(self, video_idx: int, num_clips: int) -> np.ndarray:
-        """(num_clips, NUM_FRAMES, H, W, 3) uint8: clips of a random frame per segment, drawn
+    def load_random_clips(self, video_idx: int, clip_count: int) -> np.ndarray:
+        """(clip_count, NUM_FRAMES, H, W, 3) uint8: clips of a random frame per segment, drawn
         independently, read in one pass (each frame image, or the video once)."""
-        return self._read_clips(video_idx, num_clips, random_offset=True)
+        return self._read_clips(video_idx, clip_count, random_offset=True)
 
-    def _read_clips(self, video_idx: int, num_clips: int, random_offset: bool) -> np.ndarray:
+    def _read_clips(self, video_idx: int, clip_count: int, random_offset: bool) -> np.ndarray:
         num_frames = self.cfg.DATA.NUM_FRAMES
 
         def choose_frames(count: int, _fps: float) -> np.ndarray:
@@ -94,9 +94,9 @@ class Ssv2(ClipDataset):
             with open_video(
                 self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
             ) as container:
-                return decode_clips(container, choose_frames, num_clips)
+                return decode_clips(container, choose_frames, clip_count)
         frame_paths = self.videos.frame_paths[video_idx]
-        clips = [choose_frames(len(frame_paths), 0.0) for _ in range(num_clips)]
+        clips = [choose_frames(len(frame_paths), 0.0) for _ in range(clip_count)]
         wanted = np.unique(np.concatenate(clips))
         return frames_to_clips({i: _read_rgb_image(frame_paths[i]) for i in wanted}, clips)
 

@@ -19,7 +19,8 @@ from timesformer.checkpoint.formats import load_model_weights, to_model_names
 from timesformer.datasets.build import build_dataset, dataset_class
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
 from timesformer.datasets.video_container import VideoReadError
-from timesformer.models.build import create_model, find_vision_transformer
+from timesformer.models.build import build_bare_model
+from timesformer.models.vit import find_vision_transformer
 from timesformer.utils.distributed import process_device
 from timesformer.utils.precision import autocast_context
 
@@ -27,7 +28,8 @@ from timesformer.utils.precision import autocast_context
 def views_of_files(cfg: CfgNode, paths: list[str]) -> ClipDataset:
     """The test views of video files, sampled as TEST.DATASET samples its test split (labels -1).
 
-    Item ``i`` is view ``i % num_clips`` of video ``i // num_clips`` (see :class:`ClipDataset`).
+    Item ``i`` is view ``i % views_per_video`` of video ``i // views_per_video`` (see
+    :class:`ClipDataset`).
     """
     videos = VideoList(list(paths), [-1] * len(paths))
     return dataset_class(cfg.TEST.DATASET)(cfg, "test", videos)
@@ -44,12 +46,13 @@ def views_of_split(cfg: CfgNode, split: str) -> ClipDataset:
 class VideoViews:
     """All test views of one video, or why it could not be read.
 
-    ``clips``: (V, 3, T, H, W) float, V = num_clips, temporal-major (view ``t * crops + s``).
+    ``clips``: (V, 3, T, H, W) float, V = views_per_video, temporal-major (view
+    ``t * crops + s``); None when the video cannot be read, ``error`` saying why.
     """
 
     video_idx: int
     clips: torch.Tensor | None
-    error: str | None = None
+    error: str = ""
 
 
 class _ViewsByVideo(Dataset):
@@ -69,10 +72,10 @@ class _ViewsByVideo(Dataset):
 
     def __getitem__(self, position: int) -> VideoViews:
         video_idx = self.video_indices[position]
-        first = video_idx * self.dataset.num_clips
+        first = video_idx * self.dataset.views_per_video
         try:
             clips = torch.stack(
-                [self.dataset[first + view][0] for view in range(self.dataset.num_clips)]
+                [self.dataset[first + view][0] for view in range(self.dataset.views_per_video)]
             )
         except VideoReadError as err:  # reported by the tool, so without the test loop's advice
             return VideoViews(video_idx, None, f"{err.path}: {err.reason}")
@@ -88,13 +91,8 @@ def iter_video_views(
         _ViewsByVideo(dataset, list(video_indices)),
         batch_size=None,
         num_workers=min(num_workers, len(video_indices)),
-        collate_fn=_unchanged,
-    )
+    )  # batch_size None: each item as it is (torch's default_convert leaves a dataclass alone)
     yield from loader
-
-
-def _unchanged(item: VideoViews) -> VideoViews:
-    return item
 
 
 @torch.inference_mode()
@@ -121,7 +119,7 @@ def load_inference_model(cfg: CfgNode, checkpoint: str) -> torch.nn.Module:
     if not checkpoint:
         raise CheckpointError("No checkpoint: pass --checkpoint or set TEST.CHECKPOINT_FILE_PATH.")
     weights = read_checkpoint(checkpoint)
-    model = create_model(cfg)
+    model = build_bare_model(cfg)
     _check_num_classes(weights, find_vision_transformer(model).num_classes)
     load_model_weights(model, weights)
     return model.eval().to(process_device(cfg))

@@ -86,7 +86,7 @@ def _exit_when_orphaned(parent_pid: int) -> None:
 def run_process(
     local_rank: int,
     num_proc: int,
-    func: Callable[[CfgNode], None],
+    func: Callable[[CfgNode], object],
     init_method: str,
     shard_id: int,
     num_shards: int,
@@ -126,7 +126,7 @@ def run_process(
         torch.distributed.destroy_process_group()
 
 
-def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], None]) -> None:
+def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], object]) -> None:
     """Run ``func(cfg)`` in every process of this machine.
 
     One process and one machine: called directly. Otherwise NUM_GPUS (or, on the
@@ -233,7 +233,7 @@ def _log_config_changes(cfg: CfgNode) -> None:
 
 def run_command_line(
     argv: list[str] | None,
-    func: Callable[[CfgNode], None],
+    func: Callable[[CfgNode], object],
     description: str,
     trains: bool = True,
 ) -> int:

@@ -2,7 +2,7 @@
 options of ``tools/submit.py`` to the job that runs (a
 :class:`~timesformer.engine.submitit_job.NodeJob`) and its end.
 
-1. The node job (:func:`make_node_job`): the config file and overrides (or those of an earlier
+1. The node job (:func:`build_node_job`): the config file and overrides (or those of an earlier
    job of the folder, ``--resume-job``, read from the plain JSON file this module writes, never
    from submitit's pickles), ``--resume-from``, OUTPUT_DIR and NUM_GPUS; and its name
    (:func:`job_name`).
@@ -134,7 +134,7 @@ def previous_job(job_dir: str, job_id: str) -> tuple[str, list[str]]:
     return cfg_file, opts
 
 
-def make_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
+def build_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
     """The callable each node runs: config file and overrides, with OUTPUT_DIR and NUM_GPUS set."""
     cfg_file, opts = args.cfg_file, list(args.opts)
     if args.resume_job:
@@ -229,7 +229,7 @@ def prepare_submission(
 ) -> tuple[NodeJob, submitit.AutoExecutor]:
     """Steps 1-4 before submitting: (the node job, its executor). Raises :class:`SubmitError`,
     or the config's :class:`~timesformer.errors.TimesformerError`."""
-    node_job = make_node_job(args, job_dir)
+    node_job = build_node_job(args, job_dir)
     name = job_name(args, node_job)
     check_config(node_job, args)
     prepare_job_dir(job_dir)

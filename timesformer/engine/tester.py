@@ -8,7 +8,8 @@ from fvcore.common.config import CfgNode
 
 from timesformer.checkpoint import training_state as cu
 from timesformer.checkpoint.formats import load_model_weights
-from timesformer.datasets import construct_loader
+from timesformer.datasets import build_loader
+from timesformer.datasets.loader import loader_dataset
 from timesformer.models import build_model
 from timesformer.utils import distributed as du
 from timesformer.utils.file_io import atomic_write
@@ -79,18 +80,18 @@ def test(cfg: CfgNode) -> dict | None:
     weights = cu.weights_to_test(cfg)
     load_model_weights(model, weights)
     logger.info("Testing weights from %s", weights)
-    loader = construct_loader(cfg, "test")
-    dataset = loader.dataset
+    loader = build_loader(cfg, "test")
+    dataset = loader_dataset(loader)
     logger.info(
         "Testing %d videos x %d views (%d temporal x %d spatial)",
         dataset.num_videos,
-        dataset.num_clips,
+        dataset.views_per_video,
         cfg.TEST.NUM_ENSEMBLE_VIEWS,
         cfg.TEST.NUM_SPATIAL_CROPS,
     )
     meter = TestMeter(
         dataset.num_videos,
-        dataset.num_clips,
+        dataset.views_per_video,
         cfg.MODEL.NUM_CLASSES,
         cfg.TEST.ENSEMBLE_METHOD,
         softmax=cfg.TEST.ENSEMBLE_SOFTMAX,

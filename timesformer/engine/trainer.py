@@ -17,13 +17,13 @@ from timesformer.config.batch import (
     iteration_batch_size,
     optimizer_step_batch_size,
 )
-from timesformer.datasets import construct_loader, shuffle_dataset
+from timesformer.datasets import build_loader, shuffle_dataset
 from timesformer.datasets.mixup import VideoMixup, build_mixup
 from timesformer.errors import TimesformerError
 from timesformer.models import build_model
 from timesformer.models.flops import log_model_info
 from timesformer.models.losses import build_train_loss
-from timesformer.models.optimizer import construct_optimizer, set_lr
+from timesformer.models.optimizer import build_optimizer, set_lr
 from timesformer.utils import distributed as du
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.lr_policy import get_lr_at_epoch
@@ -103,7 +103,7 @@ class _IterationStats(NamedTuple):
     loss: float
     top1_err: float
     top5_err: float
-    count: int
+    clips: int
 
 
 def _iteration_stats(
@@ -192,7 +192,7 @@ def train_epoch(
         if is_step:
             _optimizer_step(model, optimizer, scaler, cfg)
         stats = _iteration_stats(scores, labels, loss)
-        meter.update(stats.loss, stats.top1_err, stats.top5_err, lr, stats.count)
+        meter.update(stats.loss, stats.top1_err, stats.top5_err, lr, stats.clips)
         meter.log_iter(epoch, cur_iter)
         if writer is not None:
             _write_iteration(writer, stats, lr, step=epoch * epoch_iters + cur_iter)
@@ -276,7 +276,7 @@ def _build_model_and_optimizer(cfg: CfgNode):
     model = build_model(cfg)
     if cfg.LOG_MODEL_INFO and du.is_master_proc():
         log_model_info(model, cfg)
-    return model, construct_optimizer(model, cfg), build_grad_scaler(cfg)
+    return model, build_optimizer(model, cfg), build_grad_scaler(cfg)
 
 
 def _start_training_state(cfg: CfgNode, model, optimizer, scaler) -> int:
@@ -321,8 +321,8 @@ def train(cfg: CfgNode) -> torch.nn.Module:
     _log_dropout_note(cfg)
     model, optimizer, scaler = _build_model_and_optimizer(cfg)
     start_epoch = _start_training_state(cfg, model, optimizer, scaler)
-    train_loader = construct_loader(cfg, "train")
-    val_loader = construct_loader(cfg, "val")
+    train_loader = build_loader(cfg, "train")
+    val_loader = build_loader(cfg, "val")
     _log_batch_layout(cfg, len(train_loader))
     objective = TrainingObjective.from_cfg(cfg)
     train_meter = TrainMeter(len(train_loader), cfg)

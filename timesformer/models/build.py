@@ -1,5 +1,5 @@
-"""MODEL_REGISTRY, ``create_model(cfg)`` (the bare model) and ``build_model(cfg)`` (ready to train
-in this process), and the input a config's model takes."""
+"""MODEL_REGISTRY, ``build_bare_model(cfg)`` (the model alone, on the CPU) and
+``build_model(cfg)`` (ready to train in this process), and the input a config's model takes."""
 
 import torch
 from fvcore.common.config import CfgNode
@@ -7,7 +7,7 @@ from fvcore.common.registry import Registry
 from torch import nn
 
 from timesformer.config.checks import register_allowed_values
-from timesformer.utils.distributed import get_world_size, process_device, unwrap_model
+from timesformer.utils.distributed import get_world_size, process_device
 
 MODEL_REGISTRY = Registry("MODEL")
 MODEL_REGISTRY.__doc__ = """Models by MODEL.MODEL_NAME; each is called as ``Model(cfg)``."""
@@ -15,7 +15,7 @@ MODEL_REGISTRY.__doc__ = """Models by MODEL.MODEL_NAME; each is called as ``Mode
 register_allowed_values("MODEL.MODEL_NAME", lambda: sorted(name for name, _ in MODEL_REGISTRY))
 
 
-def create_model(cfg: CfgNode) -> nn.Module:
+def build_bare_model(cfg: CfgNode) -> nn.Module:
     """MODEL.MODEL_NAME from the registry, built from ``cfg``, on the CPU.
 
     Raises:
@@ -31,14 +31,14 @@ def create_model(cfg: CfgNode) -> nn.Module:
 
 
 def build_model(cfg: CfgNode, gpu_id: int | None = None) -> nn.Module:
-    """:func:`create_model`, ready to train in this process.
+    """:func:`build_bare_model`, ready to train in this process.
 
     The model goes to the GPU ``gpu_id`` (default: this process's device,
     :func:`~timesformer.utils.distributed.process_device`) when NUM_GPUS > 0, else stays
     on the CPU; it is wrapped in DistributedDataParallel when the process group has more
     than one process, and compiled with ``torch.compile`` when MODEL.COMPILE is set.
     """
-    model = create_model(cfg)
+    model = build_bare_model(cfg)
     device = (
         process_device(cfg) if gpu_id is None or cfg.NUM_GPUS == 0 else torch.device("cuda", gpu_id)
     )
@@ -46,18 +46,10 @@ def build_model(cfg: CfgNode, gpu_id: int | None = None) -> nn.Module:
     if get_world_size() > 1:
         model = _distributed(model, device)
     if cfg.MODEL.COMPILE:
-        model = torch.compile(model)
+        compiled = torch.compile(model)
+        assert isinstance(compiled, nn.Module)  # an OptimizedModule, holding model as _orig_mod
+        model = compiled
     return model
-
-
-def find_vision_transformer(model: nn.Module) -> nn.Module:
-    """The VisionTransformer network inside ``model``: a registered model (which holds it as
-    ``.model``), possibly in DistributedDataParallel / ``torch.compile``, or the network itself."""
-    model = unwrap_model(model)
-    network = getattr(model, "model", model)
-    if not hasattr(network, "pos_embed"):
-        raise TypeError(f"{type(model).__name__} holds no TimeSformer VisionTransformer.")
-    return network
 
 
 def _distributed(model: nn.Module, device: torch.device) -> nn.Module:

@@ -20,7 +20,8 @@ import torch
 from fvcore.common.config import CfgNode
 
 from timesformer.config.batch import views_per_video
-from timesformer.models.build import find_vision_transformer, view_batch_shape
+from timesformer.models.build import view_batch_shape
+from timesformer.models.vit import find_vision_transformer
 from timesformer.utils.distributed import unwrap_model
 from timesformer.utils.logging import get_logger
 

@@ -1,10 +1,12 @@
 """Optimizer construction (SGD, Adam or AdamW): the original's weight decay, or PySlowFast's
-groups."""
+groups. ``construct_optimizer``, the original's name of :func:`build_optimizer`, still works, with
+a ``DeprecationWarning``."""
 
 import torch
 from fvcore.common.config import CfgNode
 
 from timesformer.config.checks import register_allowed_values
+from timesformer.utils.deprecation import renamed_function
 
 # Parameters that SOLVER.ZERO_WD_1D_PARAM exempts from weight decay, besides all biases and
 # normalization weights (every parameter with fewer than two dimensions).
@@ -62,11 +64,14 @@ OPTIMIZERS = {"sgd": _sgd, "adam": _adam, "adamw": _adamw}
 register_allowed_values("SOLVER.OPTIMIZING_METHOD", OPTIMIZERS.keys)
 
 
-def construct_optimizer(model: torch.nn.Module, cfg: CfgNode) -> torch.optim.Optimizer:
+def build_optimizer(model: torch.nn.Module, cfg: CfgNode) -> torch.optim.Optimizer:
     """The optimizer named by SOLVER.OPTIMIZING_METHOD, starting at SOLVER.BASE_LR."""
     solver = cfg.SOLVER
     groups = param_groups(model, solver.WEIGHT_DECAY, solver.ZERO_WD_1D_PARAM)
     return OPTIMIZERS[solver.OPTIMIZING_METHOD](groups, solver)
+
+
+construct_optimizer = renamed_function(build_optimizer, "construct_optimizer")
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -19,6 +19,7 @@ from torch.utils.checkpoint import checkpoint
 from timesformer.models.attention_types import attention_spec
 from timesformer.models.build import MODEL_REGISTRY
 from timesformer.models.embeddings import resize_pos_embed, resize_time_embed
+from timesformer.utils.distributed import unwrap_model
 
 
 class VisionTransformer(nn.Module):
@@ -170,6 +171,16 @@ def _init_linear_and_norm(module: nn.Module, std: float) -> None:
     elif isinstance(module, nn.LayerNorm):
         nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
+
+
+def find_vision_transformer(model: nn.Module) -> VisionTransformer:
+    """The VisionTransformer network inside ``model``: a registered model (which holds it as
+    ``.model``), possibly in DistributedDataParallel / ``torch.compile``, or the network itself."""
+    model = unwrap_model(model)
+    network = getattr(model, "model", model)
+    if not isinstance(network, VisionTransformer):
+        raise TypeError(f"{type(model).__name__} holds no TimeSformer VisionTransformer.")
+    return network
 
 
 def vit_kwargs_from_cfg(cfg: CfgNode) -> dict:

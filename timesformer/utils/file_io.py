@@ -50,9 +50,7 @@ def atomic_write(path: str, binary: bool = True) -> Iterator[IO]:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     partial = f"{path}{PARTIAL_SUFFIX}{os.getpid()}"
     try:
-        with open(
-            partial, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})
-        ) as stream:
+        with open(partial, "wb" if binary else "w", encoding=None if binary else "utf-8") as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
@@ -85,11 +83,12 @@ def _is_disk_full(error: BaseException, folder: str) -> bool:
     has (next to) no space left; writers such as torch.save report a full disk as a short
     write ("unexpected pos")."""
     seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in _DISK_FULL_ERRNOS:
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno in _DISK_FULL_ERRNOS:
             return True
-        error = error.__cause__ or error.__context__
+        cause = cause.__cause__ or cause.__context__
     try:
         return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
     except OSError:

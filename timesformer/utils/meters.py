@@ -2,6 +2,7 @@
 
 import datetime
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 import psutil
@@ -20,7 +21,7 @@ class ScalarMeter:
     """A scalar's median over the last ``window`` values and its weighted mean overall."""
 
     def __init__(self, window: int):
-        self.recent = deque(maxlen=window)
+        self.recent: deque[float] = deque(maxlen=window)
         self.total = 0.0
         self.count = 0
 
@@ -178,7 +179,10 @@ def view_scores(logits: torch.Tensor, softmax: bool) -> torch.Tensor:
     return logits.softmax(dim=-1) if softmax else logits
 
 
-ENSEMBLE_METHODS = {"sum": torch.add, "max": torch.maximum}
+ENSEMBLE_METHODS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "sum": torch.add,
+    "max": torch.maximum,
+}
 """TEST.ENSEMBLE_METHOD -> how a view's scores join a video's: ``method(combined, view)``."""
 
 register_allowed_values("TEST.ENSEMBLE_METHOD", ENSEMBLE_METHODS.keys)
@@ -212,9 +216,9 @@ class IncompleteViewsError(RuntimeError):
 class TestMeter:
     """Combines the views of each test video and computes video-level accuracy.
 
-    Each of ``num_videos`` videos has ``num_clips`` views (temporal clips x spatial
-    crops), dataset item ``i`` being view ``i % num_clips`` of video
-    ``i // num_clips``. Views seen twice (padding of a distributed sampler) count
+    Each of ``num_videos`` videos has ``views_per_video`` views (temporal clips x spatial
+    crops), dataset item ``i`` being view ``i % views_per_video`` of video
+    ``i // views_per_video``. Views seen twice (padding of a distributed sampler) count
     once. Views labelled -1 come from videos skipped as unreadable.
 
     ``video_scores`` (num_videos, K): per video, the sum ("sum") or the maximum ("max") of
@@ -227,18 +231,18 @@ class TestMeter:
     def __init__(
         self,
         num_videos: int,
-        num_clips: int,
+        views_per_video: int,
         num_classes: int,
         ensemble_method: str,
         softmax: bool = False,
     ):
         self.num_videos = num_videos
-        self.num_clips = num_clips
+        self.views_per_video = views_per_video
         self.ensemble_method = ensemble_method
         self.softmax = softmax
         self.video_scores = torch.zeros((num_videos, num_classes))
         self.video_labels = torch.full((num_videos,), -1, dtype=torch.long)
-        self.seen = torch.zeros((num_videos, num_clips), dtype=torch.bool)
+        self.seen = torch.zeros((num_videos, views_per_video), dtype=torch.bool)
         self.skipped = torch.zeros((num_videos,), dtype=torch.bool)
 
     def update(
@@ -248,13 +252,13 @@ class TestMeter:
         scores = view_scores(logits.cpu(), self.softmax)
         labels, item_indices = labels.cpu(), item_indices.cpu()
         for score, label, item in zip(scores, labels.tolist(), item_indices.tolist(), strict=True):
-            video, clip = divmod(item, self.num_clips)
+            video, view = divmod(item, self.views_per_video)
             if label < 0:
                 self.skipped[video] = True
                 continue
-            if self.seen[video, clip]:
+            if self.seen[video, view]:
                 continue
-            self.seen[video, clip] = True
+            self.seen[video, view] = True
             self.video_labels[video] = label
             self.video_scores[video] = combine_view(
                 self.video_scores[video], score, self.ensemble_method
@@ -272,7 +276,7 @@ class TestMeter:
             names = [video_names[i] if video_names else str(i) for i in missing[:20]]
             more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
             raise IncompleteViewsError(
-                f"{len(missing)} test video(s) did not receive all {self.num_clips} views: "
+                f"{len(missing)} test video(s) did not receive all {self.views_per_video} views: "
                 f"{', '.join(names)}{more}."
             )
         kept = ~self.skipped
@@ -282,7 +286,7 @@ class TestMeter:
             "top1_acc": top1,
             "top5_acc": top5,
             "videos": int(kept.sum()),
-            "views_per_video": self.num_clips,
+            "views_per_video": self.views_per_video,
             "skipped_videos": int(self.skipped.sum()),
         }
         if stats["skipped_videos"]:

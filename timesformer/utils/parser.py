@@ -150,7 +150,7 @@ def load_tool_config(args: argparse.Namespace) -> tuple[CfgNode, list[str]]:
 
     They run on one device: the first GPU when NUM_GPUS > 0 and CUDA is there, else
     the CPU (NUM_GPUS becomes 0). They load a full checkpoint into a model built by
-    ``create_model``, which never reads TIMESFORMER.PRETRAINED_MODEL's ImageNet weights.
+    ``build_bare_model``, which never reads TIMESFORMER.PRETRAINED_MODEL's ImageNet weights.
 
     Raises:
         ConfigError: a mistake in the config, or an option written after the paths.

@@ -16,7 +16,9 @@ def set_seed(seed: int) -> None:
 
 
 def _numpy_state() -> dict:
-    kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    state = np.random.get_state(legacy=True)
+    assert isinstance(state, tuple)  # the legacy form of the global generator, an MT19937
+    kind, keys, position, has_gauss, cached_gaussian = state
     return {
         "kind": kind,
         "keys": torch.from_numpy(keys.astype(np.int64)),

@@ -13,12 +13,15 @@ weights of its blocks (``AttentionSpec.read_attention``: how they mixed the toke
 residual path); a divided block contributes its temporal, then its spatial attention.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 from timesformer.models.attention import Attention
+from timesformer.models.vit import VisionTransformer
 
 
 def attention_weights(module: Attention, x: torch.Tensor) -> torch.Tensor:
@@ -37,7 +40,7 @@ class AttentionRecorder:
     def __init__(self, model: nn.Module):
         self.model = model
         self.weights: dict[str, torch.Tensor] = {}
-        self._handles = []
+        self._handles: list[RemovableHandle] = []
 
     def __enter__(self) -> "AttentionRecorder":
         for name, module in self.model.named_modules():
@@ -50,7 +53,7 @@ class AttentionRecorder:
             handle.remove()
         self._handles.clear()
 
-    def _hook(self, name: str):
+    def _hook(self, name: str) -> Callable[[Attention, tuple], None]:
         def record(module: Attention, inputs: tuple) -> None:
             with torch.no_grad():
                 self.weights[name] = attention_weights(module, inputs[0]).mean(dim=1).float().cpu()
@@ -83,9 +86,9 @@ def _rollout(mixings: list[torch.Tensor]) -> torch.Tensor:
     return result
 
 
-def _by_block(weights: dict[str, torch.Tensor], depth: int) -> list[dict]:
+def _by_block(weights: dict[str, torch.Tensor], depth: int) -> list[dict[str, torch.Tensor]]:
     """[{"attn": (G, L, L), "temporal_attn": ...}, ...] per block."""
-    blocks = [{} for _ in range(depth)]
+    blocks: list[dict[str, torch.Tensor]] = [{} for _ in range(depth)]
     for name, weight in weights.items():
         index, module_name = name.split("blocks.", 1)[1].split(".", 1)
         blocks[int(index)][module_name] = weight
@@ -93,7 +96,7 @@ def _by_block(weights: dict[str, torch.Tensor], depth: int) -> list[dict]:
 
 
 @torch.no_grad()
-def attention_maps(vit: nn.Module, clip: torch.Tensor) -> AttentionMaps:
+def attention_maps(vit: VisionTransformer, clip: torch.Tensor) -> AttentionMaps:
     """Attention maps of ``clip`` (3, T, H, W), one preprocessed view, in a VisionTransformer
     ``vit``."""
     num_frames, height, width = clip.shape[1:]

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
+from timesformer.models.attention import Block
 from timesformer.models.attention_types.token_layouts import TokenLayout
 
 
@@ -45,7 +45,7 @@ class AttentionSpec:
     The class attributes without a default are required.
     """
 
-    block: type[nn.Module]
+    block: type[Block]
     """The block: ``block(dim, num_heads, mlp_ratio=, qkv_bias=, drop_path=)``, called as
     ``block(tokens, num_frames, cls_only, shortcuts)`` on the tokens of :attr:`tokens` (see
     :class:`~timesformer.models.attention.Block`)."""

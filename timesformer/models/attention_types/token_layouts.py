@@ -52,6 +52,7 @@ class ClipTokens(TokenLayout):
         time_embed: torch.Tensor | None,
     ) -> torch.Tensor:
         """See :meth:`TokenLayout.embed`; returns (B, 1 + N*T, D)."""
+        assert time_embed is not None  # has_time_embed: the network passes one
         embeddings = pos_embed.unsqueeze(2) + time_embed.unsqueeze(1)  # (1, N, T, D)
         # The broadcast operand first: the sum is laid out (B, N, T, D), so flattening is a view.
         tokens = embeddings + patches.permute(0, 3, 2, 1)
