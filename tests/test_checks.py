@@ -249,9 +249,11 @@ def test_allowed_values_are_the_implementations_tuples(module, values, key, valu
 
 CLI_MODULES = sorted(
     name.removesuffix(".py")
-    for name in os.listdir(os.path.join(REPO_ROOT, "timesformer", "cli"))
-    if name.endswith(".py") and name != "__init__.py"
+    for name in os.listdir(os.path.join(REPO_ROOT, "tools"))
+    if os.path.isfile(os.path.join(REPO_ROOT, "timesformer", "cli", name))
 )
+"""The command lines of the tools (``tools/NAME.py`` runs ``timesformer.cli.NAME``); a module of
+timesformer.cli that only a command line imports, such as a verb of prepare_dataset, is none."""
 
 
 def _registered_in_source() -> set[str]:

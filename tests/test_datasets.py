@@ -30,8 +30,8 @@ from timesformer.datasets.video_container import VideoReadError
 
 
 def test_registered_names_and_unknown_name(kinetics_dir):
-    with pytest.raises(KeyError, match="howto100m, kinetics, ssv2"):
-        build_dataset("ucf101", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
+    with pytest.raises(KeyError, match="charades, hmdb51, howto100m, kinetics, ssv2, ucf101"):
+        build_dataset("epic_kitchens", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")
     assert (
         type(
             build_dataset("Kinetics", tiny_cfg(kinetics_dir, "", *TINY_VIDEO_DATA), "train")

@@ -63,7 +63,7 @@ def extract(cfg, model, dataset: ClipDataset, store: FeatureStore, per_clip: boo
         label = dataset.labels[views.video_idx]
         store.add(
             dataset.paths[views.video_idx],
-            label if label >= 0 else None,
+            list(label) if isinstance(label, tuple) else (label if label >= 0 else None),
             features.contiguous(),
             per_clip,
         )

@@ -51,10 +51,13 @@ def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[d
 def shown_scores(view_logits: torch.Tensor, cfg) -> torch.Tensor:
     """(V, K) logits of the views of one video -> (K,) scores shown, ordered as the test loop's
     aggregate (:func:`~timesformer.utils.meters.ensemble_views`): its softmax, or with
-    TEST.ENSEMBLE_SOFTMAX the aggregated probabilities (their mean for "sum")."""
-    test = cfg.TEST
-    aggregate = ensemble_views(view_logits, test.ENSEMBLE_METHOD, test.ENSEMBLE_SOFTMAX)
-    if not test.ENSEMBLE_SOFTMAX:
+    TEST.ENSEMBLE_SOFTMAX the aggregated probabilities (their mean for "sum"); with
+    DATA.MULTI_LABEL, each class's aggregated sigmoid probability (their mean for "sum")."""
+    test, multi_label = cfg.TEST, cfg.DATA.MULTI_LABEL
+    aggregate = ensemble_views(
+        view_logits, test.ENSEMBLE_METHOD, test.ENSEMBLE_SOFTMAX, multi_label
+    )
+    if not (test.ENSEMBLE_SOFTMAX or multi_label):
         return aggregate.softmax(dim=0)
     return aggregate / len(view_logits) if test.ENSEMBLE_METHOD == "sum" else aggregate
 

@@ -216,6 +216,11 @@ def _check_data(cfg: CfgNode) -> None:
     )
     _one_of("DATA.DECODING_BACKEND", data.DECODING_BACKEND, ("pyav",))
     _require(data.NUM_RETRIES >= 0, f"DATA.NUM_RETRIES is {data.NUM_RETRIES}; expected 0 or more.")
+    _require(
+        data.SPLIT_NUMBER in (1, 2, 3),
+        f"DATA.SPLIT_NUMBER is {data.SPLIT_NUMBER}; expected 1, 2 or 3 (the published splits of "
+        "UCF101 and HMDB51).",
+    )
     views = cfg.TEST.NUM_ENSEMBLE_VIEWS
     _require(
         1 <= views <= MAX_ENSEMBLE_VIEWS,
@@ -290,6 +295,29 @@ def _check_mixup(cfg: CfgNode) -> None:
     )
 
 
+def _check_multi_label(cfg: CfgNode) -> None:
+    """DATA.MULTI_LABEL: the loss, the view ensemble and the figures that several labels per video
+    take."""
+    if not cfg.DATA.MULTI_LABEL:
+        return
+    _require(
+        cfg.MODEL.LOSS_FUNC == "bce_logit",
+        f"MODEL.LOSS_FUNC is {cfg.MODEL.LOSS_FUNC!r}, which takes one label per video; "
+        "DATA.MULTI_LABEL True needs 'bce_logit' (a sigmoid per class).",
+    )
+    _require(
+        not cfg.TEST.ENSEMBLE_SOFTMAX,
+        "TEST.ENSEMBLE_SOFTMAX is True, but with DATA.MULTI_LABEL the views are combined as "
+        "each class's sigmoid probability; set TEST.ENSEMBLE_SOFTMAX False.",
+    )
+    for key in ("CONFUSION_MATRIX", "HISTOGRAM"):
+        _require(
+            not cfg.TENSORBOARD[key].ENABLE,
+            f"TENSORBOARD.{key}.ENABLE is True, but its figures need one label per video "
+            "(DATA.MULTI_LABEL True draws the per-class AP instead); set it False.",
+        )
+
+
 def _check_tensorboard(cfg: CfgNode) -> None:
     board = cfg.TENSORBOARD
     for key in ("CONFUSION_MATRIX", "HISTOGRAM"):
@@ -351,6 +379,7 @@ def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
     _check_data(cfg)
     _check_solver(cfg)
     _check_mixup(cfg)
+    _check_multi_label(cfg)
     _check_tensorboard(cfg)
     _check_registered_values(cfg)
     unfit = unfit_message(cfg) if check_devices else None

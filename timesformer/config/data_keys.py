@@ -20,6 +20,16 @@ def add_data_keys(cfg: CfgNode) -> None:
     # Prefix prepended to every video (or frame) path of the split files.
     cfg.DATA.PATH_PREFIX = ""
 
+    # Several labels per video (PySlowFast's key): split files give each video a comma-separated
+    # list of labels ("path 3,17,40"; Charades: its "actions" column), the labels are multi-hot
+    # (MODEL.NUM_CLASSES), training takes MODEL.LOSS_FUNC bce_logit, the views of a test video are
+    # combined as sigmoid probabilities, and validation and test report the mean average
+    # precision ("map") instead of top-k accuracy. See docs/data.md, "Multi-label datasets".
+    cfg.DATA.MULTI_LABEL = False
+
+    # Which of the published train/test splits UCF101 and HMDB51 read: 1, 2 or 3.
+    cfg.DATA.SPLIT_NUMBER = 1
+
     # Frames per clip.
     cfg.DATA.NUM_FRAMES = 8
 

@@ -7,6 +7,7 @@ view, spatial crop), applies the train or test transform, replaces unreadable
 videos in train/val and reports them in test.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,9 +16,11 @@ import torch
 from timesformer.config.batch import views_per_video
 from timesformer.datasets import transform
 from timesformer.datasets.sampling import RANDOM_CLIP
+from timesformer.datasets.split_file import Labels
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.errors import TimesformerError
 from timesformer.utils.logging import get_logger
+from timesformer.utils.targets import multi_hot
 
 logger = get_logger(__name__)
 
@@ -30,11 +33,12 @@ class TooManyUnreadableVideosError(TimesformerError, RuntimeError):
 
 @dataclass(frozen=True)
 class VideoList:
-    """The videos of a dataset: one path and one label (-1: unknown) per video, and, for a
-    dataset read from frame images (SSv2's JPEG folders), each video's frame files in order."""
+    """The videos of a dataset: one path and one label (-1: unknown) per video, or with
+    DATA.MULTI_LABEL a tuple of class ids (possibly empty), and, for a dataset read from frame
+    images (SSv2's JPEG folders), each video's frame files in order."""
 
     paths: list[str]
-    labels: list[int]
+    labels: Sequence[Labels]
     frame_paths: list[list[str]] | None = None
 
 
@@ -42,8 +46,9 @@ class ClipDataset(torch.utils.data.Dataset):
     """Items are ``(frames, label, index, meta)``.
 
     ``frames``: (3, NUM_FRAMES, crop, crop) float; ``label``: int (-1 for a skipped
-    test video); ``index``: the item index (of the replacement video when one was
-    used); ``meta``: ``{"video_idx", "temporal_idx", "spatial_idx",
+    test video), or with DATA.MULTI_LABEL the multi-hot (MODEL.NUM_CLASSES,) float32 of the
+    video's class ids (all -1 for a skipped test video); ``index``: the item index (of the
+    replacement video when one was used); ``meta``: ``{"video_idx", "temporal_idx", "spatial_idx",
     "num_decode_failures"}`` (ints; -1 for random positions in train/val).
 
     Test split: ``views_per_video = NUM_ENSEMBLE_VIEWS * NUM_SPATIAL_CROPS`` items per
@@ -178,7 +183,7 @@ class ClipDataset(torch.utils.data.Dataset):
                 video_idx = int(np.random.randint(self.num_videos))
         meta = self._meta(video_idx, temporal_idx, spatial_idx, failures)
         item_index = video_idx * self.views_per_video + index % self.views_per_video
-        label = self.labels[video_idx]
+        label = self._item_label(video_idx)
         if self.clips_per_video == 1:
             return self._transform(clips[0], spatial_idx), label, item_index, meta
         count = self.clips_per_video
@@ -201,6 +206,20 @@ class ClipDataset(torch.utils.data.Dataset):
             shape = clips.shape[1:] if clip_count == 1 else clips.shape
             raise VideoReadError(self.paths[video_idx], f"decoded frames have shape {shape}")
         return clips
+
+    def _item_label(self, video_idx: int) -> int | torch.Tensor:
+        """The label of video ``video_idx`` as an item gives it (see the class docstring)."""
+        label = self.labels[video_idx]
+        if isinstance(label, int) and not self.cfg.DATA.MULTI_LABEL:
+            return label
+        return multi_hot(
+            label if isinstance(label, tuple) else (label,), self.cfg.MODEL.NUM_CLASSES
+        )
+
+    def _skipped_label(self) -> int | torch.Tensor:
+        if not self.cfg.DATA.MULTI_LABEL:
+            return -1
+        return torch.full((self.cfg.MODEL.NUM_CLASSES,), -1.0)
 
     def _transform(self, frames: np.ndarray, spatial_idx: int) -> torch.Tensor:
         data = self.cfg.DATA
@@ -237,7 +256,8 @@ class ClipDataset(torch.utils.data.Dataset):
             ) from error
         size = self.cfg.DATA.TEST_CROP_SIZE
         frames = torch.zeros(3, self.cfg.DATA.NUM_FRAMES, size, size)
-        return frames, -1, index, self._meta(video_idx, temporal_idx, spatial_idx, failures=1)
+        meta = self._meta(video_idx, temporal_idx, spatial_idx, failures=1)
+        return frames, self._skipped_label(), index, meta
 
     def _report_once(self, error: VideoReadError) -> None:
         if error.path in self._reported_paths:

@@ -18,9 +18,9 @@ class Kinetics(ClipDataset):
     """Kinetics-400/600 (or any ``path label`` video dataset).
 
     Split files ``DATA.PATH_TO_DATA_DIR/{train,val,test}.csv``, one
-    ``path<DATA.PATH_LABEL_SEPARATOR>label`` line per video, paths relative to
-    DATA.PATH_PREFIX. A clip is NUM_FRAMES frames SAMPLING_RATE apart at
-    DATA.TARGET_FPS: at a random position in train/val, at the i-th of
+    ``path<DATA.PATH_LABEL_SEPARATOR>label`` line per video (with DATA.MULTI_LABEL,
+    ``label,label,...``), paths relative to DATA.PATH_PREFIX. A clip is NUM_FRAMES frames
+    SAMPLING_RATE apart at DATA.TARGET_FPS: at a random position in train/val, at the i-th of
     TEST.NUM_ENSEMBLE_VIEWS evenly spaced positions in test, with the frames the
     original's PyAV decoder takes there (:func:`~timesformer.datasets.decoder.decode_test_clip`).
     With DATA.TRAIN_CROP_NUM_TEMPORAL K > 1, a training video gives K clips at independent
@@ -38,6 +38,7 @@ class Kinetics(ClipDataset):
             data.PATH_LABEL_SEPARATOR,
             data.PATH_PREFIX,
             self.cfg.MODEL.NUM_CLASSES,
+            multi_label=data.MULTI_LABEL,
         )
         return VideoList(paths, labels)
 

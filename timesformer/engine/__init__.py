@@ -1,7 +1,8 @@
 """The engine: training and test loops, launching them on one or many processes and machines
 (directly, under Slurm scripts or as a submitit job), and single-process inference for the tools.
 
-* :mod:`~timesformer.engine.trainer` — ``train``, ``train_epoch``, ``eval_epoch``
+* :mod:`~timesformer.engine.trainer` — ``train``, ``train_epoch``
+* :mod:`~timesformer.engine.validation` — ``eval_epoch``: top-k errors, or mAP (multi-label)
 * :mod:`~timesformer.engine.tester` — ``test``: multi-view testing and the results file
 * :mod:`~timesformer.engine.launch` — ``launch_job``, ``train_then_test``, the run_net command line
 * :mod:`~timesformer.engine.submitit_job` — ``NodeJob``, what each node of a submitit job runs

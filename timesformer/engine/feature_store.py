@@ -3,7 +3,7 @@
 Layout of ``root``::
 
     index.jsonl               one JSON line per finished video:
-                              {"video": PATH, "label": INT or null, "file": NAME,
+                              {"video": PATH, "label": INT, [INT, ...] or null, "file": NAME,
                                "shape": [...], "per_clip": BOOL}
     features/NAME             one .npy (NumPy) or .pt (torch) array per video
 
@@ -79,9 +79,11 @@ class FeatureStore:
         digest = hashlib.sha1(f"{video}|{per_clip}".encode()).hexdigest()[:10]
         return f"{stem}-{digest}.{self.file_format}"
 
-    def add(self, video: str, label: int | None, features: torch.Tensor, per_clip: bool) -> str:
+    def add(
+        self, video: str, label: int | list[int] | None, features: torch.Tensor, per_clip: bool
+    ) -> str:
         """Store ``features`` of ``video`` atomically, then record it in the index; returns the file
-        name."""
+        name. ``label``: its class id, its class ids (DATA.MULTI_LABEL), or None (unknown)."""
         name = self.file_name(video, per_clip)
         path = os.path.join(self.root, FEATURES_DIR, name)
         with atomic_write(path) as stream:

@@ -51,6 +51,9 @@ def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
 
     The scores are the test loop's aggregate: per video, the sum (or max) of its views' logits,
     or of their probabilities with TEST.ENSEMBLE_SOFTMAX (``ensemble_softmax`` in the file).
+    With DATA.MULTI_LABEL (``multi_label`` True): the labels are multi-hot (N, K), the scores
+    combine each class's sigmoid probability, and ``per_class_ap`` (K,) and ``map`` hold the
+    average precisions (percent; NaN for a class without positive videos).
     """
     path = cfg.TEST.SAVE_RESULTS_PATH
     if not os.path.isabs(path):
@@ -62,7 +65,11 @@ def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
         "video_paths": list(video_paths),
         "ensemble_method": meter.ensemble_method,
         "ensemble_softmax": meter.softmax,
+        "multi_label": meter.multi_label,
     }
+    if meter.per_class_ap is not None:
+        results["per_class_ap"] = meter.per_class_ap
+        results["map"] = float(meter.per_class_ap.nanmean())
     with atomic_write(path) as stream:
         torch.save(results, stream)
     logger.info("Saved per-video scores and labels to %s", path)
@@ -95,12 +102,13 @@ def test(cfg: CfgNode) -> dict | None:
         cfg.MODEL.NUM_CLASSES,
         cfg.TEST.ENSEMBLE_METHOD,
         softmax=cfg.TEST.ENSEMBLE_SOFTMAX,
+        multi_label=cfg.DATA.MULTI_LABEL,
     )
     run_test_views(loader, model, meter, cfg)
     if not du.is_master_proc():
         return None
     stats = meter.finalize(video_names=list(dataset.paths))
-    write_test_figures(cfg, meter.video_scores, meter.video_labels)
+    write_test_figures(cfg, meter.video_scores, meter.video_labels, meter.per_class_ap)
     if cfg.TEST.SAVE_RESULTS_PATH:
         save_results(meter, cfg, dataset.paths)
     return stats

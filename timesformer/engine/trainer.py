@@ -19,6 +19,7 @@ from timesformer.config.batch import (
 )
 from timesformer.datasets import build_loader, shuffle_dataset
 from timesformer.datasets.mixup import VideoMixup, build_mixup
+from timesformer.engine.validation import build_val_meter, eval_epoch
 from timesformer.errors import TimesformerError
 from timesformer.models import build_model
 from timesformer.models.flops import log_model_info
@@ -27,11 +28,10 @@ from timesformer.models.optimizer import build_optimizer, set_lr
 from timesformer.utils import distributed as du
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.lr_policy import get_lr_at_epoch
-from timesformer.utils.meters import TrainMeter, ValMeter
+from timesformer.utils.meters import TrainMeter
 from timesformer.utils.metrics import topks_correct
 from timesformer.utils.precision import autocast_context, build_grad_scaler
 from timesformer.utils.rng import preserved_rng_state, set_seed
-from timesformer.visualization.eval_figures import PredictionCollector
 from timesformer.visualization.tensorboard_vis import TensorboardWriter
 
 logger = get_logger(__name__)
@@ -48,14 +48,6 @@ def _check_finite(loss: torch.Tensor, epoch: int, cur_iter: int) -> None:
             "SOLVER.BASE_LR or a longer SOLVER.WARMUP_EPOCHS, set SOLVER.CLIP_GRAD_L2NORM, "
             "use TRAIN.MIXED_PRECISION_DTYPE bf16 instead of fp16, or check the input data."
         )
-
-
-def _sum_over_processes(*values: float) -> list[float]:
-    tensor = torch.tensor(values, dtype=torch.float64)
-    if du.is_distributed() and torch.distributed.get_backend() == "nccl":
-        tensor = tensor.cuda()
-    du.all_reduce([tensor], average=False)
-    return tensor.cpu().tolist()
 
 
 def _optimizer_step(model, optimizer, scaler, cfg: CfgNode) -> None:
@@ -97,22 +89,27 @@ class TrainingObjective:
 
 
 class _IterationStats(NamedTuple):
-    """One training iteration over all processes: mean loss, top-1 / top-5 error (percent) and
-    the number of clips."""
+    """One training iteration over all processes: mean loss, top-1 / top-5 error (percent; None
+    with several labels per clip) and the number of clips."""
 
     loss: float
-    top1_err: float
-    top5_err: float
+    top1_err: float | None
+    top5_err: float | None
     clips: int
 
 
 def _iteration_stats(
     scores: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor
 ) -> _IterationStats:
-    """scores: (B, K), labels: (B,) of this process -> the stats of all processes."""
+    """scores: (B, K), labels: (B,) or multi-hot (B, K) of this process -> the stats of all
+    processes."""
+    clips = len(labels)
+    if labels.ndim == 2:
+        loss_sum, count = du.sum_over_processes(loss.item() * clips, clips)
+        return _IterationStats(loss_sum / count, None, None, int(count))
     top1, top5 = topks_correct(scores.detach(), labels, (1, 5))
-    loss_sum, top1_sum, top5_sum, count = _sum_over_processes(
-        loss.item() * labels.numel(), top1.item(), top5.item(), labels.numel()
+    loss_sum, top1_sum, top5_sum, count = du.sum_over_processes(
+        loss.item() * clips, top1.item(), top5.item(), clips
     )
     return _IterationStats(
         loss_sum / count, 100 * (1 - top1_sum / count), 100 * (1 - top5_sum / count), int(count)
@@ -120,15 +117,10 @@ def _iteration_stats(
 
 
 def _write_iteration(writer, stats: _IterationStats, lr: float, step: int) -> None:
-    writer.add_scalars(
-        {
-            "Train/loss": stats.loss,
-            "Train/lr": lr,
-            "Train/Top1_err": stats.top1_err,
-            "Train/Top5_err": stats.top5_err,
-        },
-        step,
-    )
+    scalars = {"Train/loss": stats.loss, "Train/lr": lr}
+    if stats.top1_err is not None and stats.top5_err is not None:
+        scalars.update({"Train/Top1_err": stats.top1_err, "Train/Top5_err": stats.top5_err})
+    writer.add_scalars(scalars, step)
 
 
 def _accumulation_group(cfg: CfgNode, cur_iter: int, epoch_iters: int) -> tuple[int, bool]:
@@ -197,37 +189,8 @@ def train_epoch(
         if writer is not None:
             _write_iteration(writer, stats, lr, step=epoch * epoch_iters + cur_iter)
     optimizer.zero_grad(set_to_none=True)  # the epoch's remainder, when it took no step
-    meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
+    meter.decode_failures = int(du.sum_over_processes(meter.decode_failures)[0])
     return meter.log_epoch(epoch)
-
-
-@torch.inference_mode()
-def eval_epoch(loader, model, meter: ValMeter, epoch: int, cfg: CfgNode, writer=None) -> dict:
-    """Validate on one view per video; return the epoch stats."""
-    model.eval()
-    meter.reset()
-    device = next(model.parameters()).device
-    predictions = PredictionCollector(cfg)
-    for clips, labels, _, meta in loader:
-        clips = clips.to(device, non_blocking=True)
-        labels = labels.to(device, non_blocking=True)
-        meter.decode_failures += int(meta["num_decode_failures"].sum())
-        with autocast_context(cfg):
-            scores = model(clips)
-        top1, top5 = topks_correct(scores.float(), labels, (1, 5))
-        top1_sum, top5_sum, count = _sum_over_processes(top1.item(), top5.item(), labels.numel())
-        meter.update(int(top1_sum), int(top5_sum), int(count))
-        predictions.add(scores, labels)
-    meter.decode_failures = int(_sum_over_processes(meter.decode_failures)[0])
-    stats = meter.log_epoch(epoch)
-    all_predictions = predictions.gather()
-    if writer is not None:
-        writer.add_scalars(
-            {"Val/Top1_err": stats["top1_err"], "Val/Top5_err": stats["top5_err"]}, epoch
-        )
-        if all_predictions is not None:
-            writer.plot_eval(*all_predictions, global_step=epoch, split="Val")
-    return stats
 
 
 def _log_epoch_remainder(cfg: CfgNode, epoch_iters: int) -> None:
@@ -326,7 +289,7 @@ def train(cfg: CfgNode) -> torch.nn.Module:
     _log_batch_layout(cfg, len(train_loader))
     objective = TrainingObjective.from_cfg(cfg)
     train_meter = TrainMeter(len(train_loader), cfg)
-    val_meter = ValMeter(cfg)
+    val_meter = build_val_meter(cfg)
     writer = TensorboardWriter(cfg) if cfg.TENSORBOARD.ENABLE and du.is_master_proc() else None
     logger.info("Start epoch: %d", start_epoch + 1)
     max_epoch = cfg.SOLVER.MAX_EPOCH

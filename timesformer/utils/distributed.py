@@ -92,3 +92,12 @@ def all_gather(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
         dist.all_gather(parts, tensor.contiguous())
         gathered.append(torch.cat(parts, dim=0))
     return gathered
+
+
+def sum_over_processes(*values: float) -> list[float]:
+    """Each of ``values`` summed over all processes (float64; on the GPU for NCCL)."""
+    tensor = torch.tensor(values, dtype=torch.float64)
+    if is_distributed() and dist.get_backend() == "nccl":
+        tensor = tensor.cuda()
+    all_reduce([tensor], average=False)
+    return tensor.cpu().tolist()

@@ -11,8 +11,9 @@ from fvcore.common.config import CfgNode
 from fvcore.common.timer import Timer
 
 from timesformer.config.checks import register_allowed_values
+from timesformer.utils import distributed as du
 from timesformer.utils.logging import get_logger, log_json_stats
-from timesformer.utils.metrics import topk_accuracies
+from timesformer.utils.metrics import average_precisions, topk_accuracies, topks_correct
 
 logger = get_logger(__name__)
 
@@ -51,9 +52,11 @@ def memory_stats() -> dict:
 
 
 class TrainMeter:
-    """Training statistics of one epoch; logs ``train_iter`` and ``train_epoch`` json_stats."""
+    """Training statistics of one epoch; logs ``train_iter`` and ``train_epoch`` json_stats
+    (with DATA.MULTI_LABEL, without the top-k errors, which need one label per clip)."""
 
     def __init__(self, epoch_iters: int, cfg: CfgNode):
+        self.multi_label = cfg.DATA.MULTI_LABEL
         self.epoch_iters = epoch_iters
         self.max_iters = cfg.SOLVER.MAX_EPOCH * epoch_iters
         self.max_epoch = cfg.SOLVER.MAX_EPOCH
@@ -78,12 +81,19 @@ class TrainMeter:
         self.data_time.add(self.iter_timer.seconds())
 
     def update(
-        self, loss: float, top1_err: float, top5_err: float, lr: float, batch_size: int
+        self,
+        loss: float,
+        top1_err: float | None,
+        top5_err: float | None,
+        lr: float,
+        batch_size: int,
     ) -> None:
-        """Record one iteration's results (errors in percent) and restart the timer."""
+        """Record one iteration's results (errors in percent; None with DATA.MULTI_LABEL) and
+        restart the timer."""
         self.loss.add(loss, batch_size)
-        self.top1_err.add(top1_err, batch_size)
-        self.top5_err.add(top5_err, batch_size)
+        if top1_err is not None and top5_err is not None:
+            self.top1_err.add(top1_err, batch_size)
+            self.top5_err.add(top5_err, batch_size)
         self.lr = lr
         self.iter_time.add(self.iter_timer.seconds())
         self.iter_timer.reset()
@@ -92,6 +102,9 @@ class TrainMeter:
         done = epoch * self.epoch_iters + cur_iter + 1
         seconds = self.iter_time.mean() * (self.max_iters - done)
         return str(datetime.timedelta(seconds=int(seconds)))
+
+    def _errors(self, top1_err: float, top5_err: float) -> dict:
+        return {} if self.multi_label else {"top1_err": top1_err, "top5_err": top5_err}
 
     def log_iter(self, epoch: int, cur_iter: int) -> None:
         """Log ``train_iter`` stats every LOG_PERIOD iterations (epoch, iteration 0-based)."""
@@ -102,8 +115,7 @@ class TrainMeter:
             "epoch": f"{epoch + 1}/{self.max_epoch}",
             "iter": f"{cur_iter + 1}/{self.epoch_iters}",
             "loss": self.loss.median(),
-            "top1_err": self.top1_err.median(),
-            "top5_err": self.top5_err.median(),
+            **self._errors(self.top1_err.median(), self.top5_err.median()),
             "lr": self.lr,
             "time_diff": self.iter_time.median(),
             "data_time": self.data_time.median(),
@@ -118,8 +130,7 @@ class TrainMeter:
             "split": "train_epoch",
             "epoch": f"{epoch + 1}/{self.max_epoch}",
             "loss": self.loss.mean(),
-            "top1_err": self.top1_err.mean(),
-            "top5_err": self.top5_err.mean(),
+            **self._errors(self.top1_err.mean(), self.top5_err.mean()),
             "lr": self.lr,
             "time_diff": self.iter_time.mean(),
             "data_time": self.data_time.mean(),
@@ -151,6 +162,12 @@ class ValMeter:
         self.top5_correct += top5_correct
         self.samples += batch_size
 
+    def add_batch(self, scores: torch.Tensor, labels: torch.Tensor) -> None:
+        """scores: (B, K), labels: (B,) of this process's batch; counted over all processes."""
+        top1, top5 = topks_correct(scores.float(), labels, (1, 5))
+        top1_sum, top5_sum, count = du.sum_over_processes(top1.item(), top5.item(), labels.numel())
+        self.update(int(top1_sum), int(top5_sum), int(count))
+
     def log_epoch(self, epoch: int) -> dict:
         """Log and return the ``val_epoch`` stats."""
         samples = max(self.samples, 1)
@@ -171,11 +188,15 @@ class ValMeter:
         return stats
 
 
-def view_scores(logits: torch.Tensor, softmax: bool) -> torch.Tensor:
+def view_scores(logits: torch.Tensor, softmax: bool, multi_label: bool = False) -> torch.Tensor:
     """The scores of views that the ensemble combines, float32 (N, K): the logits (N, K) as they
     are (the original's TestMeter combines the model's raw outputs), or with ``softmax``
-    (TEST.ENSEMBLE_SOFTMAX) their class probabilities."""
+    (TEST.ENSEMBLE_SOFTMAX) their class probabilities; with ``multi_label``
+    (DATA.MULTI_LABEL), each class's sigmoid probability (PySlowFast's multi-label test
+    outputs; the maximum of views from zero is then the largest probability)."""
     logits = logits.float()
+    if multi_label:
+        return logits.sigmoid()
     return logits.softmax(dim=-1) if softmax else logits
 
 
@@ -200,11 +221,14 @@ def combine_view(
     return ENSEMBLE_METHODS[ensemble_method](combined, view_scores)
 
 
-def ensemble_views(view_logits: torch.Tensor, ensemble_method: str, softmax: bool) -> torch.Tensor:
+def ensemble_views(
+    view_logits: torch.Tensor, ensemble_method: str, softmax: bool, multi_label: bool = False
+) -> torch.Tensor:
     """(V, K) logits of all views of one video -> its combined scores (K,), exactly as
-    :class:`TestMeter` combines them (TEST.ENSEMBLE_METHOD, TEST.ENSEMBLE_SOFTMAX)."""
+    :class:`TestMeter` combines them (TEST.ENSEMBLE_METHOD, TEST.ENSEMBLE_SOFTMAX,
+    DATA.MULTI_LABEL)."""
     combined = torch.zeros(view_logits.shape[1:])
-    for scores in view_scores(view_logits, softmax):
+    for scores in view_scores(view_logits, softmax, multi_label):
         combined = combine_view(combined, scores, ensemble_method)
     return combined
 
@@ -214,7 +238,8 @@ class IncompleteViewsError(RuntimeError):
 
 
 class TestMeter:
-    """Combines the views of each test video and computes video-level accuracy.
+    """Combines the views of each test video and computes video-level accuracy (with
+    ``multi_label``, the mean average precision).
 
     Each of ``num_videos`` videos has ``views_per_video`` views (temporal clips x spatial
     crops), dataset item ``i`` being view ``i % views_per_video`` of video
@@ -223,7 +248,11 @@ class TestMeter:
 
     ``video_scores`` (num_videos, K): per video, the sum ("sum") or the maximum ("max") of
     its views' logits, from zero, as the original computes it; with ``softmax``
-    (TEST.ENSEMBLE_SOFTMAX), of their class probabilities instead.
+    (TEST.ENSEMBLE_SOFTMAX), of their class probabilities instead; with ``multi_label``
+    (DATA.MULTI_LABEL), of each class's sigmoid probability. ``video_labels``: (num_videos,)
+    class ids, or (num_videos, K) multi-hot with ``multi_label``; -1 until a view arrives.
+    ``per_class_ap`` (K,): each class's average precision once :meth:`finalize` ran with
+    ``multi_label`` (NaN for a class without positive videos).
     """
 
     __test__ = False  # not a pytest test class
@@ -235,25 +264,35 @@ class TestMeter:
         num_classes: int,
         ensemble_method: str,
         softmax: bool = False,
+        multi_label: bool = False,
     ):
         self.num_videos = num_videos
         self.views_per_video = views_per_video
         self.ensemble_method = ensemble_method
         self.softmax = softmax
+        self.multi_label = multi_label
         self.video_scores = torch.zeros((num_videos, num_classes))
-        self.video_labels = torch.full((num_videos,), -1, dtype=torch.long)
+        if multi_label:
+            self.video_labels = torch.full((num_videos, num_classes), -1.0)
+        else:
+            self.video_labels = torch.full((num_videos,), -1, dtype=torch.long)
         self.seen = torch.zeros((num_videos, views_per_video), dtype=torch.bool)
         self.skipped = torch.zeros((num_videos,), dtype=torch.bool)
+        self.per_class_ap: torch.Tensor | None = None
 
     def update(
         self, logits: torch.Tensor, labels: torch.Tensor, item_indices: torch.Tensor
     ) -> None:
-        """logits: (N, K) model outputs of N views; labels, item_indices: (N,)."""
-        scores = view_scores(logits.cpu(), self.softmax)
+        """logits: (N, K) model outputs of N views; labels: (N,), or (N, K) multi-hot;
+        item_indices: (N,)."""
+        scores = view_scores(logits.cpu(), self.softmax, self.multi_label)
         labels, item_indices = labels.cpu(), item_indices.cpu()
-        for score, label, item in zip(scores, labels.tolist(), item_indices.tolist(), strict=True):
+        unreadable = labels.reshape(len(labels), -1)[:, 0] < 0
+        for score, label, skipped, item in zip(
+            scores, labels, unreadable.tolist(), item_indices.tolist(), strict=True
+        ):
             video, view = divmod(item, self.views_per_video)
-            if label < 0:
+            if skipped:
                 self.skipped[video] = True
                 continue
             if self.seen[video, view]:
@@ -270,7 +309,8 @@ class TestMeter:
         return torch.nonzero(~complete).flatten().tolist()
 
     def finalize(self, video_names: list[str] | None = None) -> dict:
-        """Check that every view arrived, then log and return the ``test_final`` stats."""
+        """Check that every view arrived, then log and return the ``test_final`` stats:
+        ``top1_acc``, ``top5_acc`` (percent), or with ``multi_label`` ``map`` (percent)."""
         missing = self.incomplete_videos()
         if missing:
             names = [video_names[i] if video_names else str(i) for i in missing[:20]]
@@ -280,11 +320,16 @@ class TestMeter:
                 f"{', '.join(names)}{more}."
             )
         kept = ~self.skipped
-        top1, top5 = topk_accuracies(self.video_scores[kept], self.video_labels[kept], (1, 5))
+        scores, labels = self.video_scores[kept], self.video_labels[kept]
+        if self.multi_label:
+            mean_ap, self.per_class_ap = average_precisions(scores, labels)
+            accuracy = {"map": mean_ap}
+        else:
+            top1, top5 = topk_accuracies(scores, labels, (1, 5))
+            accuracy = {"top1_acc": top1, "top5_acc": top5}
         stats = {
             "split": "test_final",
-            "top1_acc": top1,
-            "top5_acc": top5,
+            **accuracy,
             "videos": int(kept.sum()),
             "views_per_video": self.views_per_video,
             "skipped_videos": int(self.skipped.sum()),

@@ -83,3 +83,21 @@ def top_predictions_figure(
         f"top {len(predicted)} predictions for true class {class_names[true_class]}", fontsize=9
     )
     return figure
+
+
+def per_class_average_precision_figure(
+    average_precisions: torch.Tensor, class_names: list[str], figsize=(8, 8)
+) -> Figure:
+    """Bars: each class's average precision (%) of a multi-label evaluation, sorted from the
+    best; a class without positive videos (NaN) has no bar. average_precisions: (K,)."""
+    order = [int(i) for i in average_precisions.nan_to_num(-1.0).argsort(descending=True)]
+    values = average_precisions[order].nan_to_num(0.0).numpy()
+    figure = Figure(figsize=tuple(figsize), layout="constrained")
+    axis = figure.subplots()
+    axis.bar(range(len(order)), values, color="tab:blue")
+    axis.set_ylim(0, 100)
+    axis.set_ylabel("average precision (%)")
+    axis.set_xlabel("class (best first)")
+    if len(order) <= MAX_TICK_LABELS:
+        axis.set_xticks(range(len(order)), [class_names[i] for i in order], rotation=90, fontsize=7)
+    return figure
