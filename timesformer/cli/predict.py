@@ -10,7 +10,8 @@ views are combined as the test loop combines them: the sum of their logits
 (TEST.ENSEMBLE_METHOD "max": their maximum), as the original. The score shown is
 the softmax of that video-level aggregate, a probability that ranks the classes
 as the aggregate does; with TEST.ENSEMBLE_SOFTMAX, the views' probabilities are
-combined instead and the score is their mean ("max": their maximum). Runs on the
+combined instead and the score is their mean ("max": their maximum); with
+DATA.MULTI_LABEL, each class's sigmoid probability, combined the same way. Runs on the
 first GPU when NUM_GPUS > 0 and CUDA is there, else on the CPU. With --json,
 stdout is only a JSON list, one object per video:
 {"video": PATH, "top_k": [{"label": INT, "name": STR or null, "score": FLOAT}, ...]}.
