@@ -11,6 +11,7 @@ import torch
 from sklearn.metrics import average_precision_score
 
 from helpers import REPO_ROOT, json_stats, run_net, tiny_args, tiny_cfg
+from timesformer.cli.predict import shown_scores
 from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_yaml_file
 from timesformer.datasets import build_dataset
@@ -256,3 +257,11 @@ def test_shipped_charades_config_is_multi_label_with_max_of_views():
     )
     assert cfg.DATA.MULTI_LABEL and cfg.MODEL.LOSS_FUNC == "bce_logit"
     assert cfg.TEST.ENSEMBLE_METHOD == "max" and cfg.TRAIN.FINETUNE
+
+
+@pytest.mark.parametrize(("method", "expected"), [("sum", "mean"), ("max", "amax")])
+def test_predict_shows_each_classs_probability_combined_over_views(method, expected):
+    cfg = tiny_cfg("", "", *MULTI_LABEL, "MODEL.NUM_CLASSES", "3", "TEST.ENSEMBLE_METHOD", method)
+    view_logits = torch.tensor([[2.0, -1.0, 0.0], [0.5, -3.0, 1.0]])
+    shown = shown_scores(view_logits, cfg)
+    torch.testing.assert_close(shown, getattr(view_logits.sigmoid(), expected)(dim=0))
