@@ -76,6 +76,9 @@ def open_video(path: str, multi_thread_decode: bool = True) -> av.container.Inpu
         container.close()
         raise VideoReadError(path, "no video stream")
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # e.g. an mp4 cut off before its stream's codec parameters
+        container.close()
+        raise VideoReadError(path, "the video stream has no decoder (unknown codec, or cut off)")
     if multi_thread_decode:
         stream.thread_type = "AUTO"
     else:
