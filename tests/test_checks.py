@@ -78,7 +78,7 @@ def _checked(*overrides, check_devices=False):
         (["TRAIN.CHECKPOINT_PERIOD", "0"], r"TRAIN\.CHECKPOINT_PERIOD is 0; expected 1 or more"),
         (["TRAIN.EVAL_PERIOD", "0"], r"TRAIN\.EVAL_PERIOD is 0; expected 1 or more"),
         (["TRAIN.DATASET", "imagenet"], r"TRAIN\.DATASET is 'imagenet'; expected one of"),
-        (["TEST.DATASET", "ucf101"], r"TEST\.DATASET is 'ucf101'; expected one of .*ssv2"),
+        (["TEST.DATASET", "epic"], r"TEST\.DATASET is 'epic'; expected one of .*ssv2"),
         (["MODEL.ARCH", "slowfast"], r"MODEL\.ARCH is 'slowfast'; expected one of 'vit'"),
         (["MIXUP.ALPHA", "-0.5"], r"MIXUP\.ALPHA is -0\.5"),
         (["MIXUP.LABEL_SMOOTHING", "1.0"], r"MIXUP\.LABEL_SMOOTHING is 1\.0"),

@@ -13,6 +13,7 @@ from timesformer.cli.benchmark import GpuFigureError
 from timesformer.cli.export import ExportMismatchError
 from timesformer.config import ConfigError
 from timesformer.datasets.clip_dataset import TooManyUnreadableVideosError
+from timesformer.datasets.preparation.errors import PreparationError
 from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.engine.submission import SubmissionRefused, SubmitError
@@ -39,6 +40,7 @@ FAMILY = {
     RunStopped: (1, Exception),
     ExportMismatchError: (1, Exception),
     GpuFigureError: (1, Exception),
+    PreparationError: (2, ValueError),
 }
 """Every error class of the package a user can act on: (exit status, the base class it had
 before the family, which ``except`` clauses written against it still catch)."""
