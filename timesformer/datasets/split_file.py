@@ -54,9 +54,7 @@ def read_path_label_file(
             text = line.rstrip("\r\n")
             if not text.strip():
                 continue
-            video, label = _parse_line(
-                path, line_number, text, separator, num_classes, multi_label
-            )
+            video, label = _parse_line(path, line_number, text, separator, num_classes, multi_label)
             paths.append(os.path.join(path_prefix, video))
             labels.append(label)
     if not paths:
