@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.metrics import average_precision_score
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from helpers import REPO_ROOT, json_stats, run_net, tiny_args, tiny_cfg
 from timesformer.cli.predict import shown_scores
@@ -228,8 +229,11 @@ def test_multi_label_run_trains_validates_and_tests_with_map(tmp_path):
     assert final["map"] == pytest.approx(100 * expected)
     assert results["map"] == pytest.approx(final["map"])
     assert results["per_class_ap"].shape == (3,)
-    board = os.path.join(out, "runs-kinetics")
-    assert any(name.startswith("events.out.tfevents") for name in os.listdir(board))
+    board = EventAccumulator(os.path.join(out, "runs-kinetics")).Reload()
+    assert {"Val/Per-class AP", "Test/Per-class AP"} <= set(board.Tags()["images"])
+    assert [event.value for event in board.Scalars("Val/mAP")] == pytest.approx(
+        [r["map"] for r in val_epochs]
+    )
 
 
 def test_charades_needs_multi_label(tmp_path):

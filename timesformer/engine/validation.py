@@ -6,7 +6,6 @@ from fvcore.common.config import CfgNode
 
 from timesformer.utils import distributed as du
 from timesformer.utils.meters import ValMeter
-from timesformer.utils.metrics import average_precisions
 from timesformer.utils.multi_label_val_meter import MultiLabelValMeter
 from timesformer.utils.precision import autocast_context
 from timesformer.visualization.eval_figures import PredictionCollector
@@ -50,9 +49,8 @@ def eval_epoch(
 
 
 def _write_multi_label(writer, meter: MultiLabelValMeter, stats: dict, epoch: int) -> None:
-    """Val/mAP and the Val/Per-class AP figure of the epoch's gathered scores."""
-    if writer is None:
+    """Val/mAP and the Val/Per-class AP figure of the epoch (the master process's writer)."""
+    if writer is None or meter.per_class_ap is None:
         return
     writer.add_scalars({"Val/mAP": stats["map"]}, epoch)
-    _, per_class_ap = average_precisions(*meter.gathered())
-    writer.plot_average_precisions(per_class_ap, global_step=epoch, split="Val")
+    writer.plot_average_precisions(meter.per_class_ap, global_step=epoch, split="Val")

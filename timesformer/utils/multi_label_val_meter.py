@@ -14,11 +14,13 @@ from timesformer.utils.metrics import average_precisions
 class MultiLabelValMeter:
     """Collects one epoch's validation scores and multi-hot labels, of every process, and
     logs their mAP (``map``, percent; ``max_map`` the best of the run's epochs so far), the
-    counterpart of :class:`~timesformer.utils.meters.ValMeter`'s top-k errors."""
+    counterpart of :class:`~timesformer.utils.meters.ValMeter`'s top-k errors. ``per_class_ap``
+    (K,): each class's AP of the last logged epoch (NaN: no positive video)."""
 
     def __init__(self, cfg: CfgNode):
         self.max_epoch = cfg.SOLVER.MAX_EPOCH
         self.max_map = float("-inf")
+        self.per_class_ap: torch.Tensor | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -32,15 +34,15 @@ class MultiLabelValMeter:
         self.scores.append(scores.detach().float())
         self.labels.append(labels.float())
 
-    def gathered(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _gathered(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(scores (N, K), labels (N, K)) of all processes, on the CPU; call on every process."""
         scores, labels = du.all_gather([torch.cat(self.scores), torch.cat(self.labels)])
         return scores.cpu(), labels.cpu()
 
     def log_epoch(self, epoch: int) -> dict:
         """Log and return the ``val_epoch`` stats (every process takes part in the gathering)."""
-        scores, labels = self.gathered()
-        mean_ap, _ = average_precisions(scores, labels)
+        scores, labels = self._gathered()
+        mean_ap, self.per_class_ap = average_precisions(scores, labels)
         self.max_map = max(self.max_map, mean_ap)
         stats = {
             "split": "val_epoch",
