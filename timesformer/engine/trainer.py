@@ -27,7 +27,7 @@ from timesformer.models.losses import build_train_loss
 from timesformer.models.optimizer import build_optimizer, set_lr
 from timesformer.utils import distributed as du
 from timesformer.utils.logging import get_logger, setup_logging
-from timesformer.utils.lr_policy import get_lr_at_epoch
+from timesformer.utils.lr_policy import get_lr_at_epoch, schedule_warning
 from timesformer.utils.meters import TrainMeter
 from timesformer.utils.metrics import topks_correct
 from timesformer.utils.precision import autocast_context, build_grad_scaler
@@ -223,6 +223,12 @@ def _is_period_epoch(epoch: int, period: int, max_epoch: int) -> bool:
     return (epoch + 1) % period == 0 or epoch + 1 == max_epoch
 
 
+def _warn_about_schedule(cfg: CfgNode) -> None:
+    warning = schedule_warning(cfg)
+    if warning is not None:
+        logger.warning(warning)
+
+
 def _log_dropout_note(cfg: CfgNode) -> None:
     if cfg.MODEL.DROPOUT_RATE > 0:
         logger.info(
@@ -281,6 +287,7 @@ def train(cfg: CfgNode) -> torch.nn.Module:
     set_seed(cfg.RNG_SEED)
     logger.info("Training with config:\n%s", cfg.dump())
     prepare_start_state(cfg)
+    _warn_about_schedule(cfg)
     _log_dropout_note(cfg)
     model, optimizer, scaler = _build_model_and_optimizer(cfg)
     start_epoch = _start_training_state(cfg, model, optimizer, scaler)

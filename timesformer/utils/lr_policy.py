@@ -44,3 +44,30 @@ def get_lr_at_epoch(cfg: CfgNode, epoch: float) -> float:
         start, end = cfg.SOLVER.WARMUP_START_LR, policy(cfg, warmup)
         return start + (end - start) * epoch / warmup
     return policy(cfg, epoch)
+
+
+def schedule_warning(cfg: CfgNode) -> str | None:
+    """What a run should hear before it starts when its learning rate never reaches
+    SOLVER.BASE_LR (within 1%): it ends while still warming up (SOLVER.WARMUP_EPOCHS >= MAX_EPOCH,
+    e.g. a short fine-tuning run with a long recipe's warm-up), or its schedule peaks lower;
+    None when it does reach it.
+
+    The peak is the highest rate :func:`get_lr_at_epoch` gives at the epochs the run sets it
+    (from 0 to MAX_EPOCH, excluded), looked up at a fine grid and where warm-up ends and steps
+    start.
+    """
+    solver = cfg.SOLVER
+    epochs = [solver.MAX_EPOCH * i / 1000 for i in range(1000)]
+    epochs += [e for e in (solver.WARMUP_EPOCHS, *solver.STEPS) if e < solver.MAX_EPOCH]
+    peak = max(get_lr_at_epoch(cfg, epoch) for epoch in epochs)
+    if peak >= 0.99 * solver.BASE_LR:
+        return None
+    why = (
+        f"the run ends (SOLVER.MAX_EPOCH {solver.MAX_EPOCH}) while still warming up "
+        f"(SOLVER.WARMUP_EPOCHS {solver.WARMUP_EPOCHS}, from SOLVER.WARMUP_START_LR "
+        f"{solver.WARMUP_START_LR}): shorten the warm-up or train longer"
+        if solver.WARMUP_EPOCHS >= solver.MAX_EPOCH
+        else f"the schedule (SOLVER.LR_POLICY {solver.LR_POLICY}, SOLVER.WARMUP_EPOCHS "
+        f"{solver.WARMUP_EPOCHS}) never reaches it"
+    )
+    return f"The learning rate peaks at {peak:.3g}, below SOLVER.BASE_LR {solver.BASE_LR:g}: {why}."
