@@ -6,6 +6,7 @@ that a wrong YAML file or override fails before any work starts.
 
 import itertools
 import logging
+import re
 from collections.abc import Callable, Iterable
 
 from fvcore.common.config import CfgNode
@@ -278,6 +279,48 @@ def _check_solver(cfg: CfgNode) -> None:
     )
 
 
+# timm's RandAugment config string (timm.data.auto_augment.rand_augment_transform).
+_RAND_AUGMENT_FORM = re.compile(
+    r"rand(-(m\d+(\.\d+)?|n\d+|mstd\d+(\.\d+)?|mmax\d+(\.\d+)?|inc[01]|p\d*\.?\d+|w\d+))*"
+)
+RAND_AUGMENT_FORM = "rand-m<magnitude>-n<ops>[-mstd<float>][-mmax<float>][-inc<0|1>][-p<float>]"
+
+
+def _check_augmentation(cfg: CfgNode) -> None:
+    aug = cfg.AUG
+    aa_type = aug.AA_TYPE
+    _require(
+        aa_type == "" or _RAND_AUGMENT_FORM.fullmatch(aa_type) is not None,
+        f"AUG.AA_TYPE is {aa_type!r}; expected timm's RandAugment form {RAND_AUGMENT_FORM} "
+        "(e.g. 'rand-m7-n4-mstd0.5-inc1'), or '' for none.",
+    )
+    _one_of("AUG.INTERPOLATION", aug.INTERPOLATION, ("bilinear", "bicubic"))
+    _require(0.0 <= aug.RE_PROB <= 1.0, f"AUG.RE_PROB is {aug.RE_PROB}; expected 0 .. 1.")
+    _one_of("AUG.RE_MODE", aug.RE_MODE, ("pixel", "rand", "const"))
+    _require(aug.RE_COUNT >= 1, f"AUG.RE_COUNT is {aug.RE_COUNT}; expected 1 or more.")
+
+
+def _check_finetuning(cfg: CfgNode) -> None:
+    """Layer-wise LR decay, the EMA of the weights and frozen blocks."""
+    decay = cfg.SOLVER.LAYER_DECAY
+    _require(
+        0.0 < decay <= 1.0,
+        f"SOLVER.LAYER_DECAY is {decay}; expected 0 < value <= 1 (1.0: no layer-wise decay).",
+    )
+    ema_decay = cfg.MODEL_EMA.DECAY
+    _require(0.0 <= ema_decay < 1.0, f"MODEL_EMA.DECAY is {ema_decay}; expected 0 <= decay < 1.")
+    blocks, depth = cfg.TRAIN.FREEZE_BLOCKS, cfg.TIMESFORMER.DEPTH
+    _require(
+        0 <= blocks <= depth,
+        f"TRAIN.FREEZE_BLOCKS is {blocks}; expected 0 .. TIMESFORMER.DEPTH ({depth}), the "
+        "number of blocks the model has.",
+    )
+    _require(
+        not (cfg.TRAIN.LINEAR_PROBE and blocks),
+        f"TRAIN.LINEAR_PROBE freezes every block; TRAIN.FREEZE_BLOCKS ({blocks}) must then be 0.",
+    )
+
+
 def _check_mixup(cfg: CfgNode) -> None:
     mixup = cfg.MIXUP
     for key in ("PROB", "SWITCH_PROB"):
@@ -379,6 +422,8 @@ def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
     _check_data(cfg)
     _check_solver(cfg)
     _check_mixup(cfg)
+    _check_augmentation(cfg)
+    _check_finetuning(cfg)
     _check_multi_label(cfg)
     _check_tensorboard(cfg)
     _check_registered_values(cfg)

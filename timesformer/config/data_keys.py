@@ -1,11 +1,11 @@
-"""Keys of the data: DATA (files, sampling, transforms), DATA_LOADER and MIXUP, with their
+"""Keys of the data: DATA (files, sampling, transforms), DATA_LOADER, AUG and MIXUP, with their
 defaults and meaning; part of the tree of :mod:`timesformer.config.defaults`."""
 
 from fvcore.common.config import CfgNode
 
 
 def add_data_keys(cfg: CfgNode) -> None:
-    """Add the DATA, DATA_LOADER and MIXUP keys to ``cfg``."""
+    """Add the DATA, DATA_LOADER, AUG and MIXUP keys to ``cfg``."""
     # ---------------------------------------------------------------------------- #
     # Data
     # ---------------------------------------------------------------------------- #
@@ -102,6 +102,33 @@ def add_data_keys(cfg: CfgNode) -> None:
     # each loader worker uses one core (the way to scale is more workers; see docs/data.md,
     # "Decoding threads").
     cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
+
+    # ---------------------------------------------------------------------------- #
+    # Clip augmentation of training clips (PySlowFast's keys): timm's RandAugment and random
+    # erasing, drawn once per clip and applied identically to all its frames
+    # ---------------------------------------------------------------------------- #
+    cfg.AUG = CfgNode()
+
+    # Apply RandAugment (AA_TYPE) and random erasing (RE_PROB) to training clips.
+    cfg.AUG.ENABLE = False
+
+    # timm's RandAugment config string, "rand-m<magnitude>-n<ops>" with optional sections
+    # "-mstd<float>" (magnitude noise), "-mmax<float>", "-inc<0|1>" (magnitude-increasing ops),
+    # "-p<float>" (probability of each op), "-w<int>" (op weights); "": no RandAugment.
+    cfg.AUG.AA_TYPE = "rand-m7-n4-mstd0.5-inc1"
+
+    # Interpolation of RandAugment's geometric ops: "bilinear" or "bicubic".
+    cfg.AUG.INTERPOLATION = "bicubic"
+
+    # Probability of random erasing per clip (0: off); the same rectangle in every frame.
+    cfg.AUG.RE_PROB = 0.25
+
+    # What fills the erased rectangle: "pixel" (per-pixel normal noise), "rand" (one random
+    # colour) or "const" (zeros, the mean colour once normalized).
+    cfg.AUG.RE_MODE = "pixel"
+
+    # Number of rectangles erased per clip (when it is erased).
+    cfg.AUG.RE_COUNT = 1
 
     # ---------------------------------------------------------------------------- #
     # Mixup / CutMix (timm.data.Mixup)

@@ -81,6 +81,31 @@ _C.TRAIN.MIXED_PRECISION = False
 # Autocast dtype: "bf16" (GPU or CPU) or "fp16" (GPU only, with a GradScaler).
 _C.TRAIN.MIXED_PRECISION_DTYPE = "bf16"
 
+# Linear probe: train only the head. The rest of the model (embeddings, blocks, final norm) is
+# frozen: no gradients, in eval mode (no drop path), left out of the optimizer.
+_C.TRAIN.LINEAR_PROBE = False
+
+# Freeze the embeddings (patch, position, time, class token) and the first FREEZE_BLOCKS blocks
+# the same way (0: none; at most TIMESFORMER.DEPTH). Not with LINEAR_PROBE, which freezes all.
+_C.TRAIN.FREEZE_BLOCKS = 0
+
+# ---------------------------------------------------------------------------- #
+# Exponential moving average of the weights (timm's ModelEmaV3)
+# ---------------------------------------------------------------------------- #
+_C.MODEL_EMA = CfgNode()
+
+# Keep an EMA of the weights, updated after every optimizer step. Validation, testing and the
+# tools (predict, extract_features, export, ...) then use the EMA weights when the checkpoint
+# holds them; checkpoints hold both.
+_C.MODEL_EMA.ENABLE = False
+
+# EMA decay per optimizer step: ema = decay * ema + (1 - decay) * weights. 0 <= decay < 1.
+_C.MODEL_EMA.DECAY = 0.9998
+
+# Warm the decay up as timm does (decay_t = 1 - t^(-2/3) at optimizer step t, capped at DECAY),
+# so that the early average is not dominated by the starting weights.
+_C.MODEL_EMA.WARMUP = False
+
 # ---------------------------------------------------------------------------- #
 # Testing
 # ---------------------------------------------------------------------------- #
@@ -162,6 +187,11 @@ _C.SOLVER.ZERO_WD_1D_PARAM = False
 
 # Epochs of linear warmup from WARMUP_START_LR to the policy's learning rate.
 _C.SOLVER.WARMUP_EPOCHS = 0.0
+
+# Layer-wise learning-rate decay (BEiT's, VideoMAE's): the head and the final norm at the
+# learning rate, block i (0-based) at LAYER_DECAY^(DEPTH - i) of it, the embeddings at
+# LAYER_DECAY^(DEPTH + 1); 0 < value <= 1. 1.0: every parameter at the same rate (the original).
+_C.SOLVER.LAYER_DECAY = 1.0
 
 # Learning rate at the start of the warmup.
 _C.SOLVER.WARMUP_START_LR = 0.01

@@ -23,6 +23,7 @@ from timesformer.engine.validation import build_val_meter, eval_epoch
 from timesformer.errors import TimesformerError
 from timesformer.models import build_model
 from timesformer.models.flops import log_model_info
+from timesformer.models.freezing import set_train_mode
 from timesformer.models.losses import build_train_loss
 from timesformer.models.optimizer import build_optimizer, set_lr
 from timesformer.utils import distributed as du
@@ -163,7 +164,7 @@ def train_epoch(
     their gradients averaged over their count. ``objective``: the run's (:func:`train`);
     built from ``cfg`` when not given.
     """
-    model.train()
+    set_train_mode(model, cfg)
     meter.reset()
     objective = TrainingObjective.from_cfg(cfg) if objective is None else objective
     device = next(model.parameters()).device

@@ -7,6 +7,7 @@ from fvcore.common.registry import Registry
 from torch import nn
 
 from timesformer.config.checks import register_allowed_values
+from timesformer.models.freezing import freeze_for_finetuning
 from timesformer.utils.distributed import get_world_size, process_device
 
 MODEL_REGISTRY = Registry("MODEL")
@@ -36,9 +37,11 @@ def build_model(cfg: CfgNode, gpu_id: int | None = None) -> nn.Module:
     The model goes to the GPU ``gpu_id`` (default: this process's device,
     :func:`~timesformer.utils.distributed.process_device`) when NUM_GPUS > 0, else stays
     on the CPU; it is wrapped in DistributedDataParallel when the process group has more
-    than one process, and compiled with ``torch.compile`` when MODEL.COMPILE is set.
+    than one process, and compiled with ``torch.compile`` when MODEL.COMPILE is set. The
+    parameters TRAIN.LINEAR_PROBE / TRAIN.FREEZE_BLOCKS freeze stop requiring gradients first
+    (:func:`~timesformer.models.freezing.freeze_for_finetuning`), so that DDP leaves them out.
     """
-    model = build_bare_model(cfg)
+    model = freeze_for_finetuning(build_bare_model(cfg), cfg)
     device = (
         process_device(cfg) if gpu_id is None or cfg.NUM_GPUS == 0 else torch.device("cuda", gpu_id)
     )
