@@ -8,13 +8,17 @@ import pytest
 import torch
 
 from helpers import tiny_cfg, write_color_dataset
+from timesformer.checkpoint.files import CheckpointError, read_checkpoint
 from timesformer.checkpoint.training_state import (
     get_last_checkpoint,
     get_path_to_checkpoint,
+    resume_training_state,
     save_checkpoint,
     tidy_checkpoint_dir,
 )
 from timesformer.engine.trainer import train
+from timesformer.models import build_model
+from timesformer.models.optimizer import build_optimizer
 from timesformer.utils.file_io import DiskFullError, atomic_write
 
 
@@ -129,3 +133,17 @@ def test_training_never_overwrites_checkpoints_it_cannot_read(tmp_path):
     assert f"Checkpoint {damaged} cannot be read (not the zip archive torch.save writes" in log
     assert "NO checkpoint is left: training starts over from epoch 1" in log
     assert torch.load(damaged, weights_only=True)["epoch"] == 0  # the new run's
+
+
+def test_resume_with_other_optimizer_groups_names_the_keys(tmp_path):
+    """A checkpoint written without layer-wise LR decay, resumed with it: one error naming the
+    keys that shape the optimizer's groups, not torch's bare ValueError."""
+    cfg = tiny_cfg("", str(tmp_path), "SOLVER.OPTIMIZING_METHOD", "adamw")
+    model = build_model(cfg)
+    save_checkpoint(cfg, model, build_optimizer(model, cfg), epoch=0)
+    decayed = tiny_cfg(
+        "", str(tmp_path), "SOLVER.OPTIMIZING_METHOD", "adamw", "SOLVER.LAYER_DECAY", "0.5"
+    )
+    checkpoint = read_checkpoint(get_path_to_checkpoint(str(tmp_path), 0))
+    with pytest.raises(CheckpointError, match=r"optimizer state does not fit.*SOLVER\.LAYER_DECAY"):
+        resume_training_state(checkpoint, model, build_optimizer(model, decayed))

@@ -3,7 +3,9 @@
 
 :func:`hf_to_pyth` writes a ``save_pretrained`` checkpoint as our ``.pyth`` (official names
 under ``model_state``, the model's config keys as YAML under ``cfg``); :func:`pyth_to_hf`
-writes ours, or an official ``.pyth``, as a ``TimesformerForVideoClassification`` folder.
+writes ours, or an official ``.pyth``, as a ``TimesformerForVideoClassification`` folder
+(the EMA weights of a training checkpoint with ``ema``); :func:`ema_to_pyth` writes the EMA
+weights of a training checkpoint as a checkpoint of its own.
 """
 
 import torch
@@ -18,6 +20,7 @@ from timesformer.checkpoint.hugging_face import (
     saved_cfg_dict,
     to_hf_state_dict,
 )
+from timesformer.checkpoint.training_state import ema_weights
 from timesformer.utils.file_io import atomic_write
 
 
@@ -41,11 +44,31 @@ def hf_to_pyth(src: str, dst: str) -> None:
         )
 
 
+def ema_to_pyth(src: str, dst: str) -> None:
+    """The EMA weights of training checkpoint ``src`` (MODEL_EMA) -> ``dst``:
+    ``{"model_state": ..., "cfg": YAML}``, written atomically; it loads as any weights file
+    (TRAIN.CHECKPOINT_FILE_PATH, TEST.CHECKPOINT_FILE_PATH, the tools' --checkpoint).
+
+    Raises:
+        CheckpointError: ``src`` cannot be read or holds no EMA weights.
+    """
+    checkpoint = ema_weights(read_checkpoint(src))
+    state = {"model_state": checkpoint.model_state}
+    if "cfg" in checkpoint.extras:
+        state["cfg"] = checkpoint.extras["cfg"]
+    with atomic_write(dst) as stream:
+        torch.save(state, stream)
+
+
 def pyth_to_hf(
-    src: str, dst: str, num_heads: int | None = None, num_frames: int | None = None
+    src: str,
+    dst: str,
+    num_heads: int | None = None,
+    num_frames: int | None = None,
+    ema: bool = False,
 ) -> None:
-    """Our or an official checkpoint ``src`` -> a Hugging Face ``save_pretrained`` directory
-    ``dst``.
+    """Our or an official checkpoint ``src`` (its EMA weights with ``ema``) -> a Hugging Face
+    ``save_pretrained`` directory ``dst``.
 
     The head count cannot be read from weights: ``num_heads``, else the checkpoint's cfg, else
     EMBED_DIM / 64; ``num_frames`` matters for space-only weights only
@@ -54,6 +77,8 @@ def pyth_to_hf(
     from transformers import TimesformerConfig, TimesformerForVideoClassification
 
     checkpoint = read_checkpoint(src)
+    if ema:
+        checkpoint = ema_weights(checkpoint)
     state_dict = to_model_names(checkpoint.model_state)
     saved_cfg = saved_cfg_dict(checkpoint.extras)
     config = TimesformerConfig(**hf_config_kwargs(state_dict, saved_cfg, num_heads, num_frames))

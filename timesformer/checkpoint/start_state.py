@@ -121,12 +121,20 @@ def prepare_start_state(cfg: CfgNode) -> None:
     fetch_imagenet_weights(_source_of(start))
 
 
-def load_start_state(cfg: CfgNode, model: nn.Module, optimizer, scaler=None) -> int:
-    """Apply the start state of ``cfg`` (:func:`decide_start_state`) to ``model``, ``optimizer``
-    and ``scaler``, reading its checkpoint file once; return the epoch to start at."""
+def load_start_state(cfg: CfgNode, model: nn.Module, optimizer, scaler=None, ema=None) -> int:
+    """Apply the start state of ``cfg`` (:func:`decide_start_state`) to ``model``, ``optimizer``,
+    ``scaler`` and ``ema`` (:class:`~timesformer.engine.model_ema.ModelEma`: resumed with the run,
+    else restarted from the weights the run starts from), reading its checkpoint file once;
+    return the epoch to start at."""
     start = decide_start_state(cfg)
     logger.info("Training starts from %s.", start)
-    return _APPLY[start.kind](start, model, optimizer, scaler)
+    if start.kind == RESUME:
+        checkpoint = read_checkpoint(_source_of(start))
+        return resume_training_state(checkpoint, model, optimizer, scaler, ema)
+    epoch = _APPLY[start.kind](start, model, optimizer)
+    if ema is not None:
+        ema.restart_from(model)
+    return epoch
 
 
 def _source_of(start: StartState) -> str:
@@ -136,11 +144,7 @@ def _source_of(start: StartState) -> str:
     return start.source
 
 
-def _resume(start: StartState, model: nn.Module, optimizer, scaler) -> int:
-    return resume_training_state(read_checkpoint(_source_of(start)), model, optimizer, scaler)
-
-
-def _load_checkpoint(start: StartState, model: nn.Module, optimizer, scaler) -> int:
+def _load_checkpoint(start: StartState, model: nn.Module, optimizer) -> int:
     checkpoint = read_checkpoint(_source_of(start))
     load_model_weights(
         model,
@@ -153,22 +157,22 @@ def _load_checkpoint(start: StartState, model: nn.Module, optimizer, scaler) -> 
     return load_optimizer_state(checkpoint, optimizer)
 
 
-def _load_imagenet(start: StartState, model: nn.Module, optimizer, scaler) -> int:
+def _load_imagenet(start: StartState, model: nn.Module, optimizer) -> int:
     load_pretrained_imagenet(model, _source_of(start))
     return 0
 
 
-def _keep_random_init(start: StartState, model: nn.Module, optimizer, scaler) -> int:
+def _keep_random_init(start: StartState, model: nn.Module, optimizer) -> int:
     return 0
 
 
 _APPLY = {
-    RESUME: _resume,
     CHECKPOINT: _load_checkpoint,
     IMAGENET: _load_imagenet,
     RANDOM: _keep_random_init,
 }
-"""How each kind of start state is applied: (start, model, optimizer, scaler) -> first epoch."""
+"""How each kind of start state but RESUME is applied: (start, model, optimizer) -> first
+epoch."""
 
 # The model size the original's ImageNet weights (ViT-Base/16) fit.
 _VIT_BASE_SIZE = {"EMBED_DIM": 768, "DEPTH": 12, "NUM_HEADS": 12, "MLP_RATIO": 4.0}

@@ -5,7 +5,9 @@ uses.
 A checkpoint ``OUTPUT_DIR/checkpoints/checkpoint_epoch_NNNNN.pyth`` (NNNNN = the
 1-based number of the epoch it ends) holds ``epoch`` (0-based, completed),
 ``model_state``, ``optimizer_state``, ``scaler_state``, ``cfg`` (YAML text) and
-``rng_states`` (one per process), which is all an exact resume needs.
+``rng_states`` (one per process), which is all an exact resume needs; with MODEL_EMA also
+``model_ema_state`` (the EMA of the weights, names as ``model_state``'s) and ``model_ema_updates``
+(the optimizer steps it has folded in).
 """
 
 import os
@@ -15,7 +17,12 @@ import zipfile
 import torch
 from fvcore.common.config import CfgNode
 
-from timesformer.checkpoint.files import Checkpoint, CheckpointError, read_checkpoint_file
+from timesformer.checkpoint.files import (
+    Checkpoint,
+    CheckpointError,
+    read_checkpoint,
+    read_checkpoint_file,
+)
 from timesformer.config.checks import ConfigError
 from timesformer.utils import distributed as du
 from timesformer.utils.file_io import DiskFullError, atomic_write, remove_stale_partial_files
@@ -27,6 +34,8 @@ logger = get_logger(__name__)
 CHECKPOINT_SUBDIR = "checkpoints"
 UNREADABLE_SUFFIX = ".unreadable"
 _CHECKPOINT_NAME = re.compile(r"^checkpoint_epoch_(\d{5})\.pyth$")
+EMA_STATE_KEY = "model_ema_state"
+EMA_UPDATES_KEY = "model_ema_updates"
 
 
 def get_checkpoint_dir(output_dir: str) -> str:
@@ -122,8 +131,11 @@ def _all_rng_states() -> list[dict]:
     return states
 
 
-def save_checkpoint(cfg: CfgNode, model, optimizer, epoch: int, scaler=None) -> str | None:
-    """Save the training state after 0-based ``epoch``; every process must call it.
+def save_checkpoint(
+    cfg: CfgNode, model, optimizer, epoch: int, scaler=None, ema=None
+) -> str | None:
+    """Save the training state after 0-based ``epoch`` (and ``ema``'s,
+    :class:`~timesformer.engine.model_ema.ModelEma`); every process must call it.
 
     Only the master process writes; returns the path there, None elsewhere.
     """
@@ -139,6 +151,8 @@ def save_checkpoint(cfg: CfgNode, model, optimizer, epoch: int, scaler=None) -> 
         "cfg": cfg.dump(),
         "rng_states": rng_states,
     }
+    if ema is not None:
+        state.update(ema.checkpoint_entries())
     try:
         with atomic_write(path) as stream:
             torch.save(state, stream)
@@ -176,8 +190,21 @@ def _load_own_model_state(model, checkpoint: Checkpoint) -> None:
         ) from error
 
 
-def resume_training_state(checkpoint: Checkpoint, model, optimizer, scaler=None) -> int:
-    """Restore model, optimizer, scaler and random state from a training checkpoint (read once,
+def _load_own_optimizer_state(optimizer, checkpoint: Checkpoint) -> None:
+    try:
+        optimizer.load_state_dict(checkpoint.extras["optimizer_state"])
+    except ValueError as error:
+        raise CheckpointError(
+            f"Cannot resume from {checkpoint.path}: its optimizer state does not fit this run's "
+            f"optimizer ({error}). Were SOLVER.OPTIMIZING_METHOD, SOLVER.LAYER_DECAY, "
+            "SOLVER.ZERO_WD_1D_PARAM, TRAIN.LINEAR_PROBE or TRAIN.FREEZE_BLOCKS changed since it "
+            "was written? Use another OUTPUT_DIR, or TRAIN.AUTO_RESUME False to start over."
+        ) from error
+
+
+def resume_training_state(checkpoint: Checkpoint, model, optimizer, scaler=None, ema=None) -> int:
+    """Restore model, optimizer, scaler, ``ema`` (:class:`~timesformer.engine.model_ema.ModelEma`)
+    and random state from a training checkpoint (read once,
     :func:`~timesformer.checkpoint.files.read_checkpoint`); return the next epoch.
 
     Raises:
@@ -186,9 +213,11 @@ def resume_training_state(checkpoint: Checkpoint, model, optimizer, scaler=None)
     state = checkpoint.extras
     _load_own_model_state(model, checkpoint)
     if optimizer is not None and state.get("optimizer_state"):
-        optimizer.load_state_dict(state["optimizer_state"])
+        _load_own_optimizer_state(optimizer, checkpoint)
     if scaler is not None and state.get("scaler_state"):
         scaler.load_state_dict(state["scaler_state"])
+    if ema is not None:
+        ema.resume(state, checkpoint.path, model)
     _restore_rng(state)
     logger.info("Resumed from %s (epoch %d done).", checkpoint.path, state["epoch"] + 1)
     return state["epoch"] + 1
@@ -211,6 +240,46 @@ def load_optimizer_state(checkpoint: Checkpoint, optimizer) -> int:
                 error,
             )
     return state["epoch"] + 1
+
+
+def ema_weights(checkpoint: Checkpoint) -> Checkpoint:
+    """``checkpoint`` with its EMA weights (MODEL_EMA) as its model weights.
+
+    Raises:
+        CheckpointError: it holds none (not a training checkpoint written with MODEL_EMA).
+    """
+    ema_state = checkpoint.extras.get(EMA_STATE_KEY)
+    if ema_state is None:
+        raise CheckpointError(
+            f"{checkpoint.path} holds no EMA weights (only training checkpoints written with "
+            "MODEL_EMA.ENABLE do).",
+            "it holds no EMA weights",
+        )
+    extras = {key: value for key, value in checkpoint.extras.items() if key != EMA_STATE_KEY}
+    return Checkpoint(checkpoint.path, ema_state, extras)
+
+
+def read_weights_to_evaluate(path: str, use_ema: bool) -> Checkpoint:
+    """The checkpoint at ``path`` with the weights to evaluate: with ``use_ema``
+    (MODEL_EMA.ENABLE), its EMA weights (:func:`ema_weights`) when it holds them, else its model
+    weights (with a warning). Says which in the log.
+
+    Raises:
+        CheckpointError: as :func:`~timesformer.checkpoint.files.read_checkpoint`.
+    """
+    checkpoint = read_checkpoint(path)
+    if not use_ema:
+        return checkpoint
+    try:
+        averaged = ema_weights(checkpoint)
+    except CheckpointError:
+        logger.warning(
+            "MODEL_EMA.ENABLE is set but %s holds no EMA weights: evaluating its model weights.",
+            path,
+        )
+        return checkpoint
+    logger.info("Evaluating the EMA weights of %s (MODEL_EMA.ENABLE).", path)
+    return averaged
 
 
 def weights_to_test(cfg: CfgNode) -> str:

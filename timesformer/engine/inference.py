@@ -14,8 +14,9 @@ import torch
 from fvcore.common.config import CfgNode
 from torch.utils.data import DataLoader, Dataset
 
-from timesformer.checkpoint.files import Checkpoint, CheckpointError, read_checkpoint
+from timesformer.checkpoint.files import Checkpoint, CheckpointError
 from timesformer.checkpoint.formats import load_model_weights, to_model_names
+from timesformer.checkpoint.training_state import read_weights_to_evaluate
 from timesformer.datasets.build import build_dataset, dataset_class
 from timesformer.datasets.clip_dataset import ClipDataset, VideoList
 from timesformer.datasets.video_container import VideoReadError
@@ -108,7 +109,8 @@ def run_on_views(fn: Callable, clips: torch.Tensor, cfg: CfgNode) -> torch.Tenso
 
 
 def load_inference_model(cfg: CfgNode, checkpoint: str) -> torch.nn.Module:
-    """MODEL.MODEL_NAME with the weights of ``checkpoint``, in eval mode on this process's device
+    """MODEL.MODEL_NAME with the weights of ``checkpoint`` (their EMA with MODEL_EMA.ENABLE, when
+    it holds one), in eval mode on this process's device
     (:func:`~timesformer.utils.distributed.process_device`: the first GPU, or the CPU).
 
     Raises:
@@ -118,7 +120,7 @@ def load_inference_model(cfg: CfgNode, checkpoint: str) -> torch.nn.Module:
     """
     if not checkpoint:
         raise CheckpointError("No checkpoint: pass --checkpoint or set TEST.CHECKPOINT_FILE_PATH.")
-    weights = read_checkpoint(checkpoint)
+    weights = read_weights_to_evaluate(checkpoint, cfg.MODEL_EMA.ENABLE)
     model = build_bare_model(cfg)
     _check_num_classes(weights, find_vision_transformer(model).num_classes)
     load_model_weights(model, weights)

@@ -77,7 +77,8 @@ def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
 
 
 def test(cfg: CfgNode) -> dict | None:
-    """Test the weights chosen by TEST.CHECKPOINT_FILE_PATH (else OUTPUT_DIR's last checkpoint).
+    """Test the weights chosen by TEST.CHECKPOINT_FILE_PATH (else OUTPUT_DIR's last checkpoint;
+    their EMA with MODEL_EMA.ENABLE).
 
     Returns the ``test_final`` stats on the master process, None on the others.
     """
@@ -85,7 +86,7 @@ def test(cfg: CfgNode) -> dict | None:
     set_seed(cfg.RNG_SEED)
     model = build_model(cfg)
     weights = cu.weights_to_test(cfg)
-    load_model_weights(model, weights)
+    load_model_weights(model, cu.read_weights_to_evaluate(weights, cfg.MODEL_EMA.ENABLE))
     logger.info("Testing weights from %s", weights)
     loader = build_loader(cfg, "test")
     dataset = loader_dataset(loader)

@@ -19,6 +19,7 @@ from timesformer.config.batch import (
 )
 from timesformer.datasets import build_loader, shuffle_dataset
 from timesformer.datasets.mixup import VideoMixup, build_mixup
+from timesformer.engine.model_ema import ModelEma
 from timesformer.engine.validation import build_val_meter, eval_epoch
 from timesformer.errors import TimesformerError
 from timesformer.models import build_model
@@ -155,6 +156,7 @@ def train_epoch(
     cfg: CfgNode,
     writer=None,
     objective: TrainingObjective | None = None,
+    ema: ModelEma | None = None,
 ) -> dict:
     """Train for one epoch with per-iteration LR and gradient accumulation; return epoch stats.
 
@@ -162,7 +164,7 @@ def train_epoch(
     iterations left at the end of the epoch, fewer than that, take no step and their gradients
     are dropped, as in the original; with TRAIN.STEP_ON_EPOCH_REMAINDER they take one more step,
     their gradients averaged over their count. ``objective``: the run's (:func:`train`);
-    built from ``cfg`` when not given.
+    built from ``cfg`` when not given. ``ema``: updated after each optimizer step.
     """
     set_train_mode(model, cfg)
     meter.reset()
@@ -184,6 +186,8 @@ def train_epoch(
             _backward(loss / group_size, scaler)
         if is_step:
             _optimizer_step(model, optimizer, scaler, cfg)
+            if ema is not None:
+                ema.update(model)
         stats = _iteration_stats(scores, labels, loss)
         meter.update(stats.loss, stats.top1_err, stats.top5_err, lr, stats.clips)
         meter.log_iter(epoch, cur_iter)
@@ -249,13 +253,21 @@ def _build_model_and_optimizer(cfg: CfgNode):
     return model, build_optimizer(model, cfg), build_grad_scaler(cfg)
 
 
-def _start_training_state(cfg: CfgNode, model, optimizer, scaler) -> int:
+def _start_training_state(cfg: CfgNode, model, optimizer, scaler, ema: ModelEma | None) -> int:
     """Tidy the checkpoint folder (master process), then apply the run's start state; return the
     epoch to start at."""
     if du.is_master_proc():
         cu.tidy_checkpoint_dir(cfg.OUTPUT_DIR, set_aside_unreadable=cfg.TRAIN.AUTO_RESUME)
     du.synchronize()
-    return load_start_state(cfg, model, optimizer, scaler)
+    return load_start_state(cfg, model, optimizer, scaler, ema)
+
+
+def _model_to_validate(model, ema: ModelEma | None):
+    """The EMA's weights when there is one (said once in the log), else the trained model."""
+    if ema is None:
+        return model
+    logger.info("Validating with the EMA of the weights (MODEL_EMA.ENABLE).")
+    return ema.module
 
 
 def _log_batch_layout(cfg: CfgNode, epoch_iters: int) -> None:
@@ -291,7 +303,9 @@ def train(cfg: CfgNode) -> torch.nn.Module:
     _warn_about_schedule(cfg)
     _log_dropout_note(cfg)
     model, optimizer, scaler = _build_model_and_optimizer(cfg)
-    start_epoch = _start_training_state(cfg, model, optimizer, scaler)
+    ema = ModelEma.from_cfg(cfg, model)
+    start_epoch = _start_training_state(cfg, model, optimizer, scaler, ema)
+    model_to_validate = _model_to_validate(model, ema)
     train_loader = build_loader(cfg, "train")
     val_loader = build_loader(cfg, "val")
     _log_batch_layout(cfg, len(train_loader))
@@ -305,15 +319,24 @@ def train(cfg: CfgNode) -> torch.nn.Module:
         for epoch in range(start_epoch, max_epoch):
             shuffle_dataset(train_loader, epoch)
             train_epoch(
-                train_loader, model, optimizer, scaler, train_meter, epoch, cfg, writer, objective
+                train_loader,
+                model,
+                optimizer,
+                scaler,
+                train_meter,
+                epoch,
+                cfg,
+                writer,
+                objective,
+                ema,
             )
             if _is_period_epoch(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, max_epoch):
-                cu.save_checkpoint(cfg, model, optimizer, epoch, scaler)
+                cu.save_checkpoint(cfg, model, optimizer, epoch, scaler, ema)
             if _is_period_epoch(epoch, cfg.TRAIN.EVAL_PERIOD, max_epoch):
                 # Validation draws random numbers too; it must not change training's stream,
                 # so that a resumed run continues exactly as an uninterrupted one.
                 with preserved_rng_state():
-                    eval_epoch(val_loader, model, val_meter, epoch, cfg, writer)
+                    eval_epoch(val_loader, model_to_validate, val_meter, epoch, cfg, writer)
     finally:
         if writer is not None:
             writer.close()
