@@ -213,6 +213,17 @@ def test_the_memory_floor_counts_the_models_parameters():
     assert 85.5e6 < memory.parameter_count(cfg) < 86.5e6  # ViT-Base/16: 86 M
 
 
+def test_the_memory_floor_holds_the_ema_of_a_training_run():
+    """MODEL_EMA keeps one more float32 copy of the parameters while training."""
+    cfg = get_cfg()
+    plain = memory.memory_floor(cfg)[0][0]
+    cfg.MODEL_EMA.ENABLE = True
+    assert memory.memory_floor(cfg)[0][0] == plain * 3 // 2
+    assert "their EMA" in memory.memory_floor(cfg)[0][1]
+    cfg.TRAIN.ENABLE = False  # testing holds the weights once
+    assert memory.memory_floor(cfg)[0][0] == plain // 2
+
+
 @pytest.mark.parametrize(
     "registry, key, name",
     [

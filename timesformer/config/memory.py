@@ -6,7 +6,8 @@ alone this module computes a floor of what a run must hold at once, each part a 
 run cannot go below whatever its options (mixed precision, activation checkpointing, the
 attention backend), and compares it with the memory of the device the run uses:
 
-- the model: its parameters in float32, and for training their gradients too;
+- the model: its parameters in float32, and for training their gradients too (and their EMA
+  with MODEL_EMA.ENABLE);
 - one training batch: the input clips in float32, and each block's input tokens (the least that
   activation checkpointing keeps for the backward pass), 2 bytes each with mixed precision;
 - one test batch: the input clips, and one block's tokens.
@@ -66,10 +67,15 @@ def memory_floor(cfg: CfgNode) -> list[MemoryPart]:
     then one batch's of each enabled phase (training, testing: not held at once)."""
     tf, data = cfg.TIMESFORMER, cfg.DATA
     count = parameter_count(cfg)
-    what = "the model's parameters" + (" and their gradients" if cfg.TRAIN.ENABLE else "")
+    averaged = cfg.TRAIN.ENABLE and cfg.MODEL_EMA.ENABLE
+    what = "the model's parameters" + (
+        (", their gradients and their EMA" if averaged else " and their gradients")
+        if cfg.TRAIN.ENABLE
+        else ""
+    )
     floor = [
         (
-            count * FLOAT_BYTES * (2 if cfg.TRAIN.ENABLE else 1),
+            count * FLOAT_BYTES * (1 + cfg.TRAIN.ENABLE + averaged),
             what,
             f"{count:.3g} parameters of TIMESFORMER.DEPTH {tf.DEPTH} blocks of "
             f"TIMESFORMER.EMBED_DIM {tf.EMBED_DIM}, TIMESFORMER.MLP_RATIO {tf.MLP_RATIO}",
