@@ -112,9 +112,9 @@ def add_data_keys(cfg: CfgNode) -> None:
     # Apply RandAugment (AA_TYPE) and random erasing (RE_PROB) to training clips.
     cfg.AUG.ENABLE = False
 
-    # timm's RandAugment config string, "rand-m<magnitude>-n<ops>" with optional sections
-    # "-mstd<float>" (magnitude noise), "-mmax<float>", "-inc<0|1>" (magnitude-increasing ops),
-    # "-p<float>" (probability of each op), "-w<int>" (op weights); "": no RandAugment.
+    # timm's RandAugment config string, "rand-m<magnitude>-n<ops>" (integers) with optional
+    # sections "-mstd<float>" (magnitude noise), "-mmax<int>" (highest magnitude), "-inc<0|1>"
+    # (magnitude-increasing ops), "-p<float>" (probability of each op); "": no RandAugment.
     cfg.AUG.AA_TYPE = "rand-m7-n4-mstd0.5-inc1"
 
     # Interpolation of RandAugment's geometric ops: "bilinear" or "bicubic".
@@ -127,7 +127,7 @@ def add_data_keys(cfg: CfgNode) -> None:
     # colour) or "const" (zeros, the mean colour once normalized).
     cfg.AUG.RE_MODE = "pixel"
 
-    # Number of rectangles erased per clip (when it is erased).
+    # At most this many rectangles per erased clip (timm draws 1 .. RE_COUNT).
     cfg.AUG.RE_COUNT = 1
 
     # ---------------------------------------------------------------------------- #

@@ -24,7 +24,7 @@ from typing import Any, Iterable
 import yaml
 from fvcore.common.config import CfgNode
 
-from timesformer.config.checks import ONLY_TIMESFORMER, ConfigError
+from timesformer.config.check_rules import ONLY_TIMESFORMER, ConfigError
 from timesformer.config.defaults import VALUE_TYPES
 
 _OPTION = re.compile(r"^--[A-Za-z]")
