@@ -90,3 +90,24 @@ def test_synthetic_videos_without_the_long_one_and_a_missing_gpu_figure(
     figures = json.loads((tmp_path / "loader.json").read_text())
     assert figures["gpu_clips_per_s"] is None and len(figures["rows"]) == 3
     assert all(row["cores_per_gpu"] is None for row in figures["rows"])
+
+
+def test_the_loader_with_aug_beside_it_without(kinetics_dir, tmp_path, capsys):
+    """--compare-aug: ours and the naive loader without AUG, ours with it at the first K."""
+    report = tmp_path / "loader.json"
+    status = benchmark.main(
+        ["--cfg", KINETICS_CFG, "--clips-per-video", "2,1", "--compare-aug", "--json", str(report)]
+        + [*TINY_LOADER, "DATA.PATH_TO_DATA_DIR", kinetics_dir, "DATA.PATH_PREFIX", kinetics_dir]
+        + ["AUG.RE_PROB", "1.0"]
+    )
+    assert status == 0
+    rows = json.loads(report.read_text())["rows"]
+    assert [(row["loader"], row["clips_per_video"], row["aug"]) for row in rows] == [
+        ("timesformer", 2, False),
+        ("timesformer", 1, False),
+        ("timesformer+aug", 2, True),
+        ("naive", 1, False),
+    ]
+    output = capsys.readouterr().out
+    assert f"| {LOADER_NAMES['timesformer+aug']} | 2 |" in output
+    assert "with AUG / without (2 clip(s) per video):" in output

@@ -1,6 +1,7 @@
 """The training loader's speed: clips/s with one and several clips per video, against the
 decode floor (:mod:`~timesformer.benchmarks.decode_floor`) and a naive PyAV loader, the CPU
-cores one GPU needs, and the cost of one clip from a long video; and the report of them.
+cores one GPU needs, the cost of the clip augmentation (AUG), and the cost of one clip from a
+long video; and the report of them.
 
 The training loader (``build_loader(cfg, "train")``) runs BENCHMARK.NUM_EPOCHS epochs with
 the config's DATA, DATA_LOADER and TRAIN.BATCH_SIZE (BENCHMARK.SHUFFLE: reshuffle each epoch;
@@ -10,6 +11,10 @@ page cache) and is not timed when there are several. The naive loader decodes ev
 a video to RGB and then indexes one clip, with the same sampling, transforms, batch size and
 workers. A loader's clips/s per worker is its clips/s over the workers that have batches to
 make (:func:`busy_workers`): a fair figure when each worker has a core of its own.
+
+Compared with the clip augmentation (``compare_aug``), the loaders run with AUG.ENABLE False,
+and the training loader once more, at the first number of clips per video, with AUG.ENABLE True
+(the config's other AUG keys): the "timesformer+aug" row.
 """
 
 import time
@@ -35,7 +40,9 @@ logger = get_logger(__name__)
 LOADER_NAMES = {
     "timesformer": "timesformer (seek, one pass over the clips' spans, skip unreferenced frames)",
     "naive": "naive PyAV (decode all to RGB, then index)",
+    "timesformer+aug": "timesformer with AUG (RandAugment and random erasing)",
 }
+AUG_LOADER = "timesformer+aug"
 
 
 class NaiveKinetics(Kinetics):
@@ -105,19 +112,27 @@ def busy_workers(loader) -> int:
 
 
 def measure_loader(
-    cfg, clips_per_video: int, naive: bool, timing_started: Callable[[], None]
+    cfg,
+    clips_per_video: int,
+    naive: bool,
+    timing_started: Callable[[], None],
+    aug: bool | None = None,
 ) -> dict:
     """clips/s of the training loader (``build_loader(cfg, "train")``), or of the naive one,
-    with DATA.TRAIN_CROP_NUM_TEMPORAL ``clips_per_video``, and the workers that made them
+    with DATA.TRAIN_CROP_NUM_TEMPORAL ``clips_per_video`` and AUG.ENABLE ``aug`` (None: as
+    configured; True names the row "timesformer+aug"), and the workers that made them
     (``timing_started`` as :func:`clips_per_second`)."""
     cfg = cfg.clone()
     cfg.DATA.TRAIN_CROP_NUM_TEMPORAL = clips_per_video
+    if aug is not None:
+        cfg.AUG.ENABLE = aug
     loader = build_loader(cfg, "train")
     if naive:
         loader = naive_loader(cfg, loader)
     rate = clips_per_second(cfg, loader, timing_started)
     return {
-        "loader": "naive" if naive else "timesformer",
+        "loader": "naive" if naive else AUG_LOADER if aug else "timesformer",
+        "aug": cfg.AUG.ENABLE,
         "clips_per_video": clips_per_video,
         "clips_per_s": rate,
         "workers": busy_workers(loader),
@@ -138,18 +153,34 @@ def add_floor_and_gpu(
     )
 
 
+def loader_runs(
+    clips_per_video: list[int], compare_aug: bool
+) -> list[tuple[int, bool, bool | None]]:
+    """(clips per video, naive, AUG.ENABLE or None: as configured) of each loader run: ours
+    with each of ``clips_per_video``, with ``compare_aug`` ours with AUG at the first of them,
+    then the naive loader with one clip per video."""
+    aug = False if compare_aug else None
+    runs: list[tuple[int, bool, bool | None]] = [(k, False, aug) for k in clips_per_video]
+    if compare_aug:
+        runs.append((clips_per_video[0], False, True))
+    return runs + [(1, True, aug)]
+
+
 def loader_figures(
-    cfg, paths: list[str], clips_per_video: list[int], gpu_clips_per_s: float | None
+    cfg,
+    paths: list[str],
+    clips_per_video: list[int],
+    gpu_clips_per_s: float | None,
+    compare_aug: bool = False,
 ) -> tuple[list[dict], dict]:
-    """(one row per loader run, the decode floor of ``paths``): ours with each of
-    ``clips_per_video``, then the naive loader with one clip per video, each with the floor
-    timed while it ran (:func:`add_floor_and_gpu`). A video that does not decode stops here,
-    before any loader runs."""
+    """(one row per loader run of :func:`loader_runs`, the decode floor of ``paths``), each with
+    the floor timed while it ran (:func:`add_floor_and_gpu`). A video that does not decode
+    stops here, before any loader runs."""
     videos = decode_floor(cfg, paths)["videos"]
     rows, timings = [], []
-    for clips, naive in [(k, False) for k in clips_per_video] + [(1, True)]:
+    for clips, naive, aug in loader_runs(clips_per_video, compare_aug):
         with FloorDuringLoader(cfg, paths) as floor_run:
-            rows.append(measure_loader(cfg, clips, naive, floor_run.start_timing))
+            rows.append(measure_loader(cfg, clips, naive, floor_run.start_timing, aug))
         timings.append(floor_run.timing)
     floor = floor_figures(cfg, videos, timings, clips_per_video)
     for row, timing in zip(rows, timings, strict=True):
@@ -189,7 +220,8 @@ def loader_table(rows: list[dict]) -> str:
 
 
 def summary_lines(rows: list[dict]) -> list[str]:
-    """The ratios against their targets: K clips per video against 1, ours against naive."""
+    """The ratios against their targets: K clips per video against 1, ours against naive; and
+    ours with AUG against ours without, when both ran."""
     ours = {row["clips_per_video"]: row for row in rows if row["loader"] == "timesformer"}
     naive = next(row for row in rows if row["loader"] == "naive")
     lines = []
@@ -209,4 +241,22 @@ def summary_lines(rows: list[dict]) -> list[str]:
         f"speed-up over the naive loader ({single['clips_per_video']} clip(s) per video): "
         f"{single['clips_per_s'] / naive['clips_per_s']:.2f}x"
     )
+    return lines + aug_lines(rows, ours)
+
+
+def aug_lines(rows: list[dict], ours: dict[int, dict]) -> list[str]:
+    """The "timesformer+aug" row's clips/s against ours without AUG, at the same clips per
+    video, and the same as fractions of the decode floor timed beside each (which a shared
+    machine's drifting speed changes less); no line when it did not run."""
+    lines = []
+    for row in rows:
+        plain = ours.get(row["clips_per_video"]) if row["loader"] == AUG_LOADER else None
+        if plain is not None:
+            lines.append(
+                f"with AUG / without ({row['clips_per_video']} clip(s) per video): "
+                f"{row['clips_per_s']:.2f} / {plain['clips_per_s']:.2f} clips/s = "
+                f"{row['clips_per_s'] / plain['clips_per_s']:.2f}x; of the floor "
+                f"{row['floor_fraction']:.0%} / {plain['floor_fraction']:.0%} = "
+                f"{row['floor_fraction'] / plain['floor_fraction']:.2f}x"
+            )
     return lines

@@ -4,7 +4,8 @@ one clip from a 5-minute video against one from a 10-second video.
 
     python tools/benchmark.py --cfg FILE [--synthetic [--cache-dir DIR] [--num-videos N]
         [--no-long-video]] [--clips-per-video K[,K...]] [--floor-videos N]
-        [--gpu-clips-per-s N | --gpu-clips-per-s-from FILE] [--json FILE] [KEY VALUE ...]
+        [--gpu-clips-per-s N | --gpu-clips-per-s-from FILE] [--compare-aug] [--json FILE]
+        [KEY VALUE ...]
 
 With --synthetic, 10-second 340x256 H.264 videos (and one 5-minute video, for the seek
 comparison, unless --no-long-video) are written once into --cache-dir and used instead of
@@ -13,7 +14,9 @@ DATA.PATH_TO_DATA_DIR; without it, the train split of the configured dataset is 
 The loader runs once for each --clips-per-video K (DATA.TRAIN_CROP_NUM_TEMPORAL; 1 and 2 by
 default), then the naive loader once, as :mod:`timesformer.benchmarks.loader_speed` says; the
 decode floor (:mod:`timesformer.benchmarks.decode_floor`) decodes the first span of each of the
-first --floor-videos videos in turn while each loader runs.
+first --floor-videos videos in turn while each loader runs. With --compare-aug the loaders run
+with AUG.ENABLE False, and the training loader once more (at the first K) with AUG.ENABLE True
+and the config's other AUG keys, reported side by side as "with AUG / without".
 
 CPU cores one GPU needs: the GPU's training clips/s (--gpu-clips-per-s, or the first row of a
 ``tools/benchmark_model.py --json`` file, ``rows[0]["clips_per_s"]["ours"]``) over one worker's
@@ -102,6 +105,11 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
         metavar="FILE",
         help="Read one GPU's training clips/s from tools/benchmark_model.py --json output.",
     )
+    parser.add_argument(
+        "--compare-aug",
+        action="store_true",
+        help="Also run the loader with AUG.ENABLE True (at the first K) beside it without.",
+    )
     parser.add_argument("--json", metavar="FILE", help="Also write the figures to FILE as JSON.")
     args = parser.parse_args(argv)
     if min(args.clips_per_video) < 1 or args.num_videos < 1 or args.floor_videos < 1:
@@ -135,7 +143,9 @@ def benchmark(cfg, args: argparse.Namespace, argv: list[str] | None) -> None:
     machine = cpu_cores()
     print(f"Machine: {machine}")
     paths = build_dataset(cfg.TRAIN.DATASET, cfg, "train").paths[: args.floor_videos]
-    rows, floor = loader_figures(cfg, paths, args.clips_per_video, gpu_clips_per_s)
+    rows, floor = loader_figures(
+        cfg, paths, args.clips_per_video, gpu_clips_per_s, args.compare_aug
+    )
     print("\n" + floor_line(floor, len(paths)))
     if gpu_clips_per_s:
         print(f"GPU training speed: {gpu_clips_per_s:.1f} clips/s")

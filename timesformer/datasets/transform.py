@@ -5,7 +5,9 @@ The primitives take frames as (T, C, H, W) tensors (T acts as the batch of
 (T, H, W, 3) uint8 frames and return the model's float (C, T, H, W) input.
 Resizing and cropping run on uint8 frames in channels-last layout (PyTorch's fast
 path, about 10x faster than float); only the final crop is converted to float.
-Randomness comes from ``numpy.random``, which the loader seeds per worker.
+Randomness comes from ``numpy.random``, which the loader seeds per worker; the optional clip
+augmentation of training clips (AUG, :mod:`timesformer.datasets.clip_augment`) also draws from
+Python's ``random`` and torch's generator.
 """
 
 import math
@@ -15,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from timesformer.config.checks import register_allowed_values
+from timesformer.datasets.clip_augment import ClipAugment
 
 CENTER_CROP = 1
 """``spatial_idx`` of the center crop; 0 and 2 are left/right (top/bottom when portrait)."""
@@ -114,8 +117,11 @@ def train_view(
     mean,
     std,
     reverse_channels: bool = False,
+    augment: ClipAugment | None = None,
 ) -> torch.Tensor:
-    """Training augmentation: random short-side scale, random crop, optional flip, normalize.
+    """Training augmentation: random short-side scale, random crop, optional flip, then the
+    optional clip augmentation's RandAugment (on the uint8 RGB crop), normalize, and its random
+    erasing (on the normalized clip); ``augment`` None draws exactly what it drew without it.
 
     Args:
         frames_thwc: (T, H, W, 3) uint8 RGB.
@@ -127,7 +133,10 @@ def train_view(
     frames = random_crop(frames, crop_size)
     if flip:
         frames = random_horizontal_flip(frames)
-    return _finish(frames, mean, std, reverse_channels)
+    if augment is None:
+        return _finish(frames, mean, std, reverse_channels)
+    frames = augment.augment_frames(frames)
+    return augment.erase(_finish(frames, mean, std, reverse_channels))
 
 
 def test_view(
