@@ -16,6 +16,7 @@ from timesformer.datasets.clip_dataset import TooManyUnreadableVideosError
 from timesformer.datasets.preparation.errors import PreparationError
 from timesformer.datasets.split_file import SplitFileError
 from timesformer.datasets.video_container import VideoReadError
+from timesformer.engine.launch import RendezvousError
 from timesformer.engine.submission import SubmissionRefused, SubmitError
 from timesformer.engine.trainer import NonFiniteLossError
 from timesformer.engine.user_errors import RunStopped
@@ -41,6 +42,7 @@ FAMILY = {
     ExportMismatchError: (1, Exception),
     GpuFigureError: (1, Exception),
     PreparationError: (2, ValueError),
+    RendezvousError: (1, RuntimeError),
 }
 """Every error class of the package a user can act on: (exit status, the base class it had
 before the family, which ``except`` clauses written against it still catch)."""

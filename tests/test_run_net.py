@@ -57,7 +57,9 @@ def test_training_and_testing_share_one_launch(tmp_path, monkeypatch):
     monkeypatch.setattr(
         launch,
         "launch_job",
-        lambda cfg, init_method, func: launches.append(init_method) or launch_job(cfg, "", func),
+        lambda cfg, init_method, func, environment: (
+            launches.append(init_method) or launch_job(cfg, "", func, environment)
+        ),
     )
     argv = ["--init_method", "tcp://n1:29500", *tiny_args("", str(tmp_path / "out"))]
     assert run_net(argv) == 0

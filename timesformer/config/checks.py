@@ -52,6 +52,10 @@ def _check_run(cfg: CfgNode, check_devices: bool) -> None:
         f"SHARD_ID is {cfg.SHARD_ID}; expected 0 .. NUM_SHARDS - 1 = {cfg.NUM_SHARDS - 1}.",
     )
     require(cfg.LOG_PERIOD >= 1, f"LOG_PERIOD is {cfg.LOG_PERIOD}; expected 1 or more.")
+    require(
+        cfg.DIST_RENDEZVOUS_TIMEOUT > 0,
+        f"DIST_RENDEZVOUS_TIMEOUT is {cfg.DIST_RENDEZVOUS_TIMEOUT}; expected > 0 (seconds).",
+    )
     require(0 <= cfg.RNG_SEED < 2**32, f"RNG_SEED is {cfg.RNG_SEED}; expected 0 .. 2**32 - 1.")
     one_of("DIST_BACKEND", cfg.DIST_BACKEND, ("nccl", "gloo"))
     for key in ("EVAL_PERIOD", "CHECKPOINT_PERIOD"):

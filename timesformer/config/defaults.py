@@ -237,6 +237,11 @@ _C.LOG_MODEL_INFO = False
 # torch.distributed backend for GPU runs (CPU runs use gloo).
 _C.DIST_BACKEND = "nccl"
 
+# Seconds the processes of a launched job (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set by a
+# launcher without torchrun's agent, e.g. a PyTorchJob) wait for each other at
+# MASTER_ADDR:MASTER_PORT before stopping with an error that names it.
+_C.DIST_RENDEZVOUS_TIMEOUT = 600
+
 # Samples (clips) per optimizer step over the whole job; when the clips of one iteration,
 # NUM_SHARDS x TRAIN.BATCH_SIZE (x DATA.TRAIN_CROP_NUM_TEMPORAL clips per video), are fewer,
 # gradients are accumulated over GLOBAL_BATCH_SIZE / (those clips) iterations.

@@ -1,7 +1,8 @@
 """Launching a run: the command line of ``tools/run_net.py`` (and of ``train_net.py`` /
-``test_net.py``), one process or one per GPU / CPU slot joined into a process group, and
-the train-then-test flow every launcher runs (``run_net.py``, the Slurm scripts, the
-submitit job).
+``test_net.py``), one process or one per GPU / CPU slot joined into a process group, or one
+rank of a job that a launcher started (torchrun, a PyTorchJob: see
+:mod:`timesformer.utils.launcher_environment`), and the train-then-test flow every launcher runs
+(``run_net.py``, the Slurm scripts, the submitit job).
 """
 
 import ctypes
@@ -27,6 +28,7 @@ from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line
 from timesformer.errors import TimesformerError
 from timesformer.utils import distributed as du
 from timesformer.utils.file_io import RunFolderError, folder_problem
+from timesformer.utils.launcher_environment import LauncherEnvironment, launcher_environment
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.output_lock import lock_output_dir
 from timesformer.utils.parser import (
@@ -41,6 +43,11 @@ logger = get_logger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 _PARENT_POLL_S = 1.0
+_COLLECTIVE_TIMEOUT = datetime.timedelta(minutes=30)
+
+
+class RendezvousError(TimesformerError, RuntimeError):
+    """The processes of a launched job did not all meet at MASTER_ADDR:MASTER_PORT in time."""
 
 
 def train_then_test(cfg: CfgNode) -> None:
@@ -113,7 +120,7 @@ def run_process(
         init_method=init_method,
         world_size=world_size,
         rank=rank,
-        timeout=datetime.timedelta(minutes=30),
+        timeout=_COLLECTIVE_TIMEOUT,
     )
     try:
         func(cfg)
@@ -126,17 +133,96 @@ def run_process(
         torch.distributed.destroy_process_group()
 
 
-def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], object]) -> None:
+def _join_launched_job(cfg: CfgNode, environment: LauncherEnvironment) -> None:
+    """Join the process group of a launched job through the store at MASTER_ADDR:MASTER_PORT:
+    torchrun's agent's when it holds one, else one that rank 0 serves; waiting at most
+    DIST_RENDEZVOUS_TIMEOUT seconds for the others.
+
+    torchrun's agent keeps its store across restarts, so each attempt's processes meet under a
+    prefix of their own (``/worker/attempt_N``, N = TORCHELASTIC_RESTART_COUNT): a restarted
+    group never reads the addresses of the one it replaces (plain ``env://`` does, and its
+    processes then fail to connect).
+
+    Raises:
+        RendezvousError: the processes did not all meet in time, naming the endpoint.
+    """
+    wait = cfg.DIST_RENDEZVOUS_TIMEOUT
+    try:
+        server = torch.distributed.TCPStore(
+            environment.master_addr,
+            environment.master_port,
+            environment.world_size,
+            is_master=environment.rank == 0 and not environment.agent_store,
+            timeout=datetime.timedelta(seconds=wait),
+            wait_for_workers=True,
+        )
+    except RuntimeError as error:  # torch's DistStoreError (a timeout) and connection errors
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RendezvousError(
+            f"The job's {environment.world_size} processes did not meet at MASTER_ADDR:MASTER_PORT "
+            f"{environment.endpoint} within DIST_RENDEZVOUS_TIMEOUT {wait} s ({reason}); this "
+            f"process is {environment.describe()}. Check that every rank is started, that rank 0 "
+            "runs on MASTER_ADDR, and that its MASTER_PORT is free there and reachable."
+        ) from error
+    store = torch.distributed.PrefixStore(f"/worker/attempt_{environment.restart_count}", server)
+    torch.distributed.init_process_group(
+        backend=cfg.DIST_BACKEND,
+        store=store,
+        rank=environment.rank,
+        world_size=environment.world_size,
+        timeout=_COLLECTIVE_TIMEOUT,
+    )
+
+
+def _log_restart(cfg: CfgNode, environment: LauncherEnvironment) -> None:
+    """Say, on global rank 0, that torchrun restarted the job, and where it resumes from."""
+    if environment.restart_count == 0 or not du.is_master_proc():
+        return
+    setup_logging(cfg.OUTPUT_DIR)
+    logger.warning(
+        "Restart %d of this job (torchrun restarted its processes, TORCHELASTIC_RESTART_COUNT): %s",
+        environment.restart_count,
+        "training resumes from the last checkpoint in OUTPUT_DIR."
+        if cfg.TRAIN.AUTO_RESUME
+        else "TRAIN.AUTO_RESUME is False, so training starts over.",
+    )
+
+
+def run_launched_rank(
+    cfg: CfgNode, environment: LauncherEnvironment, func: Callable[[CfgNode], object]
+) -> None:
+    """Body of a process that a launcher started as one rank of the job: take the GPU of its
+    LOCAL_RANK (NUM_GPUS > 0), join the job, call ``func(cfg)``."""
+    if cfg.NUM_GPUS > 0:
+        torch.cuda.set_device(environment.local_rank)
+    _join_launched_job(cfg, environment)
+    try:
+        _log_restart(cfg, environment)
+        func(cfg)
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def launch_job(
+    cfg: CfgNode,
+    init_method: str,
+    func: Callable[[CfgNode], object],
+    environment: LauncherEnvironment | None = None,
+) -> None:
     """Run ``func(cfg)`` in every process of this machine.
 
-    One process and one machine: called directly. Otherwise NUM_GPUS (or, on the
-    CPU, NUM_PROCS) processes are spawned and joined with the other NUM_SHARDS - 1
-    machines through ``init_method`` (``tcp://HOST:PORT`` of machine 0). Spawned
+    A process a launcher started (``environment``): it is one rank, and runs as that rank
+    (:func:`run_launched_rank`). Otherwise, one process and one machine: called directly; else
+    NUM_GPUS (or, on the CPU, NUM_PROCS) processes are spawned and joined with the other
+    NUM_SHARDS - 1 machines through ``init_method`` (``tcp://HOST:PORT`` of machine 0). Spawned
     processes end when this one does.
 
     Raises:
         RunStopped: a spawned process stopped on an error its message explains.
     """
+    if environment is not None:
+        run_launched_rank(cfg, environment, func)
+        return
     num_proc = processes_per_machine(cfg)
     if num_proc == 1 and cfg.NUM_SHARDS == 1:
         func(cfg)
@@ -162,19 +248,23 @@ def launch_job(cfg: CfgNode, init_method: str, func: Callable[[CfgNode], object]
 
 
 @contextmanager
-def output_dir_of_run(cfg: CfgNode) -> Iterator[None]:
-    """Machine 0 (SHARD_ID 0) owns OUTPUT_DIR for the ``with`` block: checks that every folder
+def output_dir_of_run(
+    cfg: CfgNode, environment: LauncherEnvironment | None = None
+) -> Iterator[None]:
+    """Machine 0 (SHARD_ID 0; of a launched job, global rank 0 of ``environment``) owns
+    OUTPUT_DIR for the ``with`` block: checks that every folder
     the run writes can be written (:func:`check_run_folders`), creates OUTPUT_DIR, locks it
     (a second run there stops at once, naming this one), logs the keys that differ from the
-    config an earlier run saved there, and saves this run's config.yaml. Other machines
-    only run the block.
+    config an earlier run saved there, and saves this run's config.yaml. Other machines (and
+    processes) only run the block.
 
     Raises:
         RunFolderError: a folder of the run, or config.yaml, cannot be created or written.
         OutputDirLockedError: another run holds OUTPUT_DIR.
         DiskFullError: no space is left in OUTPUT_DIR.
     """
-    if cfg.SHARD_ID != 0:
+    owner = cfg.SHARD_ID == 0 if environment is None else environment.rank == 0
+    if not owner:
         yield
         return
     check_run_folders(cfg)
@@ -237,7 +327,10 @@ def run_command_line(
     description: str,
     trains: bool = True,
 ) -> int:
-    """``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``.
+    """``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``, in one
+    process that starts the machine's others, or in each process a launcher started (torchrun,
+    a PyTorchJob: its environment gives the job's shape and rendezvous; ``--init_method`` is
+    then unused).
 
     Load and check the config; when ``func`` ``trains`` (run_net.py, train_net.py; not
     test_net.py) and training starts from nothing, get the ImageNet weights it starts from
@@ -250,9 +343,10 @@ def run_command_line(
     parser = build_arg_parser(description, launch=True)
     args = parser.parse_args(argv)
     with errors_end_in_one_line(parser):
-        cfg = load_config(args)
+        environment = launcher_environment()
+        cfg = load_config(args, environment=environment)
         if trains:
             prepare_start_state(cfg)
-        with output_dir_of_run(cfg):
-            launch_job(cfg, args.init_method, func)
+        with output_dir_of_run(cfg, environment):
+            launch_job(cfg, args.init_method, func, environment)
     return 0

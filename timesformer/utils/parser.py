@@ -27,6 +27,7 @@ from timesformer.config.merge import (
     merge_yaml_file,
 )
 from timesformer.utils.file_io import RunFolderError, atomic_write, set_aside
+from timesformer.utils.launcher_environment import LauncherEnvironment, apply_launcher_environment
 from timesformer.utils.logging import get_logger
 
 logger = get_logger(__name__)
@@ -106,21 +107,45 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return build_arg_parser(launch=True).parse_args(sys.argv[1:] if argv is None else argv)
 
 
-def load_config(args: argparse.Namespace, check_devices: bool = True) -> CfgNode:
+def load_config(
+    args: argparse.Namespace,
+    check_devices: bool = True,
+    environment: LauncherEnvironment | None = None,
+) -> CfgNode:
     """Build the run's config: defaults <- ``args.cfg_file`` <- ``args.opts``, then check it.
 
-    ``--shard_id`` / ``--num_shards``, when given, set SHARD_ID / NUM_SHARDS last.
+    ``--shard_id`` / ``--num_shards``, when given, set SHARD_ID / NUM_SHARDS last. A process
+    that a launcher started (``environment``, e.g. torchrun's) takes the job's shape from it
+    (:func:`~timesformer.utils.launcher_environment.apply_launcher_environment`; global rank 0
+    logs the keys it changed).
     Raises :class:`timesformer.config.ConfigError` naming the file or key at fault.
     """
     cfg = get_cfg()
     if getattr(args, "cfg_file", None):
         merge_yaml_file(cfg, args.cfg_file)
-    merge_overrides(cfg, list(getattr(args, "opts", None) or []))
+    opts = list(getattr(args, "opts", None) or [])
+    merge_overrides(cfg, opts)
     if getattr(args, "num_shards", None) is not None:
         cfg.NUM_SHARDS = args.num_shards
     if getattr(args, "shard_id", None) is not None:
         cfg.SHARD_ID = args.shard_id
+    if environment is not None:
+        changes = apply_launcher_environment(cfg, environment, _command_line_keys(args, opts))
+        if changes and environment.rank == 0:
+            logger.warning(
+                "The launcher's job (%s) sets %s.", environment.describe(), ", ".join(changes)
+            )
     return assert_and_infer_cfg(cfg, check_devices=check_devices)
+
+
+def _command_line_keys(args: argparse.Namespace, opts: list[str]) -> set[str]:
+    """The config keys a command line sets itself: its KEY VALUE overrides, and SHARD_ID /
+    NUM_SHARDS by ``--shard_id`` / ``--num_shards``."""
+    keys = set(opts[::2])
+    for option, key in (("num_shards", "NUM_SHARDS"), ("shard_id", "SHARD_ID")):
+        if getattr(args, option, None) is not None:
+            keys.add(key)
+    return keys
 
 
 def exit_with_error(parser: argparse.ArgumentParser, message: object, exit_status: int = 2) -> None:
