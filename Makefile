@@ -2,6 +2,8 @@
 # project into it on first use (and again when pyproject.toml or setup.py change).
 # `make test-slurm` (root: it installs and starts a two-node Slurm cluster on this
 # machine) runs the Slurm scripts and tools/submit.py on it, see tests/slurm/run.sh.
+# `make test-wheel` (minutes) builds the wheel, installs it into a fresh environment and runs
+# the `timesformer` command from another folder, see tests/wheel/check_wheel.sh.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # The PyTorch build to install; override for another platform or CUDA version.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test test-slurm lint install clean
+.PHONY: demo test test-slurm test-wheel lint install clean
 
 install: $(INSTALLED)
 
@@ -28,6 +30,9 @@ test: $(INSTALLED)
 
 test-slurm: $(INSTALLED)
 	PYTHON=$(PY) bash tests/slurm/run.sh
+
+test-wheel:
+	PYTHON=$(PYTHON) TORCH_SPEC="$(TORCH_SPEC)" bash tests/wheel/check_wheel.sh
 
 # ruff: pyflakes, pycodestyle, isort and bugbear checks, and the formatter; then mypy over the
 # package (all configured in pyproject.toml).

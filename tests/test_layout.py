@@ -38,6 +38,7 @@ ALLOWED_IMPORTS = {
         "engine",
         "benchmarks",
     },
+    "__main__.py": {"cli"},  # python -m timesformer: the timesformer command
 }
 
 BOTTOM_MODULES = {"errors"}

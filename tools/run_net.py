@@ -1,20 +1,13 @@
 #!/usr/bin/env python3
 """Train and/or test a TimeSformer model from a config file and KEY VALUE overrides.
 
-    python tools/run_net.py --cfg configs/Kinetics/TimeSformer_divST_8x32_224.yaml \
-        DATA.PATH_TO_DATA_DIR /data/kinetics NUM_GPUS 8 TRAIN.BATCH_SIZE 8
-
-Trains when TRAIN.ENABLE, then tests when TEST.ENABLE, in the same processes.
+Usage: ``python tools/run_net.py --help``. The command line, and the text that describes
+it in full: :mod:`timesformer.cli.run_net`.
 """
 
 import sys
 
-from timesformer.engine.launch import run_command_line, train_then_test
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_command_line(argv, train_then_test, __doc__)
-
+from timesformer.cli.run_net import main
 
 if __name__ == "__main__":
     sys.exit(main())

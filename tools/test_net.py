@@ -1,21 +1,13 @@
 #!/usr/bin/env python3
 """Test a TimeSformer model on every view of every test video.
 
-    python tools/test_net.py --cfg CONFIG.yaml TEST.CHECKPOINT_FILE_PATH model.pyth [KEY VALUE ...]
-
-The same command line as tools/run_net.py; the loop is timesformer.engine.tester.test.
-Without TEST.CHECKPOINT_FILE_PATH the last checkpoint of OUTPUT_DIR is tested.
+Usage: ``python tools/test_net.py --help``. The command line, and the text that describes
+it in full: :mod:`timesformer.cli.test_net`.
 """
 
 import sys
 
-from timesformer.engine.launch import run_command_line
-from timesformer.engine.tester import test
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_command_line(argv, test, __doc__, trains=False)
-
+from timesformer.cli.test_net import main
 
 if __name__ == "__main__":
     sys.exit(main())

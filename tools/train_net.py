@@ -1,20 +1,13 @@
 #!/usr/bin/env python3
 """Train a TimeSformer model (without the test that run_net.py runs after training).
 
-    python tools/train_net.py --cfg CONFIG.yaml [KEY VALUE ...]
-
-The same command line as tools/run_net.py; the loop is timesformer.engine.trainer.train.
+Usage: ``python tools/train_net.py --help``. The command line, and the text that describes
+it in full: :mod:`timesformer.cli.train_net`.
 """
 
 import sys
 
-from timesformer.engine.launch import run_command_line
-from timesformer.engine.trainer import train
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_command_line(argv, train, __doc__)
-
+from timesformer.cli.train_net import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,6 +12,7 @@ import os
 import time
 
 from timesformer.checkpoint.training_state import get_path_to_checkpoint
+from timesformer.config.packaged import checkout_root, packaged_file
 from timesformer.datasets.demo_data import CLASS_NAMES, DemoSpec, generate_demo_dataset
 from timesformer.engine.tester import test
 from timesformer.engine.trainer import train
@@ -20,12 +21,11 @@ from timesformer.utils.output_lock import lock_output_dir
 from timesformer.utils.parser import build_arg_parser, load_config
 from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-"""The checkout the package runs from (installed editable), which holds the demo's configs."""
 CONFIGS = {
-    "divided_space_time": os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_divST_tiny.yaml"),
-    "space_only": os.path.join(REPO_ROOT, "configs", "Demo", "TimeSformer_spaceOnly_tiny.yaml"),
+    "divided_space_time": "Demo/TimeSformer_divST_tiny.yaml",
+    "space_only": "Demo/TimeSformer_spaceOnly_tiny.yaml",
 }
+"""The demo's packaged configs (configs/Demo/), by attention type."""
 TRAIN_CLIPS_PER_CLASS, TEST_CLIPS_PER_CLASS = 200, 60
 
 
@@ -33,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = build_arg_parser(__doc__, config=False)
     parser.add_argument(
         "--data-dir",
-        default=os.path.join(REPO_ROOT, ".cache", "demo_data"),
-        help="Where the demo set is generated (once) and read from.",
+        default=os.path.join(checkout_root() or os.getcwd(), ".cache", "demo_data"),
+        help="Where the demo set is generated (once) and read from (default: .cache/demo_data "
+        "in the checkout, or in this folder for an installed package).",
     )
     parser.add_argument(
         "--output-dir",
@@ -80,7 +81,8 @@ def _demo_config(attention: str, args: argparse.Namespace):
         overrides += ["OUTPUT_DIR", os.path.join(args.output_dir, attention)]
     if args.epochs is not None:
         overrides += ["SOLVER.MAX_EPOCH", str(args.epochs)]
-    namespace = argparse.Namespace(cfg_file=CONFIGS[attention], opts=overrides + list(args.opts))
+    config = packaged_file(CONFIGS[attention])
+    namespace = argparse.Namespace(cfg_file=config, opts=overrides + list(args.opts))
     return load_config(namespace)
 
 
@@ -132,15 +134,13 @@ def _report(results: dict, seconds: float) -> None:
     sample = os.path.join(divided_cfg.DATA.PATH_PREFIX, "videos", "test", "moving_right_0000.mp4")
     print("Next:")
     print(
-        "  python tools/predict.py "
-        f"--cfg {os.path.relpath(CONFIGS['divided_space_time'], REPO_ROOT)} "
+        f"  timesformer predict --cfg {CONFIGS['divided_space_time']} "
         f"--checkpoint {checkpoint} "
         f"--labels {os.path.join(divided_cfg.DATA.PATH_TO_DATA_DIR, 'classes.txt')} {sample}"
     )
     print(f"  tensorboard --logdir {os.path.dirname(divided_cfg.OUTPUT_DIR)}")
     print(
-        "  python tools/run_net.py "
-        f"--cfg {os.path.relpath(CONFIGS['divided_space_time'], REPO_ROOT)} "
+        f"  timesformer run --cfg {CONFIGS['divided_space_time']} "
         f"TRAIN.ENABLE False TEST.CHECKPOINT_FILE_PATH {checkpoint}"
     )
     print("=" * 72)

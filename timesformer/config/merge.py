@@ -26,6 +26,7 @@ from fvcore.common.config import CfgNode
 
 from timesformer.config.check_rules import ONLY_TIMESFORMER, ConfigError
 from timesformer.config.defaults import VALUE_TYPES
+from timesformer.config.packaged import config_file
 
 _OPTION = re.compile(r"^--[A-Za-z]")
 """A command-line option (``--split``), which no config value looks like."""
@@ -326,7 +327,10 @@ def _load_tree(path: str, chain: tuple[str, ...] = ()) -> dict:
 
 
 def merge_yaml_file(cfg: CfgNode, path: str) -> CfgNode:
-    """Merge the YAML file ``path`` (``_BASE_`` files included) into ``cfg``."""
+    """Merge the YAML file ``path`` (``_BASE_`` files included) into ``cfg``; a ``path`` that
+    does not exist as given names a packaged config (``Kinetics/X.yaml``, see
+    :func:`~timesformer.config.packaged.config_file`)."""
+    path = config_file(path)
     problem = _path_problem(path)
     if problem:
         raise ConfigError(

@@ -25,6 +25,7 @@ import submitit
 from submitit.core.utils import FailedJobError
 
 from timesformer.checkpoint.start_state import prepare_start_state
+from timesformer.config.packaged import packaged_config
 from timesformer.engine.sbatch_options import (
     SIGNAL_DELAY_S,
     control_characters,
@@ -145,7 +146,10 @@ def build_node_job(args: argparse.Namespace, job_dir: str) -> NodeJob:
             "--cfg is required (the YAML config of the run), unless --resume-job is given."
         )
     if not os.path.isfile(cfg_file):
-        raise SubmitError(f"--cfg {cfg_file}: no such file.")
+        packaged = packaged_config(cfg_file)
+        if packaged is None:
+            raise SubmitError(f"--cfg {cfg_file}: no such file, nor a packaged config.")
+        cfg_file = packaged
     if args.resume_from:
         opts += ["TRAIN.CHECKPOINT_FILE_PATH", resolve_resume_from(args.resume_from)]
     opts += ["OUTPUT_DIR", job_dir, "NUM_GPUS", str(args.num_gpus)]
