@@ -16,7 +16,11 @@ import pytest
 from timesformer.utils.parser import parse_args
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPTS = ("slurm_scripts/run_single_node_job.sh", "slurm_scripts/run_multi_node_job.sh")
+SCRIPTS = (
+    "slurm_scripts/run_single_node_job.sh",
+    "slurm_scripts/run_multi_node_job.sh",
+    "slurm_scripts/run_multi_node_torchrun.sh",
+)
 CONFIG = "configs/Kinetics/TimeSformer_divST_8x32_224.yaml"
 JOB_ID = 4242
 
@@ -151,6 +155,50 @@ def test_multi_node_launches_run_net_once_per_node(fake_slurm, tmp_path):
     srun_flags = (log_dir / "srun.calls").read_text().split(" bash ")[0].split()
     assert srun_flags == ["--kill-on-bad-exit=1", "--ntasks-per-node=1", "--cpus-per-task=80"]
     assert "show hostnames gpu[07-09]" in (log_dir / "scontrol.calls").read_text()
+
+
+def test_torchrun_script_runs_one_torchrun_per_node(fake_slurm, tmp_path):
+    """Each node's task is torchrun over run_net.py: the job's node count, a process per GPU,
+    the c10d rendezvous on the first node, the job id as the rendezvous id."""
+    env, log_dir = fake_slurm
+    env = dict(env, MAX_RESTARTS="2")
+    result = _run(SCRIPTS[2], env, 3, CONFIG, "TRAIN.BATCH_SIZE", "4")
+    assert result.returncode == 0, result.stderr
+    output_dir = str(tmp_path / "output" / f"timesformer_{JOB_ID}")
+    port = 20000 + JOB_ID % 20000
+    for node in range(3):
+        argv = _node_argv(log_dir, node)
+        run_net = argv.index("tools/run_net.py")
+        assert argv[:run_net] == [
+            "-m",
+            "torch.distributed.run",
+            "--nnodes",
+            "3",
+            "--nproc_per_node",
+            "8",
+            "--rdzv-backend",
+            "c10d",
+            "--rdzv-endpoint",
+            f"gpu07:{port}",
+            "--rdzv-id",
+            str(JOB_ID),
+            "--max-restarts",
+            "2",
+        ]
+        args = parse_args(argv[run_net + 1 :])
+        assert args.cfg_file == CONFIG and args.shard_id is None  # torchrun gives the ranks
+        assert args.opts == ["NUM_GPUS", "8", "OUTPUT_DIR", output_dir, "TRAIN.BATCH_SIZE", "4"]
+    assert os.path.isdir(output_dir)
+
+
+def test_torchrun_script_on_cpu_nodes_runs_cpu_processes(fake_slurm):
+    env, log_dir = fake_slurm
+    env = dict(env, GPUS_PER_NODE="0", PROCS_PER_NODE="2")
+    result = _run(SCRIPTS[2], env, 2, CONFIG)
+    assert result.returncode == 0, result.stderr
+    argv = _node_argv(log_dir, 1)
+    assert argv[argv.index("--nproc_per_node") + 1] == "2"
+    assert argv[argv.index("NUM_GPUS") + 1] == "0"
 
 
 def test_single_node_runs_shard_zero_from_the_submit_dir(fake_slurm):

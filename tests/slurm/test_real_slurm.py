@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 DEMO_CFG = "configs/Demo/TimeSformer_divST_tiny.yaml"
 SINGLE_NODE = "slurm_scripts/run_single_node_job.sh"
 MULTI_NODE = "slurm_scripts/run_multi_node_job.sh"
+TORCHRUN_MULTI_NODE = "slurm_scripts/run_multi_node_torchrun.sh"
 # Bound of each wait: for a job to end, or to start again once requeued (after the job
 # credential's lifetime, 30 s on the test cluster).
 JOB_TIMEOUT_S = 300
@@ -299,6 +300,22 @@ def test_two_node_script_trains_and_tests(data, tmp_path, jobs, run):
     log = read(output_dir / "stdout.log")
     assert "Effective batch: 8 samples per optimizer step (8 per iteration" in log
     assert f"Job {jobs[-1]}: 2 node(s) x 0 GPU(s), rendezvous tcp://n1:" in read(info["StdOut"])
+
+
+def test_two_node_torchrun_script_trains_and_tests(data, tmp_path, jobs):
+    """srun runs one torchrun per node; the nodes meet through torchrun's c10d rendezvous on n1
+    and train then test as one job."""
+    args = [*TINY, *TWO_NODES, "DATA.PATH_TO_DATA_DIR", data]
+    jobs.append(sbatch(TORCHRUN_MULTI_NODE, tmp_path, "torchrun", *args, nodes=2))
+    info = wait_for_job(jobs[-1])
+    assert info["NodeList"] == "n[1-2]" and info["NumNodes"] == "2"
+    output_dir = tmp_path / f"torchrun_{jobs[-1]}"
+    assert_trained_and_tested(output_dir, epochs=2, videos=16)
+    log = read(output_dir / "stdout.log")
+    assert "Effective batch: 8 samples per optimizer step (8 per iteration" in log
+    assert (
+        f"Job {jobs[-1]}: 2 node(s) x 1 torchrun process(es) (NUM_GPUS 0), c10d rendezvous n1:"
+    ) in read(info["StdOut"])
 
 
 # ---------------------------------------------------------------------------- #
