@@ -10,6 +10,7 @@ import timm
 from helpers import REPO_ROOT
 from timesformer.checkpoint.imagenet import imagenet_weights_source
 from timesformer.config import assert_and_infer_cfg, get_cfg
+from timesformer.config.batch import iteration_batch_size
 from timesformer.config.merge import merge_overrides, merge_yaml_file
 from timesformer.models.build import build_bare_model
 
@@ -18,7 +19,16 @@ CONFIG_FILES = sorted(glob.glob(os.path.join(REPO_ROOT, "configs", "*", "*.yaml"
 
 def test_every_config_folder_has_files():
     folders = {os.path.basename(os.path.dirname(path)) for path in CONFIG_FILES}
-    assert folders == {"Kinetics", "SSv2", "HowTo100M", "Demo", "UCF101", "HMDB51", "Charades"}
+    assert folders == {
+        "Kinetics",
+        "SSv2",
+        "HowTo100M",
+        "Demo",
+        "UCF101",
+        "HMDB51",
+        "Charades",
+        "Custom",
+    }
 
 
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: os.path.relpath(p, REPO_ROOT))
@@ -52,6 +62,34 @@ def test_ssv2_recipe_has_174_classes_and_no_flips():
         cfg = merge_yaml_file(get_cfg(), path)
         assert cfg.MODEL.NUM_CLASSES == 174
         assert cfg.DATA.RANDOM_FLIP is False
+
+
+SMALL_DATA_RECIPES = {
+    "Custom": ("kinetics", 10),
+    "UCF101": ("ucf101", 101),
+    "HMDB51": ("hmdb51", 51),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(SMALL_DATA_RECIPES))
+def test_small_data_recipe_presets(folder):
+    """The fine-tuning recipe (docs/finetuning.md) on each dataset: its tools on, 64 clips per
+    step on 8 GPUs without accumulation, the dataset's own data keys kept."""
+    path = os.path.join(
+        REPO_ROOT, "configs", folder, "TimeSformer_divST_8x32_224_finetune_recipe.yaml"
+    )
+    cfg = assert_and_infer_cfg(merge_yaml_file(get_cfg(), path), check_devices=False)
+    dataset, classes = SMALL_DATA_RECIPES[folder]
+    assert (cfg.TRAIN.DATASET, cfg.TEST.DATASET, cfg.MODEL.NUM_CLASSES) == (
+        dataset,
+        dataset,
+        classes,
+    )
+    assert cfg.TRAIN.FINETUNE and cfg.TRAIN.CHECKPOINT_FILE_PATH
+    assert cfg.SOLVER.LAYER_DECAY == 0.7 and cfg.SOLVER.OPTIMIZING_METHOD == "adamw"
+    assert cfg.AUG.ENABLE and cfg.MODEL_EMA.ENABLE and cfg.MIXUP.ENABLED
+    assert iteration_batch_size(cfg) == cfg.GLOBAL_BATCH_SIZE == 64
+    assert cfg.SOLVER.BASE_LR == pytest.approx(5e-4 * 64 / 256)
 
 
 ORIGINAL_RECIPE_FILES = [

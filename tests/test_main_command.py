@@ -42,15 +42,14 @@ def test_each_subcommand_runs_its_tools_main_with_the_same_arguments(name, monke
 
 
 def test_every_tool_is_a_subcommand():
-    """Each script of tools/ over a module of timesformer.cli has its subcommand (but the ones
-    listed here, which other work adds)."""
+    """Each script of tools/ over a module of timesformer.cli has its subcommand."""
     scripts = {spec.script for spec in command.COMMANDS.values()}
     tools = {
         name
         for name in os.listdir(os.path.join(REPO_ROOT, "tools"))
         if os.path.isfile(os.path.join(REPO_ROOT, "timesformer", "cli", name))
     }
-    assert tools - scripts <= {"benchmark_finetune.py"}
+    assert tools - scripts == set()
 
 
 def test_a_subcommands_help_is_its_tools_usage(capsys):

@@ -46,6 +46,9 @@ COMMANDS = {
     "benchmark": Command("benchmark", "Benchmark the training loader's clips/s."),
     "benchmark-model": Command("benchmark_model", "Benchmark the model against Hugging Face's."),
     "benchmark-resize": Command("benchmark_resize", "Benchmark dataset resizing against ffmpeg."),
+    "benchmark-finetune": Command(
+        "benchmark_finetune", "Measure the small-dataset fine-tuning recipe against plain."
+    ),
     "demo": Command("demo", "The whole pipeline on generated videos, on a CPU."),
     "configs": Command("list_configs", "List the packaged configs (for --cfg).", False),
 }

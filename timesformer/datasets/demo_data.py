@@ -1,15 +1,17 @@
 """The demo dataset: short clips whose label is a direction of motion, and nothing else.
 
-Each clip shows a textured square travelling left or right over a noisy
-background that drifts in an unrelated random direction. The square starts
-anywhere and wraps around the frame edges, so in every frame of every class it
-is equally likely to be anywhere: a single frame says nothing about the label.
-Neither does the unordered set of frames: played backwards, a clip of one class
-is an equally likely clip of the other. Only the frames' order tells the label,
-so a model that attends across time can learn it, and a per-frame model that
-averages its frames stays at chance (50%). Between the frames the demo configs
-sample (every second one) the square moves 4 pixels, well under half its
-checker period, so its texture never appears to move backwards.
+Each clip shows a textured square travelling left or right (in the four-direction set of
+``DemoSpec.directions`` 4, also up or down) over a noisy background that drifts in an
+unrelated random direction. The square starts anywhere and wraps around the frame edges, so
+in every frame of every class it is equally likely to be anywhere: a single frame says
+nothing about the label. Neither does the unordered set of frames of the two-direction demo:
+played backwards, a clip of one class is an equally likely clip of the other. Only the
+frames' order tells the label, so a model that attends across time can learn it, and a
+per-frame model that averages its frames stays at chance (50%). With four directions the
+unordered set tells the axis (the square's positions line up horizontally or vertically),
+and only the order tells the way along it; single frames still say nothing (chance 25%).
+Between the frames the demo configs sample (every second one) the square moves 4 pixels,
+well under half its checker period, so its texture never appears to move backwards.
 
 The set is written as real H.264 mp4 files with Kinetics-format split files
 (``train.csv``, ``val.csv``, ``test.csv``: ``relative/path label``) and a
@@ -25,9 +27,12 @@ import numpy as np
 
 from timesformer.datasets.synthetic_video import write_video
 
-CLASS_NAMES = ("moving left", "moving right")
-# (dy, dx) unit step of each class.
-DIRECTIONS = ((0, -1), (0, 1))
+MOTION_NAMES = ("moving left", "moving right", "moving up", "moving down")
+# (dy, dx) unit step of each motion, in the order of MOTION_NAMES.
+MOTION_STEPS = ((0, -1), (0, 1), (-1, 0), (1, 0))
+CLASS_NAMES = MOTION_NAMES[:2]
+"""The demo's classes (``DemoSpec.directions`` 2, the default)."""
+DIRECTIONS = MOTION_STEPS[:2]
 MANIFEST = "manifest.json"
 SPLITS = ("train", "val", "test")
 
@@ -45,6 +50,23 @@ class DemoSpec:
     speed: float = 2.0  # pixels per frame
     seed: int = 0
     version: int = 3  # of the generator: a folder written by another version is rewritten
+    directions: int = 2  # classes: 2 (left, right: the demo) or 4 (also up, down)
+
+
+def class_names(spec: DemoSpec) -> tuple[str, ...]:
+    """The class names of the set ``spec`` describes, in label order."""
+    if spec.directions not in (2, 4):
+        raise ValueError(f"DemoSpec.directions is {spec.directions}; expected 2 or 4")
+    return MOTION_NAMES[: spec.directions]
+
+
+def _manifest(spec: DemoSpec) -> dict:
+    """The spec as the manifest records it. ``directions`` at its default is left out, so that
+    a two-direction set written before the field existed is still reused."""
+    fields = asdict(spec)
+    if spec.directions == 2:
+        del fields["directions"]
+    return fields
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -69,7 +91,7 @@ def render_clip(label: int, rng: np.random.Generator, spec: DemoSpec) -> np.ndar
     moment its position is uniform over the frame, whatever the class.
     """
     size, side, frames = spec.size, spec.object_size, spec.num_frames
-    step = np.array(DIRECTIONS[label], dtype=float) * spec.speed
+    step = np.array(MOTION_STEPS[label], dtype=float) * spec.speed
     start = rng.uniform(0, size, size=2)
     background, texture = _background(rng, size), _object_texture(rng, side, spec.cell_size)
     drift = rng.integers(-1, 2, size=2)
@@ -87,7 +109,7 @@ def render_clip(label: int, rng: np.random.Generator, spec: DemoSpec) -> np.ndar
 def _is_complete(root: str, spec: DemoSpec) -> bool:
     try:
         with open(os.path.join(root, MANIFEST)) as stream:
-            return json.load(stream) == asdict(spec)
+            return json.load(stream) == _manifest(spec)
     except (OSError, ValueError):
         return False
 
@@ -100,13 +122,14 @@ def generate_demo_dataset(root: str, spec: DemoSpec, progress=None) -> bool:
     """
     if _is_complete(root, spec):
         return False
-    total = sum(spec.clips_per_class[split] for split in SPLITS) * len(CLASS_NAMES)
+    names = class_names(spec)
+    total = sum(spec.clips_per_class[split] for split in SPLITS) * len(names)
     done = 0
     for split_number, split in enumerate(SPLITS):
         folder = os.path.join(root, "videos", split)
         os.makedirs(folder, exist_ok=True)
         lines = []
-        for label, name in enumerate(CLASS_NAMES):
+        for label, name in enumerate(names):
             for index in range(spec.clips_per_class[split]):
                 rng = np.random.default_rng([spec.seed, split_number, label, index])
                 relative = os.path.join(
@@ -122,7 +145,7 @@ def generate_demo_dataset(root: str, spec: DemoSpec, progress=None) -> bool:
         with open(os.path.join(root, f"{split}.csv"), "w") as stream:
             stream.writelines(lines)
     with open(os.path.join(root, "classes.txt"), "w") as stream:
-        stream.write("\n".join(CLASS_NAMES) + "\n")
+        stream.write("\n".join(names) + "\n")
     with open(os.path.join(root, MANIFEST), "w") as stream:
-        json.dump(asdict(spec), stream, indent=1)
+        json.dump(_manifest(spec), stream, indent=1)
     return True
