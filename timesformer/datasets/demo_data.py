@@ -32,7 +32,6 @@ MOTION_NAMES = ("moving left", "moving right", "moving up", "moving down")
 MOTION_STEPS = ((0, -1), (0, 1), (-1, 0), (1, 0))
 CLASS_NAMES = MOTION_NAMES[:2]
 """The demo's classes (``DemoSpec.directions`` 2, the default)."""
-DIRECTIONS = MOTION_STEPS[:2]
 MANIFEST = "manifest.json"
 SPLITS = ("train", "val", "test")
 
