@@ -2,7 +2,9 @@
 file or a timm model name) inflated to the video model, and fetching them.
 
 :func:`imagenet_weights_source` reads TIMESFORMER.PRETRAINED_MODEL as the original does,
-:func:`fetch_imagenet_weights` gets timm's weights into its cache before a run starts, and
+:func:`fetch_imagenet_weights` gets timm's weights into its cache before a run starts (failing
+in seconds, in one line, when their host cannot be asked: see
+:mod:`~timesformer.checkpoint.weights_host`), and
 :func:`load_pretrained_imagenet` loads them into a model (names of
 :class:`~timesformer.models.vit.VisionTransformer`).
 """
@@ -15,11 +17,12 @@ import huggingface_hub
 import timm
 import torch
 from timm.layers import resample_patch_embed
-from timm.models import get_pretrained_cfg
+from timm.models import PretrainedCfg, get_pretrained_cfg
 from torch import nn
 
 from timesformer.checkpoint.files import CheckpointError, read_state_dict
 from timesformer.checkpoint.formats import LoadResult, apply_state_dict, drop_mismatched_head
+from timesformer.checkpoint.weights_host import download_obstacle, quiet_retries
 from timesformer.models.attention import Block
 from timesformer.models.embeddings import resize_pos_embed
 from timesformer.models.vit import VisionTransformer, find_vision_transformer
@@ -91,6 +94,10 @@ def fetch_imagenet_weights(path_or_name: str) -> None:
     """Make sure the ImageNet weights ``path_or_name`` load without the network: a file that
     exists, or a timm model's weights in timm's cache, downloaded into it now when missing.
 
+    Before downloading, the weights' host is asked once (:func:`download_obstacle`), so that
+    offline mode or an unreachable host fails in seconds instead of after the hub's minute of
+    retries; the download itself shows no retry warnings (:func:`quiet_retries`).
+
     Raises:
         CheckpointError: one line naming TIMESFORMER.PRETRAINED_MODEL, the weights, why they
             cannot be had, and the ways out (a local file, or random initialization).
@@ -100,9 +107,14 @@ def fetch_imagenet_weights(path_or_name: str) -> None:
     if _is_weight_file_name(path_or_name):
         raise CheckpointError(f"TIMESFORMER.PRETRAINED_MODEL {path_or_name}: no such file.")
     _check_timm_name(path_or_name)
+    pretrained_cfg = _pretrained_cfg(path_or_name)
+    obstacle = download_obstacle(pretrained_cfg) if pretrained_cfg is not None else None
+    if obstacle is not None:
+        raise CheckpointError(_weights_unavailable(path_or_name, obstacle))
     logger.info("Downloading the ImageNet weights of timm model %s.", path_or_name)
     try:
-        timm.create_model(path_or_name, pretrained=True)
+        with quiet_retries():
+            timm.create_model(path_or_name, pretrained=True)
     except Exception as err:  # network and hub errors come in many types
         raise CheckpointError(_weights_unavailable(path_or_name, err)) from err
 
@@ -111,10 +123,7 @@ def cached_timm_weights(name: str) -> str | None:
     """The local file of timm model ``name``'s pretrained weights in timm's caches (Hugging Face
     hub cache, or torch hub's for weights timm fetches by URL), without the network; None when
     not there."""
-    try:
-        pretrained_cfg = get_pretrained_cfg(name)
-    except RuntimeError:  # a tag timm does not have: nothing cached (timm names it when loading)
-        return None
+    pretrained_cfg = _pretrained_cfg(name)
     if pretrained_cfg is None:
         return None
     if pretrained_cfg.file and os.path.isfile(pretrained_cfg.file):
@@ -137,6 +146,15 @@ def cached_timm_weights(name: str) -> str | None:
         if os.path.isfile(path):
             return path
     return None
+
+
+def _pretrained_cfg(name: str) -> PretrainedCfg | None:
+    """timm's pretrained config of model ``name``; None for a tag timm does not have (timm names
+    it when loading) or a model without one."""
+    try:
+        return get_pretrained_cfg(name)
+    except RuntimeError:
+        return None
 
 
 def _url_file_name(url: str | tuple[str, str]) -> str:
