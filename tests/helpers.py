@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import sys
 from fractions import Fraction
 
 import av
@@ -18,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from timesformer.cli import benchmark_model
+from timesformer.cli.run_command import run_command_line
 from timesformer.config import assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_overrides
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
-from timesformer.engine.launch import run_command_line, train_then_test
 from timesformer.engine.trainer import train
 from timesformer.utils.distributed import get_rank, unwrap_model
 
@@ -31,6 +32,9 @@ MEAN, STD = [0.45, 0.45, 0.45], [0.225, 0.225, 0.225]  # DATA.MEAN, DATA.STD def
 ONE_LEVEL = 1.01 / (255 * 0.225)
 """One 8-bit level of a normalized pixel: how far our uint8 resizing may be from the original's
 float resizing (see test_transform.py)."""
+PROGRAM = os.path.basename(sys.argv[0])
+"""The name a tool's main called here says its errors under: argparse names the program after
+``sys.argv[0]``, as it does for ``tools/TOOL.py`` and (renamed) ``timesformer COMMAND``."""
 
 # ---------------------------------------------------------------------------- #
 # Configs
@@ -240,7 +244,7 @@ def hf_clip() -> torch.Tensor:
 
 def run_net(argv: list[str]) -> int:
     """What ``tools/run_net.py`` runs: the engine's command line with the train-then-test flow."""
-    return run_command_line(argv, train_then_test, "Train and/or test a TimeSformer model.")
+    return run_command_line(argv, "train_then_test", "Train and/or test a TimeSformer model.")
 
 
 TINY_BENCHMARK_MODEL = [

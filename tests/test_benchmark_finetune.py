@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from helpers import PROGRAM
 from timesformer.benchmarks.finetune_recipe import (
     OPTION_PREFIXES,
     RECIPE,
@@ -96,7 +97,5 @@ def test_a_missing_pretrained_checkpoint_is_one_line(tmp_path, capsys):
         benchmark_finetune.main(["--pretrained", str(missing), "--work-dir", str(tmp_path)])
     assert exit_info.value.code == 1
     error = capsys.readouterr().err.strip().splitlines()
-    assert error == [
-        f"benchmark_finetune.py: error: Checkpoint {missing}: no such file or directory."
-    ]
+    assert error == [f"{PROGRAM}: error: Checkpoint {missing}: no such file or directory."]
     assert list(tmp_path.iterdir()) == []  # stopped before generating any set

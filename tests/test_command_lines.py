@@ -21,10 +21,10 @@ from timesformer.cli import (
     model_stats,
     predict,
     submit,
+    test_net,
+    train_net,
     visualize_attention,
 )
-from timesformer.engine import tester, trainer
-from timesformer.engine.launch import run_command_line
 
 
 def _tool_args(tool: str, tmp_path) -> list[str]:
@@ -60,8 +60,8 @@ TOOL_OPTIONS = {
 
 MAINS = {
     "run_net": run_net,
-    "train_net": lambda argv: run_command_line(argv, trainer.train, "Train."),
-    "test_net": lambda argv: run_command_line(argv, tester.test, "Test.", trains=False),
+    "train_net": train_net.main,
+    "test_net": test_net.main,
     "check_dataset": check_dataset.main,
     "predict": predict.main,
     "extract_features": extract_features.main,

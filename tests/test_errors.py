@@ -19,10 +19,10 @@ from timesformer.datasets.video_container import VideoReadError
 from timesformer.engine.launch import RendezvousError
 from timesformer.engine.submission import SubmissionRefused, SubmitError
 from timesformer.engine.trainer import NonFiniteLossError
-from timesformer.engine.user_errors import RunStopped
 from timesformer.errors import TimesformerError, worker_message
 from timesformer.utils.file_io import DiskFullError, RunFolderError
 from timesformer.utils.output_lock import OutputDirLockedError
+from timesformer.utils.user_errors import RunStopped
 from timesformer.visualization.class_names import ClassNamesError
 
 FAMILY = {

@@ -6,13 +6,13 @@ import os
 import pytest
 import torch
 
+from timesformer.cli.config_loading import load_tool_config
 from timesformer.config import get_cfg
 from timesformer.config.checks import ConfigError
 from timesformer.utils.file_io import RunFolderError
 from timesformer.utils.parser import (
     build_arg_parser,
     exit_with_error,
-    load_tool_config,
     parse_args,
     save_config,
     saved_config_changes,

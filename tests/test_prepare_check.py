@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
+from helpers import PROGRAM
 from timesformer.cli.prepare_dataset import main
 from timesformer.datasets.split_file import read_path_label_file
 from timesformer.datasets.synthetic_video import write_video
@@ -60,7 +61,7 @@ def fails(capsys, tree, official, *extra: str, fmt: str = "kinetics") -> str:
         check(tree, official, *extra, fmt=fmt)
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("prepare_dataset.py check: error: "), lines
+    assert len(lines) == 1 and lines[0].startswith(f"{PROGRAM} check: error: "), lines
     return lines[0]
 
 

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from helpers import PROGRAM
 from timesformer.cli.prepare_dataset import main
 from timesformer.datasets.split_file import read_path_label_file
 from timesformer.visualization.class_names import read_class_names
@@ -38,7 +39,7 @@ def fails(capsys, *argv: str) -> str:
     assert exit_info.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("prepare_dataset.py list: error: ")
+    assert lines[0].startswith(f"{PROGRAM} list: error: ")
     return lines[0]
 
 

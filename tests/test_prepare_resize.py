@@ -17,7 +17,7 @@ import av
 import numpy as np
 import pytest
 
-from helpers import REPO_ROOT, write_truncated_copy, write_truncated_faststart_video
+from helpers import PROGRAM, REPO_ROOT, write_truncated_copy, write_truncated_faststart_video
 from timesformer.cli.prepare_dataset import main
 from timesformer.datasets.preparation import reencode
 from timesformer.datasets.preparation.reencode import EncodeSettings, nearest_even, output_size
@@ -219,7 +219,7 @@ def test_nested_folders_are_a_one_line_error(tmp_path, capsys, inside):
         main(["resize", *map(str, folders)])
     assert stopped.value.code == 2
     error = capsys.readouterr().err.strip()
-    assert error.startswith("prepare_dataset.py resize: error:") and "\n" not in error
+    assert error.startswith(f"{PROGRAM} resize: error:") and "\n" not in error
     assert not (source / "resized").exists()
 
 
@@ -245,7 +245,7 @@ def test_a_full_disk_stops_the_run_in_one_line(tmp_path, capsys, monkeypatch):
     status = main(["resize", str(source), str(tmp_path / "out"), "--jobs", "1"])
     captured = capsys.readouterr()
     assert status == 1
-    assert captured.err.startswith("prepare_dataset.py resize: error: No space left on device")
+    assert captured.err.startswith(f"{PROGRAM} resize: error: No space left on device")
     assert os.listdir(tmp_path / "out") == ["resize_report.json"]  # no video, no partial file
     with open(tmp_path / "out" / "resize_report.json") as stream:
         report = json.load(stream)

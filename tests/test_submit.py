@@ -239,7 +239,9 @@ def test_job_named_after_a_config_file_with_a_newline_needs_a_name(tmp_path, mon
         (["--cfg", DEMO_CFG, "--num_gpus", "0", "TRAIN.BATCH_SIZE", "0"], "TRAIN.BATCH_SIZE is 0"),
         (["--cfg", DEMO_CFG, "--cluster", "local", "--num_shards", "2"], "--num_shards 1"),
         (
-            ["--cfg", DEMO_CFG, "--cluster", "local", "--num_gpus", "64"],
+            # Batches that 64 GPUs divide: the batch checks, which need no torch, come first.
+            ["--cfg", DEMO_CFG, "--cluster", "local", "--num_gpus", "64"]
+            + ["TRAIN.BATCH_SIZE", "64", "TEST.BATCH_SIZE", "64", "GLOBAL_BATCH_SIZE", "64"],
             "NUM_GPUS is 64 but this machine has",
         ),
         (

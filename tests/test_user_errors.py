@@ -1,4 +1,4 @@
-"""timesformer.engine.user_errors: an error of the family ends a program in one line with its exit
+"""timesformer.utils.user_errors: an error of the family ends a program in one line with its exit
 status; any other keeps its traceback."""
 
 import argparse
@@ -7,7 +7,7 @@ import pytest
 
 from timesformer.config import ConfigError
 from timesformer.datasets.video_container import VideoReadError
-from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line
+from timesformer.utils.user_errors import RunStopped, errors_end_in_one_line
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -25,11 +25,11 @@ import shutil
 import statistics
 from argparse import Namespace
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from fvcore.common.config import CfgNode
 
+from timesformer.benchmarks.finetune_settings import Settings
 from timesformer.benchmarks.machine import load_average, machine_description
 from timesformer.checkpoint.training_state import get_path_to_checkpoint
 from timesformer.config import ConfigError
@@ -78,9 +78,6 @@ OPTION_PREFIXES = {
 
 TUNING_DATA_SEED = 1
 """The data seed of the small set the recipe's tiny-scale values were tuned on."""
-FINETUNE_DATA_SEED = 2
-"""The data seed of the small set measured by default: clips that neither the pretraining (seed
-0) nor the tuning (:data:`TUNING_DATA_SEED`) saw."""
 FINETUNE_DIRECTIONS = 4
 """The small task's classes: left, right, up, down."""
 
@@ -90,25 +87,6 @@ class Loops(NamedTuple):
 
     train: Callable[[CfgNode], object]
     test: Callable[[CfgNode], dict | None]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What one benchmark run does (the command line's flags)."""
-
-    base_config: str  # the demo's divided space-time config
-    work_dir: str
-    seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 120
-    train_clips: int = 8  # per class, the small task
-    test_clips: int = 50  # per class, the small task (validation: a fifth)
-    pretrained: str | None = None  # a checkpoint of the two-direction task, else pretrained here
-    pretrain_clips: int = 80  # per class (test: a quarter)
-    pretrain_epochs: int = 12
-    timing_epochs: int = 5
-    timing_rounds: int = 2
-    num_workers: int = 2
-    data_seed: int = FINETUNE_DATA_SEED  # of the small set
 
 
 def recipe_overrides(prefixes: tuple[str, ...] = ("",)) -> list[str]:

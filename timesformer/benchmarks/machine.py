@@ -4,8 +4,6 @@ import contextlib
 import os
 import platform
 
-import torch
-
 
 def load_average() -> str:
     """The 1, 5 and 15-minute load averages, e.g. ``"1.02, 0.87, 0.60"``."""
@@ -22,6 +20,8 @@ def cpu_cores() -> str:
 
 def machine_description(device: str) -> str:
     """CPU model, cores, threads and load (or the GPU's name), with the torch version."""
+    import torch  # only here: the load average is read before torch loads (benchmark_startup)
+
     if device == "cuda":
         return f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
     cpu = platform.processor() or "unknown CPU"

@@ -17,11 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from timesformer.benchmarks.dtype_names import DTYPE_NAMES
 from timesformer.checkpoint.hugging_face import to_hf_state_dict
 from timesformer.models.vit import VisionTransformer
 
 IMPLEMENTATIONS = ("ours", "reference")
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+DTYPES = dict(zip(DTYPE_NAMES, (torch.float32, torch.bfloat16), strict=True))
+"""The torch dtype of each name of :data:`~timesformer.benchmarks.dtype_names.DTYPE_NAMES`."""
 
 
 @dataclass(frozen=True)

@@ -5,5 +5,8 @@ is the ``timesformer`` command (and ``python -m timesformer``): one subcommand p
 
 The layer above the engine: a command line may import any part of the package, and no part of
 the package imports it. ``run_net``, ``train_net`` and ``test_net`` are
-:func:`timesformer.engine.launch.run_command_line` with their loop.
+:func:`timesformer.cli.run_command.run_command_line` with their loop.
+
+A tool's module imports torch only inside its ``main``, once its arguments and config are checked:
+``--help``, a bad option and most config mistakes answer before torch loads.
 """

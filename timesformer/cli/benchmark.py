@@ -28,20 +28,12 @@ import json
 import os
 import sys
 
-from timesformer.benchmarks.decode_floor import floor_line
-from timesformer.benchmarks.loader_speed import (
-    loader_figures,
-    loader_table,
-    seconds_per_clip,
-    summary_lines,
-)
 from timesformer.benchmarks.machine import cpu_cores, load_average
-from timesformer.benchmarks.synthetic_videos import write_synthetic_dataset
-from timesformer.datasets.build import build_dataset
-from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.cli.config_loading import load_command_config
 from timesformer.errors import TimesformerError
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_config
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
 
 
 class GpuFigureError(TimesformerError):
@@ -120,6 +112,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
 def seek_comparison(cfg, cache_dir: str) -> dict:
     """Print the cost of one clip of the 5-minute synthetic video against one of a 10-second one;
     return it in ms, as the report's ``ms_per_clip``."""
+    from timesformer.benchmarks.loader_speed import seconds_per_clip
+
     short = seconds_per_clip(cfg, os.path.join(cache_dir, "short"))
     long = seconds_per_clip(cfg, os.path.join(cache_dir, "long"))
     print(
@@ -136,6 +130,12 @@ def benchmark(cfg, args: argparse.Namespace, argv: list[str] | None) -> None:
     Raises:
         GpuFigureError: after the report, when the GPU's clips/s cannot be read.
     """
+    # torch and the loaders load here, after the arguments and config are checked
+    from timesformer.benchmarks.decode_floor import floor_line
+    from timesformer.benchmarks.loader_speed import loader_figures, loader_table, summary_lines
+    from timesformer.benchmarks.synthetic_videos import write_synthetic_dataset
+    from timesformer.datasets.build import build_dataset
+
     gpu_clips_per_s, gpu_problem = read_gpu_clips_per_s(args)
     if args.synthetic:
         write_synthetic_dataset(args.cache_dir, args.num_videos, not args.no_long_video)
@@ -174,5 +174,5 @@ def main(argv: list[str] | None = None) -> int:
     parser, args = parse_args(argv)
     setup_logging(is_master=True)
     with errors_end_in_one_line(parser):  # e.g. a missing split file, an unreadable video
-        benchmark(load_config(args), args, argv)
+        benchmark(load_command_config(args), args, argv)
     return 0

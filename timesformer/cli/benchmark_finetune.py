@@ -27,21 +27,11 @@ import json
 import os
 import sys
 
-from timesformer.benchmarks.finetune_recipe import (
-    Loops,
-    Settings,
-    accuracy_table,
-    cost_table,
-    recipe_table,
-    run_benchmark,
-)
-from timesformer.checkpoint.files import CheckpointError
+from timesformer.benchmarks.finetune_settings import Settings
 from timesformer.cli.demo import CONFIGS
 from timesformer.config import ConfigError
 from timesformer.config.packaged import packaged_file
-from timesformer.engine.tester import test
-from timesformer.engine.trainer import train
-from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.utils.user_errors import errors_end_in_one_line
 
 COUNTS = (
     "epochs",
@@ -58,7 +48,6 @@ COUNTS = (
 def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     """(the parser, the parsed command line)."""
     parser = argparse.ArgumentParser(
-        prog="benchmark_finetune.py",
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -102,6 +91,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.num_workers < 0:
         raise ConfigError(f"--num-workers is {args.num_workers}; expected 0 or more.")
     if args.pretrained is not None and not os.path.isfile(args.pretrained):
+        from timesformer.checkpoint.files import CheckpointError  # loads torch: only here
+
         raise CheckpointError(f"Checkpoint {args.pretrained}: no such file or directory.")
     counts = {name: getattr(args, name) for name in COUNTS}
     return Settings(
@@ -115,8 +106,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
+def _run(settings: Settings) -> dict:
+    """Run the benchmark of ``settings`` with the engine's loops (their logs to stderr); its
+    report."""
+    # torch and the engine load here, after the arguments are checked
+    from timesformer.benchmarks.finetune_recipe import Loops, run_benchmark
+    from timesformer.engine.tester import test
+    from timesformer.engine.trainer import train
+
+    with contextlib.redirect_stdout(sys.stderr):  # the runs' logs
+        return run_benchmark(settings, Loops(train, test))
+
+
 def print_report(report: dict) -> None:
     """The report as it heads the docs: machine, load, the three tables."""
+    from timesformer.benchmarks.finetune_recipe import accuracy_table, cost_table, recipe_table
+
     print(report["machine"])
     print(
         f"load average before: {report['load_average_before']}, "
@@ -138,9 +143,7 @@ def print_report(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser, args = parse_args(argv)
     with errors_end_in_one_line(parser):
-        settings = settings_from(args)
-        with contextlib.redirect_stdout(sys.stderr):  # the runs' logs
-            report = run_benchmark(settings, Loops(train, test))
+        report = _run(settings_from(args))
     print_report(report)
     if args.json:
         with open(args.json, "w") as stream:

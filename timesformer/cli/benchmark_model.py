@@ -38,22 +38,16 @@ import argparse
 import functools
 import json
 import sys
+from typing import TYPE_CHECKING
 
-import torch
-
+from timesformer.benchmarks.dtype_names import DTYPE_NAMES
 from timesformer.benchmarks.machine import load_average, machine_description
-from timesformer.benchmarks.model_pair import DTYPES, Case
-from timesformer.benchmarks.model_speed import (
-    markdown_table,
-    matmul_peak_flops,
-    measure_case,
-    probe_memory,
-)
 from timesformer.config import ConfigError
-from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.models.attention_types import attention_type_names
 from timesformer.utils.parser import build_arg_parser
-from timesformer.utils.peak_memory import probe_result_line, run_probe
+from timesformer.utils.user_errors import errors_end_in_one_line
+
+if TYPE_CHECKING:
+    from timesformer.benchmarks.model_pair import Case
 
 MODES = ("train", "infer")
 MIB = 2**20
@@ -72,10 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--frames", type=int, nargs="+", default=[8], help="clip lengths, each a case"
     )
     parser.add_argument("--size", type=int, default=112, help="crop height and width")
-    types = attention_type_names()
-    parser.add_argument("--attention", nargs="+", default=list(types), choices=types)
-    parser.add_argument("--dtype", choices=DTYPES, default="fp32", help="bf16: torch.autocast")
-    parser.add_argument("--reference-dtype", choices=DTYPES, default=None, help="default: --dtype")
+    parser.add_argument(
+        "--attention",
+        nargs="+",
+        metavar="TYPE",
+        help="attention types, each a case: the registered TIMESFORMER.ATTENTION_TYPE values "
+        "(timesformer.models.attention_types), checked once torch loads (default: all of them)",
+    )
+    parser.add_argument("--dtype", choices=DTYPE_NAMES, default="fp32", help="bf16: torch.autocast")
+    parser.add_argument(
+        "--reference-dtype", choices=DTYPE_NAMES, default=None, help="default: --dtype"
+    )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per repeat")
     parser.add_argument(
@@ -108,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(
     argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None
 ) -> argparse.Namespace:
-    """The benchmark's settings, read by ``parser`` (default: :func:`build_parser`'s);
-    ``--threads`` sets torch's threads here.
+    """The benchmark's settings, read by ``parser`` (default: :func:`build_parser`'s); torch
+    loads here, once the other options are checked, to check --attention (default: every
+    registered type) and --device cuda; ``--threads`` sets torch's threads.
 
     Raises:
         ConfigError: --embed-dim is not a multiple of --heads.
@@ -117,23 +119,38 @@ def parse_args(
     parser = parser or build_parser()
     args = parser.parse_args(argv)
     args.reference_dtype = args.reference_dtype or args.dtype
-    if args.device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda: no CUDA device is available.")
     if args.embed_dim % args.heads:
         raise ConfigError(
             f"--embed-dim {args.embed_dim} is not a multiple of --heads {args.heads}: each head "
             "takes embed_dim / heads channels."
         )
+    # torch and the models load here, after the arguments are checked
+    import torch
+
+    from timesformer.models.attention_types import attention_type_names
+
+    types = attention_type_names()
+    for name in args.attention or ():
+        if name not in types:
+            parser.error(
+                f"argument --attention: invalid choice: {name!r} "
+                f"(choose from {', '.join(map(repr, types))})"
+            )
+    args.attention = args.attention or list(types)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is available.")
     if args.threads:
         torch.set_num_threads(args.threads)
     return args
 
 
 def peak_memory_in_fresh_process(
-    argv: list[str], case: Case, impl: str, mode: str
+    argv: list[str], case: "Case", impl: str, mode: str
 ) -> tuple[float, float]:
     """Run :func:`~timesformer.benchmarks.model_speed.probe_memory` for one case in a new Python
     process (this command line with ``--probe``); (above the baseline, whole), MiB."""
+    from timesformer.utils.peak_memory import run_probe
+
     case_argv = ["--attention", case.attention, "--frames", str(case.frames), "--probe", impl, mode]
     command = [sys.executable, "-m", __spec__.name, *argv, *case_argv]  # this module
     rise, whole = run_probe(command)
@@ -154,6 +171,9 @@ def _case_free_argv(argv: list[str]) -> list[str]:
 def benchmark(args: argparse.Namespace, argv: list[str]) -> None:
     """Measure every case of ``args`` (the command line ``argv``) in every mode and print the
     table (and write it with ``--json``)."""
+    from timesformer.benchmarks.model_pair import DTYPES, Case
+    from timesformer.benchmarks.model_speed import markdown_table, matmul_peak_flops, measure_case
+
     print(f"Machine: {machine_description(args.device)}")
     print(f"Command: python tools/benchmark_model.py {' '.join(argv)}")
     peak_by_dtype = {
@@ -190,6 +210,16 @@ def benchmark(args: argparse.Namespace, argv: list[str]) -> None:
     print(f"\nLoad average after the run: {load_average()}")
 
 
+def probe(args: argparse.Namespace) -> None:
+    """Print the result line of the memory probe ``--probe IMPL MODE`` of the one case of
+    ``args`` (run by :func:`peak_memory_in_fresh_process`)."""
+    from timesformer.benchmarks.model_speed import probe_memory
+    from timesformer.utils.peak_memory import probe_result_line
+
+    impl, mode = args.probe
+    print(probe_result_line(*probe_memory(args, impl, mode)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure every case in every mode and print the table (with ``--probe``: one memory
     probe's result line)."""
@@ -198,8 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     with errors_end_in_one_line(parser):
         args = parse_args(argv, parser)
         if args.probe:
-            impl, mode = args.probe
-            print(probe_result_line(*probe_memory(args, impl, mode)))
+            probe(args)
         else:
             benchmark(args, argv)
     return 0

@@ -22,23 +22,15 @@ import json
 import os
 import shutil
 
-from timesformer.benchmarks.resize_speed import (
-    measure_resize,
-    resize_table,
-    summary_lines,
-    write_benchmark_videos,
-)
 from timesformer.cli.prepare_resize import add_encoding_arguments
 from timesformer.datasets.preparation.errors import PreparationError
-from timesformer.datasets.preparation.reencode import EncodeSettings
-from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.logging import setup_logging
+from timesformer.utils.user_errors import errors_end_in_one_line
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     """(the parser, the parsed command line)."""
     parser = argparse.ArgumentParser(
-        prog="benchmark_resize.py",
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -67,12 +59,26 @@ def main(argv: list[str] | None = None) -> int:
             raise PreparationError("ffmpeg not found on PATH: the benchmark compares with it")
         if min(args.num_videos, args.rounds) < 1 or args.seconds <= 0:
             raise PreparationError("--num-videos, --rounds and --seconds must be positive")
-        videos = args.videos or write_benchmark_videos(
-            os.path.join(args.cache_dir, "videos"), args.num_videos, args.seconds
-        )
-        settings = EncodeSettings(args.short_side, args.crf, args.preset, args.only_larger)
-        work_dir = args.work_dir or os.path.join(args.cache_dir, "work")
-        report = measure_resize(ffmpeg, videos, work_dir, settings, args.rounds)
+        return _run(ffmpeg, args)
+
+
+def _run(ffmpeg: str, args: argparse.Namespace) -> int:
+    """Write the videos if needed, time the four ways, print (and write) the report; 0."""
+    # the encoder (and torch, with the decoder) load here, after the arguments are checked
+    from timesformer.benchmarks.resize_speed import (
+        measure_resize,
+        resize_table,
+        summary_lines,
+        write_benchmark_videos,
+    )
+    from timesformer.datasets.preparation.reencode import EncodeSettings
+
+    videos = args.videos or write_benchmark_videos(
+        os.path.join(args.cache_dir, "videos"), args.num_videos, args.seconds
+    )
+    settings = EncodeSettings(args.short_side, args.crf, args.preset, args.only_larger)
+    work_dir = args.work_dir or os.path.join(args.cache_dir, "work")
+    report = measure_resize(ffmpeg, videos, work_dir, settings, args.rounds)
     print(report["machine"])
     print(
         f"load average before: {report['load_average_before']}, "

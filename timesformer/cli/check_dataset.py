@@ -12,22 +12,26 @@ malformed), said in one line ``check_dataset.py: error: ...``.
 """
 
 import sys
+from typing import TYPE_CHECKING, cast
 
-import torch
 from tqdm import tqdm
 
-from timesformer.datasets import build_dataset
-from timesformer.datasets.clip_dataset import SPLITS, ClipDataset
+from timesformer.cli.config_loading import load_command_config
+from timesformer.datasets.split_file import SPLITS
 from timesformer.datasets.video_container import VideoReadError
-from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_config
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
+
+if TYPE_CHECKING:
+    from timesformer.datasets.clip_dataset import ClipDataset
 
 
-class VideoChecks(torch.utils.data.Dataset):
-    """Item ``i``: ``(i, "")`` when video ``i`` of ``dataset`` reads, else ``(i, reason)``."""
+class VideoChecks:
+    """Item ``i``: ``(i, "")`` when video ``i`` of ``dataset`` reads, else ``(i, reason)``; a
+    map-style dataset (``__getitem__`` and ``__len__``) for a DataLoader's workers."""
 
-    def __init__(self, dataset: ClipDataset):
+    def __init__(self, dataset: "ClipDataset"):
         self.dataset = dataset
 
     def __len__(self) -> int:
@@ -43,11 +47,13 @@ class VideoChecks(torch.utils.data.Dataset):
         return video_idx, ""
 
 
-def check_split(dataset: ClipDataset, num_workers: int) -> list[tuple[str, str]]:
+def check_split(dataset: "ClipDataset", num_workers: int) -> list[tuple[str, str]]:
     """(path, reason) of every unreadable video of ``dataset``, with a progress bar on stderr."""
-    checks = torch.utils.data.DataLoader(
-        VideoChecks(dataset), batch_size=None, num_workers=num_workers
-    )
+    # imported here: --help and the argument and config checks answer before torch loads
+    import torch
+
+    videos = cast(torch.utils.data.Dataset, VideoChecks(dataset))  # map-style by its methods
+    checks = torch.utils.data.DataLoader(videos, batch_size=None, num_workers=num_workers)
     unreadable = []
     for video_idx, reason in tqdm(
         checks, total=dataset.num_videos, desc=f"checking {dataset.split}", unit="video"
@@ -58,6 +64,23 @@ def check_split(dataset: ClipDataset, num_workers: int) -> list[tuple[str, str]]
     return unreadable
 
 
+def _run(cfg, split: str) -> int:
+    """Check every video of ``split``, print the unreadable ones and the summary; return the exit
+    status."""
+    from timesformer.datasets import build_dataset
+
+    name = cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET
+    dataset = build_dataset(name, cfg, split)
+    unreadable = check_split(dataset, cfg.DATA_LOADER.NUM_WORKERS)
+    print(
+        f"\nSummary: {name} {split}: {dataset.num_videos} videos checked, "
+        f"{len(unreadable)} unreadable."
+    )
+    for path, reason in unreadable:
+        print(f"  {path}: {reason}")
+    return 1 if unreadable else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     setup_logging(is_master=True)
     parser = build_arg_parser("List the unreadable videos of a dataset split.")
@@ -66,14 +89,5 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     with errors_end_in_one_line(parser, exit_status=2):  # 1: unreadable videos found
-        cfg = load_config(args, check_devices=False)
-        name = cfg.TEST.DATASET if args.split == "test" else cfg.TRAIN.DATASET
-        dataset = build_dataset(name, cfg, args.split)
-        unreadable = check_split(dataset, cfg.DATA_LOADER.NUM_WORKERS)
-    print(
-        f"\nSummary: {name} {args.split}: {dataset.num_videos} videos checked, "
-        f"{len(unreadable)} unreadable."
-    )
-    for path, reason in unreadable:
-        print(f"  {path}: {reason}")
-    return 1 if unreadable else 0
+        cfg = load_command_config(args, check_devices=False)
+        return _run(cfg, args.split)

@@ -15,9 +15,21 @@ With ``--ema``, SRC is a training checkpoint written with MODEL_EMA.ENABLE and i
 are written: as a ``.pyth`` of their own (DST), or with ``--to hf`` as a Hugging Face folder.
 """
 
-from timesformer.checkpoint.conversion import ema_to_pyth, hf_to_pyth, pyth_to_hf
-from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
+
+
+def convert(args) -> None:
+    """Write ``args.dst``, the checkpoint ``args.src`` converted as the options ask."""
+    # imported here: --help and the argument checks answer before torch loads
+    from timesformer.checkpoint.conversion import ema_to_pyth, hf_to_pyth, pyth_to_hf
+
+    if args.to == "hf":
+        pyth_to_hf(args.src, args.dst, args.num_heads, args.num_frames, args.ema)
+    elif args.ema:
+        ema_to_pyth(args.src, args.dst)
+    else:
+        hf_to_pyth(args.src, args.dst)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,11 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     with errors_end_in_one_line(parser):
-        if args.to == "hf":
-            pyth_to_hf(args.src, args.dst, args.num_heads, args.num_frames, args.ema)
-        elif args.ema:
-            ema_to_pyth(args.src, args.dst)
-        else:
-            hf_to_pyth(args.src, args.dst)
+        convert(args)
     print(f"Wrote {args.dst}")
     return 0

@@ -11,15 +11,11 @@ import argparse
 import os
 import time
 
-from timesformer.checkpoint.training_state import get_path_to_checkpoint
+from timesformer.cli.config_loading import load_command_config
 from timesformer.config.packaged import checkout_root, packaged_file
-from timesformer.datasets.demo_data import CLASS_NAMES, DemoSpec, generate_demo_dataset
-from timesformer.engine.tester import test
-from timesformer.engine.trainer import train
-from timesformer.engine.user_errors import errors_end_in_one_line
 from timesformer.utils.output_lock import lock_output_dir
-from timesformer.utils.parser import build_arg_parser, load_config
-from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
 
 CONFIGS = {
     "divided_space_time": "Demo/TimeSformer_divST_tiny.yaml",
@@ -83,12 +79,19 @@ def _demo_config(attention: str, args: argparse.Namespace):
         overrides += ["SOLVER.MAX_EPOCH", str(args.epochs)]
     config = packaged_file(CONFIGS[attention])
     namespace = argparse.Namespace(cfg_file=config, opts=overrides + list(args.opts))
-    return load_config(namespace)
+    return load_command_config(namespace)
 
 
 def run_demo(args: argparse.Namespace) -> dict:
     """Generate data, train and test both models; return {attention: (top1, cfg)}."""
     configs = {attention: _demo_config(attention, args) for attention in CONFIGS}
+    # torch loaded with the first config's implementations; the engine and the data generator
+    # load here, after the arguments and the configs are checked
+    from timesformer.checkpoint.training_state import get_path_to_checkpoint
+    from timesformer.datasets.demo_data import DemoSpec, generate_demo_dataset
+    from timesformer.engine.tester import test
+    from timesformer.engine.trainer import train
+
     spec = DemoSpec(
         clips_per_class={
             "train": args.train_clips_per_class,
@@ -118,6 +121,9 @@ def run_demo(args: argparse.Namespace) -> dict:
 
 
 def _report(results: dict, seconds: float) -> None:
+    from timesformer.datasets.demo_data import CLASS_NAMES
+    from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
+
     print("\n" + "=" * 72)
     print(
         f"TimeSformer demo: {len(CLASS_NAMES)} classes told apart by direction of motion only "

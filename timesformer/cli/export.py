@@ -12,15 +12,12 @@ input matches PyTorch's within --atol (exit status 1 otherwise).
 
 import sys
 
-import torch
-
-from timesformer.engine.inference import load_inference_model
-from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.cli.config_loading import load_tool_config
 from timesformer.errors import TimesformerError
-from timesformer.models.build import view_batch_shape
-from timesformer.models.export import EXPORTERS, export_model, load_exported, max_difference
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_tool_config
+from timesformer.utils.output_formats import EXPORT_FORMATS
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
 
 
 class ExportMismatchError(TimesformerError):
@@ -35,6 +32,13 @@ def export_and_check(cfg, args) -> None:
         CheckpointError: the checkpoint cannot be read or does not fit the model.
         ExportMismatchError: the outputs differ by more than ``args.atol``.
     """
+    # imported here: --help and the argument and config checks answer before torch loads
+    import torch
+
+    from timesformer.engine.inference import load_inference_model
+    from timesformer.models.build import view_batch_shape
+    from timesformer.models.export import export_model, load_exported, max_difference
+
     model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
     example = torch.randn(
         view_batch_shape(cfg, args.batch_size), generator=torch.Generator().manual_seed(0)
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         "--checkpoint", default="", help="model weights (default: TEST.CHECKPOINT_FILE_PATH)"
     )
     parser.add_argument(
-        "--format", choices=tuple(EXPORTERS), default="torchscript", help="(default: torchscript)"
+        "--format", choices=EXPORT_FORMATS, default="torchscript", help="(default: torchscript)"
     )
     parser.add_argument("--output", required=True, help="file to write (.pt, .pt2 or .onnx)")
     parser.add_argument(

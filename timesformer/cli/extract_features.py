@@ -17,27 +17,29 @@ in the index. Unreadable videos are reported and make the exit status 1.
 """
 
 import sys
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from timesformer.datasets.clip_dataset import ClipDataset
-from timesformer.engine.feature_store import FORMATS, FeatureStore
-from timesformer.engine.inference import (
-    iter_video_views,
-    load_inference_model,
-    run_on_views,
-    views_of_files,
-    views_of_split,
-)
-from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.models.vit import find_vision_transformer
+from timesformer.cli.config_loading import load_tool_config
+from timesformer.datasets.split_file import SPLITS
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_tool_config
+from timesformer.utils.output_formats import FEATURE_FORMATS
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
+
+if TYPE_CHECKING:
+    from timesformer.datasets.clip_dataset import ClipDataset
+    from timesformer.engine.feature_store import FeatureStore
 
 
-def extract(cfg, model, dataset: ClipDataset, store: FeatureStore, per_clip: bool) -> list[str]:
+def extract(cfg, model, dataset: "ClipDataset", store: "FeatureStore", per_clip: bool) -> list[str]:
     """Store the features of every video of ``dataset`` not yet in ``store``; return the read
     errors."""
+    # imported here: --help and the argument and config checks answer before torch loads
+    from timesformer.engine.inference import iter_video_views, run_on_views
+    from timesformer.models.vit import find_vision_transformer
+
     done = store.finished(per_clip)
     todo = [i for i, path in enumerate(dataset.paths) if path not in done]
     if len(todo) < dataset.num_videos:
@@ -70,6 +72,23 @@ def extract(cfg, model, dataset: ClipDataset, store: FeatureStore, per_clip: boo
     return errors
 
 
+def _run(cfg, args, paths: list[str]) -> int:
+    """Extract the features of ``paths`` (none: of ``args.split``) as ``args`` ask; return the
+    exit status."""
+    from timesformer.engine.feature_store import FeatureStore
+    from timesformer.engine.inference import load_inference_model, views_of_files, views_of_split
+
+    model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
+    dataset = views_of_files(cfg, paths) if paths else views_of_split(cfg, args.split)
+    store = FeatureStore(args.output_dir, args.format)
+    errors = extract(cfg, model, dataset, store, args.per_clip)
+    print(
+        f"Features of {dataset.num_videos - len(errors)} videos in {args.output_dir} "
+        f"(index: {store.index_path})"
+    )
+    return 1 if errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_arg_parser(__doc__, items="VIDEO")
     parser.add_argument(
@@ -80,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--split",
-        choices=("train", "val", "test"),
+        choices=SPLITS,
         default="test",
         help="videos when no VIDEO is given (default: test)",
     )
@@ -88,19 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         "--per-clip", action="store_true", help="one feature per view instead of their mean"
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default="npy", help="feature file format (default: npy)"
+        "--format",
+        choices=FEATURE_FORMATS,
+        default="npy",
+        help="feature file format (default: npy)",
     )
     args = parser.parse_args(argv)
     setup_logging(is_master=True, stream=sys.stderr)
     with errors_end_in_one_line(parser):  # e.g. a missing checkpoint or split file
         cfg, paths = load_tool_config(args)
         cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
-        model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
-        dataset = views_of_files(cfg, paths) if paths else views_of_split(cfg, args.split)
-        store = FeatureStore(args.output_dir, args.format)
-        errors = extract(cfg, model, dataset, store, args.per_clip)
-    print(
-        f"Features of {dataset.num_videos - len(errors)} videos in {args.output_dir} "
-        f"(index: {store.index_path})"
-    )
-    return 1 if errors else 0
+        return _run(cfg, args, paths)

@@ -49,6 +49,9 @@ COMMANDS = {
     "benchmark-finetune": Command(
         "benchmark_finetune", "Measure the small-dataset fine-tuning recipe against plain."
     ),
+    "benchmark-startup": Command(
+        "benchmark_startup", "Time --help and early errors against importing torch."
+    ),
     "demo": Command("demo", "The whole pipeline on generated videos, on a CPU."),
     "configs": Command("list_configs", "List the packaged configs (for --cfg).", False),
 }

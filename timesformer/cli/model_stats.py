@@ -13,11 +13,19 @@ forward pass computes. Runs on the CPU.
 import json
 import sys
 
-from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.models.build import build_bare_model
-from timesformer.models.flops import model_stats
+from timesformer.cli.config_loading import load_tool_config
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_tool_config
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
+
+
+def measure(cfg) -> dict:
+    """:func:`~timesformer.models.flops.model_stats` of the model ``cfg`` describes."""
+    # imported here: --help and the argument and config checks answer before torch loads
+    from timesformer.models.build import build_bare_model
+    from timesformer.models.flops import model_stats
+
+    return model_stats(build_bare_model(cfg), cfg)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg, extra = load_tool_config(args)
         if extra:
             parser.error(f"unexpected arguments before the config overrides: {' '.join(extra)}")
-        stats = model_stats(build_bare_model(cfg), cfg)
+        stats = measure(cfg)
     if args.json:
         print(json.dumps(stats))
         return 0

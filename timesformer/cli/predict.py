@@ -20,23 +20,19 @@ Unreadable videos are reported on stderr, left out, and make the exit status 1.
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
-import torch
-
-from timesformer.engine.inference import (
-    iter_video_views,
-    load_inference_model,
-    run_on_views,
-    views_of_files,
-)
-from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.cli.config_loading import load_tool_config
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.meters import ensemble_views
-from timesformer.utils.parser import build_arg_parser, load_tool_config
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
 from timesformer.visualization.class_names import read_class_names
 
+if TYPE_CHECKING:
+    import torch
 
-def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[dict]:
+
+def top_k(scores: "torch.Tensor", k: int, class_names: list[str] | None) -> list[dict]:
     """scores: (K,) -> the ``k`` best ``{"label", "name", "score"}``, scores descending."""
     values, labels = scores.topk(min(k, scores.numel()))
     return [
@@ -49,11 +45,14 @@ def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[d
     ]
 
 
-def shown_scores(view_logits: torch.Tensor, cfg) -> torch.Tensor:
+def shown_scores(view_logits: "torch.Tensor", cfg) -> "torch.Tensor":
     """(V, K) logits of the views of one video -> (K,) scores shown, ordered as the test loop's
     aggregate (:func:`~timesformer.utils.meters.ensemble_views`): its softmax, or with
     TEST.ENSEMBLE_SOFTMAX the aggregated probabilities (their mean for "sum"); with
     DATA.MULTI_LABEL, each class's aggregated sigmoid probability (their mean for "sum")."""
+    # imported here: --help and the argument and config checks answer before torch loads
+    from timesformer.utils.meters import ensemble_views
+
     test, multi_label = cfg.TEST, cfg.DATA.MULTI_LABEL
     aggregate = ensemble_views(
         view_logits, test.ENSEMBLE_METHOD, test.ENSEMBLE_SOFTMAX, multi_label
@@ -64,9 +63,18 @@ def shown_scores(view_logits: torch.Tensor, cfg) -> torch.Tensor:
 
 
 def predict_videos(
-    cfg, model, paths: list[str], k: int, class_names: list[str] | None
+    cfg, checkpoint: str, paths: list[str], k: int, class_names: list[str] | None
 ) -> tuple[list[dict], list[str]]:
-    """(one ``{"video", "top_k"}`` per readable video, error messages of the unreadable ones)."""
+    """(one ``{"video", "top_k"}`` per readable video, error messages of the unreadable ones),
+    by the model of ``checkpoint``."""
+    from timesformer.engine.inference import (
+        iter_video_views,
+        load_inference_model,
+        run_on_views,
+        views_of_files,
+    )
+
+    model = load_inference_model(cfg, checkpoint)
     dataset = views_of_files(cfg, paths)
     results, errors = [], []
     for views in iter_video_views(dataset, list(range(len(paths))), cfg.DATA_LOADER.NUM_WORKERS):
@@ -109,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--top-k must be at least 1")
         cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
         class_names = read_class_names(args.labels, cfg.MODEL.NUM_CLASSES) if args.labels else None
-        model = load_inference_model(cfg, args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH)
-        results, errors = predict_videos(cfg, model, paths, args.top_k, class_names)
+        checkpoint = args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH
+        results, errors = predict_videos(cfg, checkpoint, paths, args.top_k, class_names)
     print(json.dumps(results, indent=2) if args.json else format_results(results))
     for error in errors:
         print(f"error: unreadable video {error}", file=sys.stderr)

@@ -30,13 +30,12 @@ could not run (a malformed list: its file and line are named).
 import argparse
 import json
 import os
+from typing import TYPE_CHECKING
 
 from timesformer.datasets.preparation import published_lists  # noqa: F401  (ucf101, hmdb51)
-from timesformer.datasets.preparation.check_report import CheckReport
-from timesformer.datasets.preparation.completeness import find_unreadable, index_tree, locate
 from timesformer.datasets.preparation.errors import PreparationError
 from timesformer.datasets.preparation.listing import SPLITS
-from timesformer.datasets.preparation.official_lists import OFFICIAL_FORMATS
+from timesformer.datasets.preparation.official_lists import OFFICIAL_FORMATS, OfficialList
 from timesformer.datasets.preparation.split_writer import (
     CLASSES_FILE,
     check_output_folder,
@@ -44,6 +43,9 @@ from timesformer.datasets.preparation.split_writer import (
 )
 from timesformer.datasets.preparation.video_names import path_problem, shown
 from timesformer.utils.file_io import atomic_write, folder_problem
+
+if TYPE_CHECKING:
+    from timesformer.datasets.preparation.check_report import CheckReport
 
 SHOWN_VIDEOS = 20
 """How many videos of each list (missing, unreadable, extra) the output names."""
@@ -105,6 +107,16 @@ def run(args: argparse.Namespace) -> int:
         which = f" of split {args.split}" if args.split else ""
         raise PreparationError(f"{args.official}: lists no video{which}")
     _check_outputs(args)
+    return _check_tree(args, official)
+
+
+def _check_tree(args: argparse.Namespace, official: OfficialList) -> int:
+    """Look up the videos of ``official`` under ``args.tree``, decode them, report; 0 complete,
+    1 incomplete."""
+    # the decoder (and torch) load here, after the arguments and the official list are checked
+    from timesformer.datasets.preparation.check_report import CheckReport
+    from timesformer.datasets.preparation.completeness import find_unreadable, index_tree, locate
+
     located = locate(official, index_tree(args.tree), args.split)
     if args.write_splits:
         _check_writable_names(args.tree, [path for _, path in located.found])
@@ -146,7 +158,7 @@ def _check_writable_names(tree: str, paths: list[str]) -> None:
             )
 
 
-def _print_report(args: argparse.Namespace, report: CheckReport) -> None:
+def _print_report(args: argparse.Namespace, report: "CheckReport") -> None:
     print("\n".join(report.table(args.all_classes)))
     overall = report.overall()
     data = report.to_json()
@@ -173,7 +185,7 @@ def _print_report(args: argparse.Namespace, report: CheckReport) -> None:
     )
 
 
-def _write_json_report(args: argparse.Namespace, report: CheckReport) -> None:
+def _write_json_report(args: argparse.Namespace, report: "CheckReport") -> None:
     data = report.to_json(
         tree=os.path.abspath(args.tree),
         official=os.path.abspath(args.official),
@@ -187,7 +199,7 @@ def _write_json_report(args: argparse.Namespace, report: CheckReport) -> None:
     print(f"Report: {args.report}")
 
 
-def _write_splits(args: argparse.Namespace, report: CheckReport) -> None:
+def _write_splits(args: argparse.Namespace, report: "CheckReport") -> None:
     lines, unlabelled = report.trainable_lines()
     write_split_files(args.write_splits, lines, report.class_names)
     output = os.path.abspath(args.write_splits)

@@ -17,7 +17,7 @@ incomplete (check), 2 a mistake in the command line or its files, said in one li
 import argparse
 
 from timesformer.cli import prepare_check, prepare_list, prepare_resize
-from timesformer.engine.user_errors import errors_end_in_one_line
+from timesformer.utils.user_errors import errors_end_in_one_line
 
 VERBS = (prepare_list, prepare_resize, prepare_check)
 """Each verb's module: ``add_parser(subparsers)`` adds the verb's parser, with its options, and
@@ -27,7 +27,6 @@ parser, which reports its errors: ``prepare_dataset.py VERB: error: ...``)."""
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="prepare_dataset.py",
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -11,16 +11,11 @@ import os
 import sys
 
 from timesformer.datasets.preparation.errors import PreparationError
-from timesformer.datasets.preparation.reencode import X264_PRESETS, EncodeSettings
-from timesformer.datasets.preparation.resize import (
-    REPORT_NAME,
-    check_folders,
-    inside,
-    resize_tree,
-    write_report,
-)
-from timesformer.datasets.video_container import error_reason
+from timesformer.datasets.preparation.x264_presets import X264_PRESETS
 from timesformer.utils.file_io import folder_problem
+
+REPORT_NAME = "resize_report.json"
+"""The report's name in OUTPUT_DIR, unless ``--report`` gives another path."""
 
 DESCRIPTION = """\
 Re-encode every video under INPUT_DIR (any depth; mp4 avi mkv webm mov m4v mpg mpeg flv wmv
@@ -151,6 +146,11 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Resize the tree, write the report, print the summary; the exit status."""
+    # the encoder (and torch, with the decoder) load here, after the arguments are checked
+    from timesformer.datasets.preparation.reencode import EncodeSettings
+    from timesformer.datasets.preparation.resize import check_folders, resize_tree, write_report
+    from timesformer.datasets.video_container import error_reason
+
     check_folders(args.input_dir, args.output_dir)
     report = args.report or os.path.join(args.output_dir, REPORT_NAME)
     _check_report(report, args.input_dir)
@@ -176,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
 def _check_report(report: str, input_dir: str) -> None:
     """Raise :class:`PreparationError` when the report would go inside INPUT_DIR or into a
     folder that cannot be written."""
+    from timesformer.datasets.preparation.resize import inside
+
     if inside(report, input_dir):
         raise PreparationError(f"--report {report} is inside INPUT_DIR {input_dir}")
     problem = folder_problem(os.path.dirname(os.path.abspath(report)))

@@ -6,10 +6,11 @@
 Trains when TRAIN.ENABLE, then tests when TEST.ENABLE, in the same processes.
 """
 
-from timesformer.engine.launch import run_command_line, train_then_test
+from timesformer.cli.run_command import run_command_line
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The run: :func:`~timesformer.engine.launch.run_command_line` with the train-then-test
-    flow; returns the exit status."""
-    return run_command_line(argv, train_then_test, __doc__ or "")
+    """The run: :func:`~timesformer.cli.run_command.run_command_line` with the train-then-test
+    flow; returns the
+    exit status."""
+    return run_command_line(argv, "train_then_test", __doc__ or "")

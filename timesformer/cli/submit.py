@@ -22,7 +22,8 @@ import sys
 
 import submitit
 
-from timesformer.engine.sbatch_options import (
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.sbatch_options import (
     CPUS_PER_GPU,
     MEM_GB_PER_GPU,
     VOLTA32_CONSTRAINT,
@@ -32,14 +33,7 @@ from timesformer.engine.sbatch_options import (
     positive_int,
     sbatch_option,
 )
-from timesformer.engine.submission import (
-    job_folder,
-    prepare_submission,
-    submit_job,
-    wait_for_job,
-)
-from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
 
 
 def build_submit_parser() -> argparse.ArgumentParser:
@@ -181,6 +175,8 @@ def describe(job: submitit.Job, args: argparse.Namespace, job_dir: str) -> str:
 def report_end(job: submitit.Job) -> int:
     """Wait for a local or debug job and say how it ended: 0 when it succeeded, 1 when it
     failed, 130 on Ctrl-C (the job cancelled)."""
+    from timesformer.engine.submission import wait_for_job
+
     try:
         wait_for_job(job)
     except KeyboardInterrupt:
@@ -198,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     """Submit (slurm) or run and wait (local, debug); return the exit status."""
     parser = build_submit_parser()
     args = parser.parse_args(argv)
+    # torch and the engine load here, after the arguments are checked
+    from timesformer.engine.submission import job_folder, prepare_submission, submit_job
+
     job_dir = job_folder(args.job_dir)
     with errors_end_in_one_line(parser):
         node_job, executor = prepare_submission(args, job_dir)

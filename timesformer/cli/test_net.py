@@ -6,11 +6,10 @@ The same command line as tools/run_net.py; the loop is timesformer.engine.tester
 Without TEST.CHECKPOINT_FILE_PATH the last checkpoint of OUTPUT_DIR is tested.
 """
 
-from timesformer.engine.launch import run_command_line
-from timesformer.engine.tester import test
+from timesformer.cli.run_command import run_command_line
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The test run: :func:`~timesformer.engine.launch.run_command_line` with the test loop
+    """The run: :func:`~timesformer.cli.run_command.run_command_line` with the test loop
     (no ImageNet weights fetched); returns the exit status."""
-    return run_command_line(argv, test, __doc__ or "", trains=False)
+    return run_command_line(argv, "test", __doc__ or "")

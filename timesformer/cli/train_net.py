@@ -5,11 +5,11 @@
 The same command line as tools/run_net.py; the loop is timesformer.engine.trainer.train.
 """
 
-from timesformer.engine.launch import run_command_line
-from timesformer.engine.trainer import train
+from timesformer.cli.run_command import run_command_line
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The training run: :func:`~timesformer.engine.launch.run_command_line` with the training
-    loop; returns the exit status."""
-    return run_command_line(argv, train, __doc__ or "")
+    """The run: :func:`~timesformer.cli.run_command.run_command_line` with the training
+    loop; returns the
+    exit status."""
+    return run_command_line(argv, "train", __doc__ or "")

@@ -15,21 +15,16 @@ none across frames). Unreadable videos are reported and make the exit status 1.
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from timesformer.datasets.clip_dataset import ClipDataset
-from timesformer.datasets.video_container import VideoReadError
-from timesformer.engine.inference import load_inference_model, views_of_files
-from timesformer.engine.user_errors import errors_end_in_one_line
-from timesformer.models.vit import find_vision_transformer
+from timesformer.cli.config_loading import load_tool_config
+from timesformer.config.batch import views_per_video
 from timesformer.utils.logging import setup_logging
-from timesformer.utils.parser import build_arg_parser, load_tool_config
-from timesformer.visualization.attention_maps import attention_maps
-from timesformer.visualization.attention_plots import (
-    displayable_frames,
-    save_figure,
-    spatial_attention_figure,
-    temporal_attention_figure,
-)
+from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.user_errors import errors_end_in_one_line
+
+if TYPE_CHECKING:
+    from timesformer.datasets.clip_dataset import ClipDataset
 
 
 def default_view(cfg) -> int:
@@ -39,9 +34,18 @@ def default_view(cfg) -> int:
 
 
 def visualize_video(
-    cfg, vit, dataset: ClipDataset, video_idx: int, view: int, output_dir: str
+    cfg, vit, dataset: "ClipDataset", video_idx: int, view: int, output_dir: str
 ) -> list[str]:
     """Write the two PNGs of one video; return their paths. Raises VideoReadError."""
+    # imported here: --help and the argument and config checks answer before torch loads
+    from timesformer.visualization.attention_maps import attention_maps
+    from timesformer.visualization.attention_plots import (
+        displayable_frames,
+        save_figure,
+        spatial_attention_figure,
+        temporal_attention_figure,
+    )
+
     clip = dataset[video_idx * dataset.views_per_video + view][0]  # (3, T, H, W)
     maps = attention_maps(vit, clip)
     video = dataset.paths[video_idx]
@@ -56,9 +60,16 @@ def visualize_video(
     ]
 
 
-def visualize_videos(cfg, vit, dataset: ClipDataset, view: int, output_dir: str) -> int:
-    """Write the PNGs of every video of ``dataset`` into ``output_dir`` (created), printing their
-    paths; report each unreadable video on stderr; return how many were unreadable."""
+def visualize_videos(cfg, checkpoint: str, paths: list[str], view: int, output_dir: str) -> int:
+    """Write the PNGs of every video of ``paths``, seen by the model of ``checkpoint``, into
+    ``output_dir`` (created), printing their paths; report each unreadable video on stderr;
+    return how many were unreadable."""
+    from timesformer.datasets.video_container import VideoReadError
+    from timesformer.engine.inference import load_inference_model, views_of_files
+    from timesformer.models.vit import find_vision_transformer
+
+    vit = find_vision_transformer(load_inference_model(cfg, checkpoint))
+    dataset = views_of_files(cfg, paths)
     os.makedirs(output_dir, exist_ok=True)
     failed = 0
     for video_idx in range(dataset.num_videos):
@@ -89,10 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         if not paths:
             parser.error("no VIDEO given")
         cfg.DATA.SKIP_BAD_TEST_VIDEOS = False
-        checkpoint = args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH
-        vit = find_vision_transformer(load_inference_model(cfg, checkpoint))
-        dataset = views_of_files(cfg, paths)
         view = default_view(cfg) if args.view is None else args.view
-        if not 0 <= view < dataset.views_per_video:
-            parser.error(f"--view is {view}; a video has views 0..{dataset.views_per_video - 1}")
-        return 1 if visualize_videos(cfg, vit, dataset, view, args.output_dir) else 0
+        views = views_per_video(cfg)
+        if not 0 <= view < views:
+            parser.error(f"--view is {view}; a video has views 0..{views - 1}")
+        checkpoint = args.checkpoint or cfg.TEST.CHECKPOINT_FILE_PATH
+        return 1 if visualize_videos(cfg, checkpoint, paths, view, args.output_dir) else 0

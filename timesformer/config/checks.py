@@ -38,7 +38,7 @@ def register_allowed_values(
     _REGISTERED_VALUES[key] = (values, ignore_case)
 
 
-def _check_run(cfg: CfgNode, check_devices: bool) -> None:
+def _check_run(cfg: CfgNode) -> None:
     require(cfg.NUM_GPUS >= 0, f"NUM_GPUS is {cfg.NUM_GPUS}; expected 0 (CPU) or more.")
     require(cfg.NUM_PROCS >= 1, f"NUM_PROCS is {cfg.NUM_PROCS}; expected 1 or more.")
     require(
@@ -67,8 +67,11 @@ def _check_run(cfg: CfgNode, check_devices: bool) -> None:
     for key in ("NUM_EPOCHS", "LOG_PERIOD"):
         value = cfg.BENCHMARK[key]
         require(value >= 1, f"BENCHMARK.{key} is {value}; expected 1 or more.")
-    if check_devices and cfg.NUM_GPUS > 0:
-        import torch
+
+
+def _check_devices(cfg: CfgNode) -> None:
+    if cfg.NUM_GPUS > 0:
+        import torch  # the only check that needs torch; the others run before it loads
 
         available = torch.cuda.device_count()
         require(
@@ -280,6 +283,28 @@ def _infer(cfg: CfgNode) -> None:
         cfg.DIST_BACKEND = "gloo"
 
 
+def check_values(cfg: CfgNode) -> None:
+    """Check every value of ``cfg`` that needs no implementation: the checks of
+    :func:`assert_and_infer_cfg` but the registered values, the devices and the memory.
+
+    Needs nothing but the config (no torch), so that a command line names a mistake in its config
+    before the implementations load (:func:`timesformer.utils.parser.load_config`).
+
+    Raises:
+        ConfigError: naming the key(s), the value found and what is expected.
+    """
+    _check_run(cfg)
+    _check_batches(cfg)
+    _check_model(cfg)
+    _check_data(cfg)
+    check_solver(cfg)
+    check_mixup(cfg)
+    check_augmentation(cfg)
+    check_finetuning(cfg)
+    _check_multi_label(cfg)
+    _check_tensorboard(cfg)
+
+
 def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
     """Check that ``cfg`` describes a possible run, fill inferred values, return it.
 
@@ -292,16 +317,9 @@ def assert_and_infer_cfg(cfg: CfgNode, check_devices: bool = True) -> CfgNode:
     Raises:
         ConfigError: naming the key(s), the value found and what is expected.
     """
-    _check_run(cfg, check_devices)
-    _check_batches(cfg)
-    _check_model(cfg)
-    _check_data(cfg)
-    check_solver(cfg)
-    check_mixup(cfg)
-    check_augmentation(cfg)
-    check_finetuning(cfg)
-    _check_multi_label(cfg)
-    _check_tensorboard(cfg)
+    check_values(cfg)
+    if check_devices:
+        _check_devices(cfg)
     _check_registered_values(cfg)
     unfit = unfit_message(cfg) if check_devices else None
     if unfit is not None:

@@ -13,7 +13,16 @@ DATASET_REGISTRY.__doc__ = (
 
 def registered_dataset_names() -> list[str]:
     """Names ``build_dataset`` accepts (lower case): kinetics, ssv2, howto100m, ..."""
-    return sorted(name.lower() for name, _ in DATASET_REGISTRY)
+    return sorted(name.lower() for name, _ in _registry())
+
+
+def _registry() -> Registry:
+    """DATASET_REGISTRY, with this package's datasets registered (importing this module alone
+    registers none: each dataset module imports it)."""
+    from timesformer.datasets import register_datasets
+
+    register_datasets()
+    return DATASET_REGISTRY
 
 
 register_allowed_values("TRAIN.DATASET", registered_dataset_names, ignore_case=True)
@@ -26,7 +35,7 @@ def dataset_class(name: str) -> type[ClipDataset]:
     Raises:
         KeyError: ``name`` is not registered; the message lists the registered names.
     """
-    by_lower_name = {registered.lower(): dataset for registered, dataset in DATASET_REGISTRY}
+    by_lower_name = {registered.lower(): dataset for registered, dataset in _registry()}
     dataset = by_lower_name.get(name.lower())
     if dataset is None:
         raise KeyError(

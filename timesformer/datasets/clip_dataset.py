@@ -17,15 +17,13 @@ from timesformer.config.batch import views_per_video
 from timesformer.datasets import transform
 from timesformer.datasets.clip_augment import build_clip_augment
 from timesformer.datasets.sampling import RANDOM_CLIP
-from timesformer.datasets.split_file import Labels
+from timesformer.datasets.split_file import SPLITS, Labels
 from timesformer.datasets.video_container import VideoReadError
 from timesformer.errors import TimesformerError
 from timesformer.utils.logging import get_logger
 from timesformer.utils.targets import multi_hot
 
 logger = get_logger(__name__)
-
-SPLITS = ("train", "val", "test")
 
 
 class TooManyUnreadableVideosError(TimesformerError, RuntimeError):

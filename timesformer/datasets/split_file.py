@@ -7,6 +7,10 @@ from iopath.common.file_io import g_pathmgr
 
 from timesformer.errors import TimesformerError
 
+SPLITS = ("train", "val", "test")
+"""The splits of a dataset (:class:`~timesformer.datasets.clip_dataset.ClipDataset`'s ``split``);
+Kinetics, HowTo100M and one's own videos read each from ``DATA.PATH_TO_DATA_DIR/{split}.csv``."""
+
 
 class SplitFileError(TimesformerError, ValueError):
     """A split file that is missing or has a malformed line; the message gives file, line and

@@ -4,20 +4,22 @@
 * :mod:`~timesformer.engine.trainer` — ``train``, ``train_epoch``
 * :mod:`~timesformer.engine.validation` — ``eval_epoch``: top-k errors, or mAP (multi-label)
 * :mod:`~timesformer.engine.tester` — ``test``: multi-view testing and the results file
-* :mod:`~timesformer.engine.launch` — ``launch_job``, ``train_then_test``, the run_net command line
+* :mod:`~timesformer.engine.launch` — ``launch_job``, ``train_then_test``, ``start_run``
+  (what run_net's command line starts)
 * :mod:`~timesformer.engine.submitit_job` — ``NodeJob``, what each node of a submitit job runs
 * :mod:`~timesformer.engine.submission` — the submission protocol of ``tools/submit.py``: the
   node job, its config check, the job folder, ``submission.json``, the executor, the wait
-* :mod:`~timesformer.engine.sbatch_options` — what a submitted job asks Slurm for, each value
-  checked before it reaches the sbatch script
 * :mod:`~timesformer.engine.inference`, :mod:`~timesformer.engine.feature_store` — for the tools
 """
 
 # Every module that registers the values a config key takes (attention types, models, datasets,
 # Mixup modes, spatial crops, optimizers, losses, LR policies, mixed-precision dtypes, ensemble
-# methods), imported with the engine, which every command line imports (run_net's launch, each
-# timesformer.cli tool): no config check of those keys is skipped, whatever the tool runs.
-from timesformer import datasets, models  # noqa: E402, F401
-from timesformer.datasets import mixup, transform  # noqa: E402, F401
-from timesformer.models import losses, optimizer  # noqa: E402, F401
+# methods), imported with the engine, which every command line's load_config imports once the
+# other values are checked (timesformer.utils.parser): no config check of those keys is skipped,
+# whatever the tool runs.
+from timesformer.datasets import mixup, register_datasets, transform  # noqa: E402, F401
+from timesformer.models import losses, optimizer, register_models  # noqa: E402, F401
 from timesformer.utils import lr_policy, meters, precision  # noqa: E402, F401
+
+register_datasets()
+register_models()

@@ -21,21 +21,21 @@ import torch
 
 from timesformer.utils.file_io import atomic_write
 from timesformer.utils.logging import get_logger
+from timesformer.utils.output_formats import FEATURE_FORMATS
 
 logger = get_logger(__name__)
 
 INDEX_FILE = "index.jsonl"
 FEATURES_DIR = "features"
-FORMATS = ("npy", "pt")
 
 
 class FeatureStore:
     """Feature files of videos under ``root`` in ``file_format`` ("npy" or "pt")."""
 
     def __init__(self, root: str, file_format: str = "npy"):
-        if file_format not in FORMATS:
+        if file_format not in FEATURE_FORMATS:
             raise ValueError(
-                f"Feature format is {file_format!r}; expected one of {', '.join(FORMATS)}."
+                f"Feature format is {file_format!r}; expected one of {', '.join(FEATURE_FORMATS)}."
             )
         self.root = root
         self.file_format = file_format

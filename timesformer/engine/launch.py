@@ -1,6 +1,6 @@
-"""Launching a run: the command line of ``tools/run_net.py`` (and of ``train_net.py`` /
-``test_net.py``), one process or one per GPU / CPU slot joined into a process group, or one
-rank of a job that a launcher started (torchrun, a PyTorchJob: see
+"""Launching a run: what ``tools/run_net.py``'s command line starts (and ``train_net.py``'s,
+``test_net.py``'s: :func:`start_run`), one process or one per GPU / CPU slot joined into a
+process group, or one rank of a job that a launcher started (torchrun, a PyTorchJob: see
 :mod:`timesformer.utils.launcher_environment`), and the train-then-test flow every launcher runs
 (``run_net.py``, the Slurm scripts, the submitit job).
 """
@@ -24,19 +24,14 @@ from timesformer.checkpoint.training_state import get_checkpoint_dir
 from timesformer.config.batch import processes_per_machine
 from timesformer.engine.tester import test
 from timesformer.engine.trainer import train
-from timesformer.engine.user_errors import RunStopped, errors_end_in_one_line
 from timesformer.errors import TimesformerError
 from timesformer.utils import distributed as du
 from timesformer.utils.file_io import RunFolderError, folder_problem
-from timesformer.utils.launcher_environment import LauncherEnvironment, launcher_environment
+from timesformer.utils.launcher_environment import LauncherEnvironment
 from timesformer.utils.logging import get_logger, setup_logging
 from timesformer.utils.output_lock import lock_output_dir
-from timesformer.utils.parser import (
-    build_arg_parser,
-    load_config,
-    save_config,
-    saved_config_changes,
-)
+from timesformer.utils.parser import save_config, saved_config_changes
+from timesformer.utils.user_errors import RunStopped
 from timesformer.visualization.tensorboard_vis import tensorboard_log_dir
 
 logger = get_logger(__name__)
@@ -321,32 +316,22 @@ def _log_config_changes(cfg: CfgNode) -> None:
     )
 
 
-def run_command_line(
-    argv: list[str] | None,
+def start_run(
+    cfg: CfgNode,
+    init_method: str,
     func: Callable[[CfgNode], object],
-    description: str,
+    environment: LauncherEnvironment | None,
     trains: bool = True,
-) -> int:
-    """``--cfg FILE [--init_method URL] [--shard_id N] [--num_shards N] [KEY VALUE ...]``, in one
-    process that starts the machine's others, or in each process a launcher started (torchrun,
-    a PyTorchJob: its environment gives the job's shape and rendezvous; ``--init_method`` is
-    then unused).
+) -> None:
+    """Run ``func`` in this machine's processes, with the checked config of a command line
+    (:func:`timesformer.cli.run_command.run_command_line`, run_net.py's and the scripts like it).
 
-    Load and check the config; when ``func`` ``trains`` (run_net.py, train_net.py; not
-    test_net.py) and training starts from nothing, get the ImageNet weights it starts from
+    When ``func`` ``trains`` (run_net.py, train_net.py; not test_net.py) and training starts
+    from nothing, get the ImageNet weights it starts from
     (:func:`~timesformer.checkpoint.start_state.prepare_start_state`), before any process
-    starts. Then take OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and run ``func`` in this
-    machine's processes. A :class:`~timesformer.errors.TimesformerError`, met at any of these
-    steps in any of the processes, ends the run with one line ``TOOL: error: MESSAGE`` and its
-    exit status (2 for a config mistake, else 1), without a traceback.
+    starts. Then take OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and launch.
     """
-    parser = build_arg_parser(description, launch=True)
-    args = parser.parse_args(argv)
-    with errors_end_in_one_line(parser):
-        environment = launcher_environment()
-        cfg = load_config(args, environment=environment)
-        if trains:
-            prepare_start_state(cfg)
-        with output_dir_of_run(cfg, environment):
-            launch_job(cfg, args.init_method, func, environment)
-    return 0
+    if trains:
+        prepare_start_state(cfg)
+    with output_dir_of_run(cfg, environment):
+        launch_job(cfg, init_method, func, environment)

@@ -26,17 +26,17 @@ from submitit.core.utils import FailedJobError
 
 from timesformer.checkpoint.start_state import prepare_start_state
 from timesformer.config.packaged import packaged_config
-from timesformer.engine.sbatch_options import (
-    SIGNAL_DELAY_S,
-    control_characters,
-    node_resources,
-    slurm_options,
-)
 from timesformer.engine.submitit_job import NodeJob
 from timesformer.errors import TimesformerError
 from timesformer.utils.file_io import RunFolderError, atomic_write
 from timesformer.utils.output_lock import OutputDirLockedError, lock_output_dir
 from timesformer.utils.parser import load_config
+from timesformer.utils.sbatch_options import (
+    SIGNAL_DELAY_S,
+    control_characters,
+    node_resources,
+    slurm_options,
+)
 
 MAX_REQUEUES = 30
 POLL_S = 0.2

@@ -13,7 +13,18 @@ from timesformer.utils.distributed import get_world_size, process_device
 MODEL_REGISTRY = Registry("MODEL")
 MODEL_REGISTRY.__doc__ = """Models by MODEL.MODEL_NAME; each is called as ``Model(cfg)``."""
 
-register_allowed_values("MODEL.MODEL_NAME", lambda: sorted(name for name, _ in MODEL_REGISTRY))
+
+def registered_model_names() -> list[str]:
+    """The MODEL.MODEL_NAME values :func:`build_bare_model` accepts, this package's models
+    registered (importing this module alone registers none: :mod:`timesformer.models.vit`
+    imports it)."""
+    from timesformer.models import register_models
+
+    register_models()
+    return sorted(name for name, _ in MODEL_REGISTRY)
+
+
+register_allowed_values("MODEL.MODEL_NAME", registered_model_names)
 
 
 def build_bare_model(cfg: CfgNode) -> nn.Module:
@@ -22,7 +33,7 @@ def build_bare_model(cfg: CfgNode) -> nn.Module:
     Raises:
         KeyError: MODEL.MODEL_NAME is not registered (the message lists the names that are).
     """
-    registered = sorted(name for name, _ in MODEL_REGISTRY)
+    registered = registered_model_names()
     if cfg.MODEL.MODEL_NAME not in registered:
         raise KeyError(
             f"MODEL.MODEL_NAME is {cfg.MODEL.MODEL_NAME!r}; "

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from timesformer.utils.output_formats import EXPORT_FORMATS
+
 INPUT_NAME = "video"
 OUTPUT_NAME = "logits"
 
@@ -45,7 +47,10 @@ def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: str) -> No
     )
 
 
-EXPORTERS = {"torchscript": _export_torchscript, "exported": _export_program, "onnx": _export_onnx}
+# the writer of each of EXPORT_FORMATS, in its order
+EXPORTERS = dict(
+    zip(EXPORT_FORMATS, (_export_torchscript, _export_program, _export_onnx), strict=True)
+)
 
 
 @torch.no_grad()

@@ -11,8 +11,6 @@ import sys
 
 import simplejson
 
-from timesformer.utils.distributed import is_master_proc
-
 _FORMAT = "[%(asctime)s][%(levelname)s] %(name)s:%(lineno)d: %(message)s"
 _DATE_FORMAT = "%m/%d %H:%M:%S"
 LOG_FILE_NAME = "stdout.log"
@@ -31,7 +29,7 @@ def setup_logging(
             results on stdout log to stderr.
     """
     if is_master is None:
-        is_master = is_master_proc()
+        is_master = _is_global_rank_0()
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -52,6 +50,17 @@ def setup_logging(
         log_file = logging.FileHandler(os.path.join(output_dir, LOG_FILE_NAME), mode="a")
         log_file.setFormatter(formatter)
         root.addHandler(log_file)
+
+
+def _is_global_rank_0() -> bool:
+    """:func:`timesformer.utils.distributed.is_master_proc`, without loading torch: a process that
+    has not loaded torch.distributed is in no process group yet, so it is rank 0 as far as it
+    knows (as ``is_master_proc`` says before the group starts)."""
+    if "torch.distributed" not in sys.modules:
+        return True
+    from timesformer.utils.distributed import is_master_proc
+
+    return is_master_proc()
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -6,6 +6,10 @@ options, then (for tools that take files) ``VIDEO...``, then ``KEY VALUE`` overr
 A mistake in the config raises a ConfigError naming the file or key, which the tool ends on
 with one line ``TOOL: error: ...`` (:func:`exit_with_error`), exit status 2, as argparse does for
 a bad option.
+
+This module imports no torch: a tool's ``--help``, a bad option and a mistake in a value that
+needs no implementation (:func:`read_config`) answer before torch loads, which takes seconds,
+tens of them on a busy machine (the command lines: :mod:`timesformer.cli.config_loading`).
 """
 
 import argparse
@@ -14,11 +18,10 @@ import os
 import re
 import sys
 
-import torch
 import yaml
 from fvcore.common.config import CfgNode
 
-from timesformer.config.checks import ConfigError, assert_and_infer_cfg
+from timesformer.config.checks import assert_and_infer_cfg, check_values
 from timesformer.config.defaults import get_cfg
 from timesformer.config.merge import (
     ORIGINAL_MODEL_SECTIONS,
@@ -112,7 +115,23 @@ def load_config(
     check_devices: bool = True,
     environment: LauncherEnvironment | None = None,
 ) -> CfgNode:
-    """Build the run's config: defaults <- ``args.cfg_file`` <- ``args.opts``, then check it.
+    """Build the run's config: defaults <- ``args.cfg_file`` <- ``args.opts``, then check it
+    (:func:`read_config`, then :func:`~timesformer.config.checks.assert_and_infer_cfg`).
+
+    The values that implementations register (attention types, datasets...) are checked when
+    they are loaded: ``timesformer.engine`` loads them all, and the command lines
+    (:mod:`timesformer.cli.config_loading`) load it once the other values are checked.
+    Raises :class:`timesformer.config.ConfigError` naming the file or key at fault.
+    """
+    return assert_and_infer_cfg(read_config(args, environment), check_devices=check_devices)
+
+
+def read_config(
+    args: argparse.Namespace, environment: LauncherEnvironment | None = None
+) -> CfgNode:
+    """The run's config, defaults <- ``args.cfg_file`` <- ``args.opts``, with every value that
+    needs no implementation checked (:func:`~timesformer.config.checks.check_values`): no torch
+    loads, so that a command line names such a mistake at once.
 
     ``--shard_id`` / ``--num_shards``, when given, set SHARD_ID / NUM_SHARDS last. A process
     that a launcher started (``environment``, e.g. torchrun's) takes the job's shape from it
@@ -135,7 +154,8 @@ def load_config(
             logger.warning(
                 "The launcher's job (%s) sets %s.", environment.describe(), ", ".join(changes)
             )
-    return assert_and_infer_cfg(cfg, check_devices=check_devices)
+    check_values(cfg)
+    return cfg
 
 
 def _command_line_keys(args: argparse.Namespace, opts: list[str]) -> set[str]:
@@ -167,34 +187,6 @@ def split_items(items: list[str]) -> tuple[list[str], list[str]]:
             if difflib.get_close_matches(first, top_level, n=1, cutoff=0.8):
                 return items[:position], items[position:]
     return list(items), []
-
-
-def load_tool_config(args: argparse.Namespace) -> tuple[CfgNode, list[str]]:
-    """(config from ``--cfg`` and the trailing overrides, the paths before the overrides), for the
-    single-process tools (predict, extract_features, export...).
-
-    They run on one device: the first GPU when NUM_GPUS > 0 and CUDA is there, else
-    the CPU (NUM_GPUS becomes 0). They load a full checkpoint into a model built by
-    ``build_bare_model``, which never reads TIMESFORMER.PRETRAINED_MODEL's ImageNet weights.
-
-    Raises:
-        ConfigError: a mistake in the config, or an option written after the paths.
-    """
-    paths, overrides = split_items(args.opts)
-    misplaced = [path for path in paths if path.startswith("-") and not os.path.exists(path)]
-    if misplaced:
-        raise ConfigError(
-            f"{misplaced[0]} is an option: put options before the paths and KEY VALUE overrides "
-            "(everything after the first path is read as paths and overrides)."
-        )
-    namespace = argparse.Namespace(cfg_file=args.cfg_file, opts=overrides)
-    cfg = load_config(namespace, check_devices=False)
-    if cfg.NUM_GPUS > 0 and not torch.cuda.is_available():
-        logger.warning(
-            "NUM_GPUS is %d but CUDA is not available; running on the CPU.", cfg.NUM_GPUS
-        )
-        cfg.NUM_GPUS = 0
-    return cfg, paths
 
 
 def saved_config_changes(cfg: CfgNode, filename: str = "config.yaml") -> list[str]:

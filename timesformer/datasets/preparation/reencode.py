@@ -26,20 +26,6 @@ from timesformer.datasets.video_container import (
 )
 from timesformer.utils.file_io import PARTIAL_SUFFIX, disk_full_error
 
-X264_PRESETS = (
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-)
-"""x264's presets, fastest first; ``medium`` is x264's (and ffmpeg's) default."""
-
 SCALING = Interpolation.BICUBIC
 """The scaling filter: ffmpeg's ``scale`` filter's default (``flags=bicubic``)."""
 
@@ -51,7 +37,7 @@ class EncodeSettings:
     Attributes:
         short_side: the output's shorter side in pixels (even).
         crf: x264's constant rate factor (0 lossless .. 51; 23 is x264's default).
-        preset: one of :data:`X264_PRESETS`.
+        preset: one of :data:`~timesformer.datasets.preparation.x264_presets.X264_PRESETS`.
         only_larger: do not upscale: a video whose short side is at most ``short_side`` keeps
             its size (each side rounded down to even).
     """

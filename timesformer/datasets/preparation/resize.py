@@ -34,9 +34,6 @@ from timesformer.utils.file_io import (
     remove_stale_partial_files,
 )
 
-REPORT_NAME = "resize_report.json"
-"""The report's name in OUTPUT_DIR, unless ``--report`` gives another path."""
-
 
 @dataclass(frozen=True)
 class Task:
