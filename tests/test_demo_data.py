@@ -60,4 +60,16 @@ def test_four_directions_extend_the_demo_and_keep_its_clips_and_manifest(tmp_pat
     assert "directions" not in json.loads((two / "manifest.json").read_text())
     assert json.loads((four / "manifest.json").read_text())["directions"] == 4
     first = "videos/train/moving_left_0000.mp4"
-    assert (two / first).read_bytes() == (four / first).read_bytes()
+    assert (two / first).is_file() and (four / first).is_file()
+    # The clip a (split, class, index) renders is the same in both sets. (Its encoded bytes
+    # are not compared: libx264's output varies from one encode to the next on some machines.)
+    two_spec, four_spec = (
+        DemoSpec(clips_per_class=counts),
+        DemoSpec(clips_per_class=counts, directions=4),
+    )
+    for label in (0, 1):
+        seeds = [two_spec.seed, 0, label, 0]
+        assert np.array_equal(
+            render_clip(label, np.random.default_rng(seeds), two_spec),
+            render_clip(label, np.random.default_rng(seeds), four_spec),
+        )
