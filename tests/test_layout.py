@@ -1,9 +1,9 @@
 """The layout's rules (docs/architecture.md), read from the source: dependencies point down
 (tools -> cli -> engine, benchmarks -> checkpoint -> models, datasets, visualization -> utils ->
-config), models import no weights code, the engine or the command lines, the package's
-``__init__`` imports nothing of it (importing the package loads no torch), nothing edits
-sys.path, modules stay small, the scripts in tools/ are thin and tests import the package, never
-a tool file."""
+config; engine -> tracking -> utils), models import no weights code, the engine or the command
+lines, the package's ``__init__`` imports nothing of it (importing the package loads no torch),
+nothing edits sys.path, modules stay small, the scripts in tools/ are thin and tests import the
+package, never a tool file."""
 
 import ast
 import os
@@ -24,9 +24,10 @@ ALLOWED_IMPORTS = {
     "utils": {"config"},
     "models": {"config", "utils"},
     "datasets": {"config", "utils"},
-    "visualization": {"config", "utils", "models"},
+    "visualization": {"config", "utils", "models", "tracking"},
     "checkpoint": {"config", "utils", "models"},
-    "engine": {"config", "utils", "models", "datasets", "visualization", "checkpoint"},
+    "tracking": {"config", "utils"},
+    "engine": {"config", "utils", "models", "datasets", "visualization", "checkpoint", "tracking"},
     "benchmarks": {"config", "utils", "models", "datasets", "checkpoint"},
     "cli": {
         "config",
@@ -35,6 +36,7 @@ ALLOWED_IMPORTS = {
         "datasets",
         "visualization",
         "checkpoint",
+        "tracking",
         "engine",
         "benchmarks",
     },

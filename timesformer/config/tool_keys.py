@@ -1,4 +1,5 @@
-"""Keys of TensorBoard (scalars and evaluation figures) and of the loader benchmark
+"""Keys of what a run shows while it trains (TensorBoard's scalars and evaluation figures, the
+MLflow and Weights & Biases trackers) and of the loader benchmark
 (tools/benchmark.py), with their defaults and meaning; part of the tree of
 :mod:`timesformer.config.defaults`."""
 
@@ -6,7 +7,7 @@ from fvcore.common.config import CfgNode
 
 
 def add_tool_keys(cfg: CfgNode) -> None:
-    """Add the TENSORBOARD and BENCHMARK keys to ``cfg``."""
+    """Add the TENSORBOARD, MLFLOW, WANDB and BENCHMARK keys to ``cfg``."""
     # ---------------------------------------------------------------------------- #
     # TensorBoard
     # ---------------------------------------------------------------------------- #
@@ -49,6 +50,56 @@ def add_tool_keys(cfg: CfgNode) -> None:
 
     # Figure size of the histograms, in inches.
     cfg.TENSORBOARD.HISTOGRAM.FIGSIZE = [8, 8]
+
+    # ---------------------------------------------------------------------------- #
+    # MLflow (pip install timesformer[mlflow]); global rank 0 logs
+    # ---------------------------------------------------------------------------- #
+    cfg.MLFLOW = CfgNode()
+
+    # Log the run to MLflow: the config as params, the json_stats as metrics, the figures. A
+    # later run in the same OUTPUT_DIR (auto-resume, the test) continues the same MLflow run
+    # (its id is kept in OUTPUT_DIR/trackers.json). A tracker that fails is a warning.
+    cfg.MLFLOW.ENABLE = False
+
+    # Tracking URI: a server (http://host:5000), a database (sqlite:///path/mlflow.db, with the
+    # whole mlflow package) or a folder (a path or file:///...; MLflow 3 keeps folder stores
+    # in maintenance mode and refuses them by default, allowed for a URI that names one);
+    # empty: MLFLOW_TRACKING_URI, else MLflow's default (MLflow 3: sqlite:///mlflow.db in the
+    # working folder).
+    cfg.MLFLOW.TRACKING_URI = ""
+
+    # Experiment the run belongs to (created when missing).
+    cfg.MLFLOW.EXPERIMENT_NAME = "timesformer"
+
+    # Name of the run; empty: the name of OUTPUT_DIR.
+    cfg.MLFLOW.RUN_NAME = ""
+
+    # Upload the last checkpoint as an artifact when training ends.
+    cfg.MLFLOW.LOG_CHECKPOINT = False
+
+    # ---------------------------------------------------------------------------- #
+    # Weights & Biases (pip install timesformer[wandb]); global rank 0 logs
+    # ---------------------------------------------------------------------------- #
+    cfg.WANDB = CfgNode()
+
+    # Log the run to W&B: the config, the json_stats as metrics, the figures; its files under
+    # OUTPUT_DIR/wandb. A later run in the same OUTPUT_DIR continues the same W&B run (its id is
+    # kept in OUTPUT_DIR/trackers.json). A tracker that fails is a warning.
+    cfg.WANDB.ENABLE = False
+
+    # Project and entity (team or user; empty: the default entity of the login).
+    cfg.WANDB.PROJECT = "timesformer"
+    cfg.WANDB.ENTITY = ""
+
+    # Name of the run; empty: the name of OUTPUT_DIR.
+    cfg.WANDB.RUN_NAME = ""
+
+    # "online", "offline" (synced later with wandb sync), "disabled"; empty: W&B's own
+    # (WANDB_MODE, else online).
+    cfg.WANDB.MODE = ""
+
+    # Upload the last checkpoint as an artifact when training ends.
+    cfg.WANDB.LOG_CHECKPOINT = False
 
     # ---------------------------------------------------------------------------- #
     # Benchmarks (tools/benchmark.py)
