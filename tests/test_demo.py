@@ -45,6 +45,8 @@ def test_reduced_demo_learns_motion_with_time_attention_only(tmp_path, capsys):
             and f"{final['top1_acc']:.1f}" == top1
         )
         assert os.path.isfile(out / attention / "checkpoints" / "checkpoint_epoch_00015.pyth")
+        with open(out / attention / "config.yaml") as stream:  # the run's config, saved
+            assert "EPOCH: 15" in stream.read()
     divided, space_only = float(match.group(1)), float(match.group(2))
     # Chance is 50%: at chance, 30 or more of the 40 test clips right happens once in a
     # thousand runs. Over data and model seeds 0-7 the divided model scored 97.5-100%,

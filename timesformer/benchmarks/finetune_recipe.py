@@ -19,7 +19,6 @@ The loops are passed in (:class:`Loops`: the CLI hands over the engine's), so th
 sits below the engine as the other benchmarks do.
 """
 
-import json
 import os
 import shutil
 import statistics
@@ -34,7 +33,7 @@ from timesformer.benchmarks.machine import load_average, machine_description
 from timesformer.checkpoint.training_state import get_path_to_checkpoint
 from timesformer.config import ConfigError
 from timesformer.datasets.demo_data import DemoSpec, generate_demo_dataset
-from timesformer.utils.logging import LOG_FILE_NAME
+from timesformer.utils.logging import LOG_FILE_NAME, read_json_stats
 from timesformer.utils.parser import load_config
 
 RECIPE: tuple[tuple[str, str, str], ...] = (
@@ -173,17 +172,11 @@ def iteration_times(output_dir: str) -> tuple[list[float], list[float]]:
     json_stats of a run logged every iteration, the first epoch and each epoch's first
     iteration left out."""
     steps, waits = [], []
-    with open(os.path.join(output_dir, LOG_FILE_NAME)) as stream:
-        for line in stream:
-            if "json_stats: " not in line:
-                continue
-            stats = json.loads(line.split("json_stats: ", 1)[1])
-            first = stats.get("iter", "").startswith("1/") or stats.get("epoch", "").startswith(
-                "1/"
-            )
-            if stats["split"] == "train_iter" and not first:
-                steps.append(stats["time_diff"])
-                waits.append(stats["data_time"])
+    for stats in read_json_stats(os.path.join(output_dir, LOG_FILE_NAME)):
+        first = stats.get("iter", "").startswith("1/") or stats.get("epoch", "").startswith("1/")
+        if stats["split"] == "train_iter" and not first:
+            steps.append(stats["time_diff"])
+            waits.append(stats["data_time"])
     return steps, waits
 
 

@@ -14,7 +14,7 @@ import time
 from timesformer.cli.config_loading import load_command_config
 from timesformer.config.packaged import checkout_root, packaged_file
 from timesformer.utils.output_lock import lock_output_dir
-from timesformer.utils.parser import build_arg_parser
+from timesformer.utils.parser import build_arg_parser, save_config
 from timesformer.utils.user_errors import errors_end_in_one_line
 
 CONFIGS = {
@@ -110,6 +110,7 @@ def run_demo(args: argparse.Namespace) -> dict:
             flush=True,
         )
         with lock_output_dir(cfg.OUTPUT_DIR):
+            save_config(cfg)
             train(cfg)
             cfg.TEST.CHECKPOINT_FILE_PATH = get_path_to_checkpoint(
                 cfg.OUTPUT_DIR, cfg.SOLVER.MAX_EPOCH - 1

@@ -22,6 +22,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from tqdm import tqdm
+
 from timesformer.cli.config_loading import load_tool_config
 from timesformer.utils.logging import setup_logging
 from timesformer.utils.parser import build_arg_parser
@@ -77,7 +79,11 @@ def predict_videos(
     model = load_inference_model(cfg, checkpoint)
     dataset = views_of_files(cfg, paths)
     results, errors = [], []
-    for views in iter_video_views(dataset, list(range(len(paths))), cfg.DATA_LOADER.NUM_WORKERS):
+    all_views = iter_video_views(dataset, list(range(len(paths))), cfg.DATA_LOADER.NUM_WORKERS)
+    # A bar on stderr when it is a terminal (the results go to stdout).
+    for views in tqdm(
+        all_views, total=len(paths), desc="Predicting", unit="video", leave=False, disable=None
+    ):
         if views.clips is None:
             errors.append(views.error)
             continue

@@ -1,5 +1,5 @@
-"""Keys of what a run shows while it trains (TensorBoard's scalars and evaluation figures, the
-MLflow and Weights & Biases trackers) and of the loader benchmark
+"""Keys of what a run shows while it trains (the console, TensorBoard's scalars and evaluation
+figures, the MLflow and Weights & Biases trackers) and of the loader benchmark
 (tools/benchmark.py), with their defaults and meaning; part of the tree of
 :mod:`timesformer.config.defaults`."""
 
@@ -7,7 +7,18 @@ from fvcore.common.config import CfgNode
 
 
 def add_tool_keys(cfg: CfgNode) -> None:
-    """Add the TENSORBOARD, MLFLOW, WANDB and BENCHMARK keys to ``cfg``."""
+    """Add the CONSOLE, TENSORBOARD, MLFLOW, WANDB and BENCHMARK keys to ``cfg``."""
+    # ---------------------------------------------------------------------------- #
+    # Console (global rank 0)
+    # ---------------------------------------------------------------------------- #
+    cfg.CONSOLE = CfgNode()
+
+    # "auto": a live progress bar per epoch on a terminal, a plain line every LOG_PERIOD
+    # iterations elsewhere (Slurm logs, files); "bar" or "lines" whatever the console is;
+    # "json": the original's console (the json_stats lines and the whole config). stdout.log
+    # holds the json_stats lines and the config whichever it is.
+    cfg.CONSOLE.PROGRESS = "auto"
+
     # ---------------------------------------------------------------------------- #
     # TensorBoard
     # ---------------------------------------------------------------------------- #

@@ -22,13 +22,14 @@ from fvcore.common.config import CfgNode
 from timesformer.checkpoint.start_state import prepare_start_state
 from timesformer.checkpoint.training_state import get_checkpoint_dir
 from timesformer.config.batch import processes_per_machine
+from timesformer.engine.run_summary import log_file_size, log_run_summary
 from timesformer.engine.tester import test
 from timesformer.engine.trainer import train
 from timesformer.errors import TimesformerError
 from timesformer.utils import distributed as du
 from timesformer.utils.file_io import RunFolderError, folder_problem
 from timesformer.utils.launcher_environment import LauncherEnvironment
-from timesformer.utils.logging import get_logger, setup_logging
+from timesformer.utils.logging import get_logger, setup_run_logging
 from timesformer.utils.output_lock import lock_output_dir
 from timesformer.utils.parser import save_config, saved_config_changes
 from timesformer.utils.user_errors import RunStopped
@@ -173,7 +174,7 @@ def _log_restart(cfg: CfgNode, environment: LauncherEnvironment) -> None:
     """Say, on global rank 0, that torchrun restarted the job, and where it resumes from."""
     if environment.restart_count == 0 or not du.is_master_proc():
         return
-    setup_logging(cfg.OUTPUT_DIR)
+    setup_run_logging(cfg)
     logger.warning(
         "Restart %d of this job (torchrun restarted its processes, TORCHELASTIC_RESTART_COUNT): %s",
         environment.restart_count,
@@ -258,16 +259,20 @@ def output_dir_of_run(
         OutputDirLockedError: another run holds OUTPUT_DIR.
         DiskFullError: no space is left in OUTPUT_DIR.
     """
-    owner = cfg.SHARD_ID == 0 if environment is None else environment.rank == 0
-    if not owner:
+    if not _owns_output_dir(cfg, environment):
         yield
         return
     check_run_folders(cfg)
     with lock_output_dir(cfg.OUTPUT_DIR):
-        setup_logging(cfg.OUTPUT_DIR)
+        setup_run_logging(cfg)
         _log_config_changes(cfg)
         save_config(cfg)
         yield
+
+
+def _owns_output_dir(cfg: CfgNode, environment: LauncherEnvironment | None) -> bool:
+    """Machine 0 (SHARD_ID 0), or of a launched job global rank 0."""
+    return cfg.SHARD_ID == 0 if environment is None else environment.rank == 0
 
 
 def run_folders(cfg: CfgNode) -> dict[str, str]:
@@ -329,9 +334,13 @@ def start_run(
     When ``func`` ``trains`` (run_net.py, train_net.py; not test_net.py) and training starts
     from nothing, get the ImageNet weights it starts from
     (:func:`~timesformer.checkpoint.start_state.prepare_start_state`), before any process
-    starts. Then take OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and launch.
+    starts. Then take OUTPUT_DIR (machine 0: :func:`output_dir_of_run`) and launch; machine 0
+    ends with the run's summary (:mod:`~timesformer.engine.run_summary`).
     """
     if trains:
         prepare_start_state(cfg)
     with output_dir_of_run(cfg, environment):
+        run_start = log_file_size(cfg)
         launch_job(cfg, init_method, func, environment)
+        if _owns_output_dir(cfg, environment):
+            log_run_summary(cfg, run_start)

@@ -10,14 +10,16 @@ from timesformer.checkpoint import training_state as cu
 from timesformer.checkpoint.formats import load_model_weights
 from timesformer.datasets import build_loader
 from timesformer.datasets.loader import loader_dataset
+from timesformer.engine.console_progress import loop_bar
 from timesformer.models import build_model
+from timesformer.tracking import Trackers
 from timesformer.utils import distributed as du
 from timesformer.utils.file_io import atomic_write
-from timesformer.utils.logging import get_logger, setup_logging
+from timesformer.utils.logging import get_logger, setup_run_logging
 from timesformer.utils.meters import TestMeter
 from timesformer.utils.precision import autocast_context
 from timesformer.utils.rng import set_seed
-from timesformer.visualization.tensorboard_vis import write_test_figures
+from timesformer.visualization.tensorboard_vis import write_test_results
 
 logger = get_logger(__name__)
 
@@ -34,7 +36,10 @@ def run_test_views(loader, model, meter: TestMeter, cfg: CfgNode) -> None:
     video as TEST.ENSEMBLE_METHOD and TEST.ENSEMBLE_SOFTMAX say)."""
     model.eval()
     device = next(model.parameters()).device
-    for cur_iter, (clips, labels, item_indices, _) in enumerate(loader):
+    iterations = len(loader)
+    batches = loop_bar(loader, cfg, iterations, "Testing")
+    logs_lines = batches is loader  # no bar: a line every LOG_PERIOD iterations
+    for cur_iter, (clips, labels, item_indices, _) in enumerate(batches):
         clips = clips.to(device, non_blocking=True)
         with autocast_context(cfg):
             logits = model(clips)
@@ -42,8 +47,13 @@ def run_test_views(loader, model, meter: TestMeter, cfg: CfgNode) -> None:
             logits.float(), labels.to(device), item_indices.to(device)
         )
         meter.update(logits, labels, item_indices)
-        if (cur_iter + 1) % cfg.LOG_PERIOD == 0:
-            logger.info("Test iteration %d/%d", cur_iter + 1, len(loader))
+        if logs_lines and (cur_iter + 1) % cfg.LOG_PERIOD == 0:
+            logger.info("Test iteration %d/%d", cur_iter + 1, iterations)
+
+
+def results_path(cfg: CfgNode) -> str:
+    """The file TEST.SAVE_RESULTS_PATH names (a relative path is under OUTPUT_DIR)."""
+    return os.path.join(cfg.OUTPUT_DIR, cfg.TEST.SAVE_RESULTS_PATH)
 
 
 def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
@@ -55,9 +65,7 @@ def save_results(meter: TestMeter, cfg: CfgNode, video_paths: list[str]) -> str:
     combine each class's sigmoid probability, and ``per_class_ap`` (K,) and ``map`` hold the
     average precisions (percent; NaN for a class without positive videos).
     """
-    path = cfg.TEST.SAVE_RESULTS_PATH
-    if not os.path.isabs(path):
-        path = os.path.join(cfg.OUTPUT_DIR, path)
+    path = results_path(cfg)
     results = {
         "scores": meter.video_scores,
         "labels": meter.video_labels,
@@ -82,7 +90,7 @@ def test(cfg: CfgNode) -> dict | None:
 
     Returns the ``test_final`` stats on the master process, None on the others.
     """
-    setup_logging(cfg.OUTPUT_DIR)
+    setup_run_logging(cfg)
     set_seed(cfg.RNG_SEED)
     model = build_model(cfg)
     weights = cu.weights_to_test(cfg)
@@ -109,7 +117,14 @@ def test(cfg: CfgNode) -> dict | None:
     if not du.is_master_proc():
         return None
     stats = meter.finalize(video_names=list(dataset.paths))
-    write_test_figures(cfg, meter.video_scores, meter.video_labels, meter.per_class_ap)
+    trackers = Trackers.open(cfg)
+    try:
+        trackers.log_record(stats)
+        write_test_results(
+            cfg, stats, meter.video_scores, meter.video_labels, meter.per_class_ap, trackers
+        )
+    finally:
+        trackers.close()
     if cfg.TEST.SAVE_RESULTS_PATH:
         save_results(meter, cfg, dataset.paths)
     return stats

@@ -2,6 +2,7 @@
 TimeSformer model from a config, resuming where an earlier run stopped."""
 
 import math
+import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -11,15 +12,17 @@ from fvcore.common.config import CfgNode
 
 from timesformer.checkpoint import training_state as cu
 from timesformer.checkpoint.start_state import load_start_state, prepare_start_state
-from timesformer.config import ConfigError
-from timesformer.config.batch import (
-    accumulation_steps,
-    iteration_batch_size,
-    optimizer_step_batch_size,
-)
+from timesformer.config.batch import accumulation_steps
 from timesformer.datasets import build_loader, shuffle_dataset
 from timesformer.datasets.mixup import VideoMixup, build_mixup
+from timesformer.engine.console_progress import TrainingProgress, epoch_line
 from timesformer.engine.model_ema import ModelEma
+from timesformer.engine.training_notes import (
+    log_batch_layout,
+    log_config,
+    log_dropout_note,
+    warn_about_schedule,
+)
 from timesformer.engine.validation import build_val_meter, eval_epoch
 from timesformer.errors import TimesformerError
 from timesformer.models import build_model
@@ -27,9 +30,10 @@ from timesformer.models.flops import log_model_info
 from timesformer.models.freezing import set_train_mode
 from timesformer.models.losses import build_train_loss
 from timesformer.models.optimizer import build_optimizer, set_lr
+from timesformer.tracking import Trackers
 from timesformer.utils import distributed as du
-from timesformer.utils.logging import get_logger, setup_logging
-from timesformer.utils.lr_policy import get_lr_at_epoch, schedule_warning
+from timesformer.utils.logging import get_logger, setup_run_logging
+from timesformer.utils.lr_policy import get_lr_at_epoch
 from timesformer.utils.meters import TrainMeter
 from timesformer.utils.metrics import topks_correct
 from timesformer.utils.precision import autocast_context, build_grad_scaler
@@ -118,10 +122,17 @@ def _iteration_stats(
     )
 
 
-def _write_iteration(writer, stats: _IterationStats, lr: float, step: int) -> None:
-    scalars = {"Train/loss": stats.loss, "Train/lr": lr}
+def _write_iteration(writer, stats: _IterationStats, optimizer, step: int) -> None:
+    """Train/loss, Train/lr (and Train/lr/group_N of each parameter group when their LRs
+    differ: SOLVER.LAYER_DECAY), Train/Top1_err and, above 5 classes, Train/Top5_err."""
+    rates = [group["lr"] for group in optimizer.param_groups]
+    scalars = {"Train/loss": stats.loss, "Train/lr": max(rates)}
+    if len(set(rates)) > 1:
+        scalars.update({f"Train/lr/group_{i}": rate for i, rate in enumerate(rates)})
     if stats.top1_err is not None and stats.top5_err is not None:
-        scalars.update({"Train/Top1_err": stats.top1_err, "Train/Top5_err": stats.top5_err})
+        scalars["Train/Top1_err"] = stats.top1_err
+        if writer.top5:
+            scalars["Train/Top5_err"] = stats.top5_err
     writer.add_scalars(scalars, step)
 
 
@@ -157,6 +168,8 @@ def train_epoch(
     writer=None,
     objective: TrainingObjective | None = None,
     ema: ModelEma | None = None,
+    progress: TrainingProgress | None = None,
+    trackers: Trackers | None = None,
 ) -> dict:
     """Train for one epoch with per-iteration LR and gradient accumulation; return epoch stats.
 
@@ -165,6 +178,8 @@ def train_epoch(
     are dropped, as in the original; with TRAIN.STEP_ON_EPOCH_REMAINDER they take one more step,
     their gradients averaged over their count. ``objective``: the run's (:func:`train`);
     built from ``cfg`` when not given. ``ema``: updated after each optimizer step.
+    ``progress``: the console's bar or lines (global rank 0), told of every iteration;
+    ``trackers``: the experiment trackers (global rank 0), given the json_stats records.
     """
     set_train_mode(model, cfg)
     meter.reset()
@@ -190,58 +205,23 @@ def train_epoch(
                 ema.update(model)
         stats = _iteration_stats(scores, labels, loss)
         meter.update(stats.loss, stats.top1_err, stats.top5_err, lr, stats.clips)
-        meter.log_iter(epoch, cur_iter)
+        record = meter.log_iter(epoch, cur_iter)
+        if trackers is not None and record is not None:
+            trackers.log_record(record)
+        if progress is not None:
+            progress.update(epoch, cur_iter, meter)
         if writer is not None:
-            _write_iteration(writer, stats, lr, step=epoch * epoch_iters + cur_iter)
+            _write_iteration(writer, stats, optimizer, step=epoch * epoch_iters + cur_iter)
     optimizer.zero_grad(set_to_none=True)  # the epoch's remainder, when it took no step
     meter.decode_failures = int(du.sum_over_processes(meter.decode_failures)[0])
-    return meter.log_epoch(epoch)
-
-
-def _log_epoch_remainder(cfg: CfgNode, epoch_iters: int) -> None:
-    """Say how many iterations of each epoch take no optimizer step (:func:`train_epoch`).
-
-    Raises:
-        ConfigError: no iteration would ever step (an epoch shorter than one accumulation).
-    """
-    steps = accumulation_steps(cfg)
-    remainder = epoch_iters % steps
-    if not remainder or cfg.TRAIN.STEP_ON_EPOCH_REMAINDER:
-        return
-    if epoch_iters < steps:
-        raise ConfigError(
-            f"An epoch has {epoch_iters} iteration(s), fewer than the {steps} that one optimizer "
-            f"step accumulates (GLOBAL_BATCH_SIZE {cfg.GLOBAL_BATCH_SIZE}), so no step would ever "
-            "be taken: lower GLOBAL_BATCH_SIZE, or set TRAIN.STEP_ON_EPOCH_REMAINDER True."
-        )
-    logger.info(
-        "The last %d of each epoch's %d iterations take no optimizer step (fewer than the %d one "
-        "accumulates): their gradients are dropped, as in the original "
-        "(TRAIN.STEP_ON_EPOCH_REMAINDER True steps on them).",
-        remainder,
-        epoch_iters,
-        steps,
-    )
+    record = meter.log_epoch(epoch)
+    if trackers is not None:
+        trackers.log_record(record)
+    return record
 
 
 def _is_period_epoch(epoch: int, period: int, max_epoch: int) -> bool:
     return (epoch + 1) % period == 0 or epoch + 1 == max_epoch
-
-
-def _warn_about_schedule(cfg: CfgNode) -> None:
-    warning = schedule_warning(cfg)
-    if warning is not None:
-        logger.warning(warning)
-
-
-def _log_dropout_note(cfg: CfgNode) -> None:
-    if cfg.MODEL.DROPOUT_RATE > 0:
-        logger.info(
-            "MODEL.DROPOUT_RATE %s is not applied, as in the original code; "
-            "MODEL.HEAD_DROPOUT_RATE (%s) is the head dropout.",
-            cfg.MODEL.DROPOUT_RATE,
-            cfg.MODEL.HEAD_DROPOUT_RATE,
-        )
 
 
 def _build_model_and_optimizer(cfg: CfgNode):
@@ -270,55 +250,50 @@ def _model_to_validate(model, ema: ModelEma | None):
     return ema.module
 
 
-def _log_batch_layout(cfg: CfgNode, epoch_iters: int) -> None:
-    """Say how many samples an optimizer step takes, which iterations take none, and how many
-    clips each video gives."""
-    logger.info(
-        "Effective batch: %d samples per optimizer step "
-        "(%d per iteration x %d accumulated iterations).",
-        optimizer_step_batch_size(cfg),
-        iteration_batch_size(cfg),
-        accumulation_steps(cfg),
-    )
-    _log_epoch_remainder(cfg, epoch_iters)
-    if cfg.DATA.TRAIN_CROP_NUM_TEMPORAL > 1:
-        logger.info(
-            "Each of the %d videos of an iteration gives %d clips "
-            "(DATA.TRAIN_CROP_NUM_TEMPORAL), read in one decoding pass.",
-            cfg.NUM_SHARDS * cfg.TRAIN.BATCH_SIZE,
-            cfg.DATA.TRAIN_CROP_NUM_TEMPORAL,
-        )
-
-
 def train(cfg: CfgNode) -> torch.nn.Module:
     """Train ``cfg``'s model for SOLVER.MAX_EPOCH epochs, resuming where a previous run stopped
     (the start state: :mod:`timesformer.checkpoint.start_state`).
 
     Returns the trained model (wrapped as built: DistributedDataParallel when distributed).
     """
-    setup_logging(cfg.OUTPUT_DIR)
+    setup_run_logging(cfg)
     set_seed(cfg.RNG_SEED)
-    logger.info("Training with config:\n%s", cfg.dump())
+    log_config(cfg)
     prepare_start_state(cfg)
-    _warn_about_schedule(cfg)
-    _log_dropout_note(cfg)
+    warn_about_schedule(cfg)
+    log_dropout_note(cfg)
+    logger.info(
+        "Building the model (%s, %s attention, depth %d)...",
+        cfg.MODEL.MODEL_NAME,
+        cfg.TIMESFORMER.ATTENTION_TYPE,
+        cfg.TIMESFORMER.DEPTH,
+    )
     model, optimizer, scaler = _build_model_and_optimizer(cfg)
     ema = ModelEma.from_cfg(cfg, model)
     start_epoch = _start_training_state(cfg, model, optimizer, scaler, ema)
     model_to_validate = _model_to_validate(model, ema)
     train_loader = build_loader(cfg, "train")
     val_loader = build_loader(cfg, "val")
-    _log_batch_layout(cfg, len(train_loader))
+    log_batch_layout(cfg, len(train_loader))
     objective = TrainingObjective.from_cfg(cfg)
     train_meter = TrainMeter(len(train_loader), cfg)
     val_meter = build_val_meter(cfg)
-    writer = TensorboardWriter(cfg) if cfg.TENSORBOARD.ENABLE and du.is_master_proc() else None
-    logger.info("Start epoch: %d", start_epoch + 1)
+    trackers, writer, progress = _reporting(cfg, len(train_loader), start_epoch)
     max_epoch = cfg.SOLVER.MAX_EPOCH
+    logger.info(
+        "Training epochs %d..%d of %d iterations; reading the first batch (%d loader workers)...",
+        start_epoch + 1,
+        max_epoch,
+        len(train_loader),
+        cfg.DATA_LOADER.NUM_WORKERS,
+    )
     try:
         for epoch in range(start_epoch, max_epoch):
             shuffle_dataset(train_loader, epoch)
-            train_epoch(
+            epoch_start = time.monotonic()
+            if progress is not None:
+                progress.start_epoch(epoch)
+            train_stats = train_epoch(
                 train_loader,
                 model,
                 optimizer,
@@ -329,15 +304,55 @@ def train(cfg: CfgNode) -> torch.nn.Module:
                 writer,
                 objective,
                 ema,
+                progress,
+                trackers,
             )
+            if progress is not None:
+                progress.end_epoch()
             if _is_period_epoch(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, max_epoch):
                 cu.save_checkpoint(cfg, model, optimizer, epoch, scaler, ema)
+            val_stats = None
             if _is_period_epoch(epoch, cfg.TRAIN.EVAL_PERIOD, max_epoch):
                 # Validation draws random numbers too; it must not change training's stream,
                 # so that a resumed run continues exactly as an uninterrupted one.
                 with preserved_rng_state():
-                    eval_epoch(val_loader, model_to_validate, val_meter, epoch, cfg, writer)
+                    val_stats = eval_epoch(
+                        val_loader, model_to_validate, val_meter, epoch, cfg, writer
+                    )
+                if trackers is not None:
+                    trackers.log_record(val_stats)
+            seconds = time.monotonic() - epoch_start
+            logger.info(epoch_line(cfg, train_stats, val_stats, train_meter, seconds))
+            if writer is not None:
+                writer.write_train_epoch(train_stats, train_meter, epoch)
+        if trackers is not None:
+            _log_last_checkpoint(cfg, trackers)
     finally:
+        if progress is not None:
+            progress.end_epoch()
         if writer is not None:
             writer.close()
+        if trackers is not None:
+            trackers.close()
     return model
+
+
+def _reporting(
+    cfg: CfgNode, epoch_iters: int, start_epoch: int
+) -> tuple[Trackers | None, TensorboardWriter | None, TrainingProgress | None]:
+    """What shows the run, on global rank 0 (Nones on the others): its experiment trackers
+    (MLFLOW.ENABLE, WANDB.ENABLE; given the config), its TensorBoard writer
+    (TENSORBOARD.ENABLE; its figures go to the trackers too) and the console's progress."""
+    if not du.is_master_proc():
+        return None, None, None
+    trackers = Trackers.open(cfg)
+    trackers.log_config(cfg)
+    writer = TensorboardWriter(cfg, trackers) if cfg.TENSORBOARD.ENABLE else None
+    return trackers, writer, TrainingProgress(cfg, epoch_iters, start_epoch)
+
+
+def _log_last_checkpoint(cfg: CfgNode, trackers: Trackers) -> None:
+    """The last checkpoint, to the trackers that keep it (MLFLOW.LOG_CHECKPOINT...)."""
+    checkpoint = cu.get_last_checkpoint(cfg.OUTPUT_DIR)
+    if checkpoint is not None:
+        trackers.log_checkpoint(checkpoint)

@@ -40,9 +40,10 @@ def eval_epoch(
         return stats
     all_predictions = predictions.gather()
     if writer is not None:
-        writer.add_scalars(
-            {"Val/Top1_err": stats["top1_err"], "Val/Top5_err": stats["top5_err"]}, epoch
-        )
+        scalars = {"Val/Top1_err": stats["top1_err"]}
+        if writer.top5:
+            scalars["Val/Top5_err"] = stats["top5_err"]
+        writer.add_scalars(scalars, epoch)
         if all_predictions is not None:
             writer.plot_eval(*all_predictions, global_step=epoch, split="Val")
     return stats

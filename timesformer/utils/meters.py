@@ -1,6 +1,7 @@
 """Meters: running statistics of training, validation and multi-view testing, and their logs."""
 
 import datetime
+import resource
 from collections import deque
 from collections.abc import Callable
 
@@ -51,6 +52,17 @@ def memory_stats() -> dict:
     return stats
 
 
+def peak_memory_stats() -> dict:
+    """The peak memory of this process so far (GB): resident CPU memory (``peak_rss_gb``) and,
+    on CUDA, the largest allocated and reserved memory of its device (``gpu_allocated_gb``,
+    ``gpu_reserved_gb``)."""
+    stats = {"peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        stats["gpu_allocated_gb"] = torch.cuda.max_memory_allocated() / 1024**3
+        stats["gpu_reserved_gb"] = torch.cuda.max_memory_reserved() / 1024**3
+    return stats
+
+
 class TrainMeter:
     """Training statistics of one epoch; logs ``train_iter`` and ``train_epoch`` json_stats
     (with DATA.MULTI_LABEL, without the top-k errors, which need one label per clip)."""
@@ -66,12 +78,21 @@ class TrainMeter:
         self.top5_err = ScalarMeter(cfg.LOG_PERIOD)
         self.iter_time = ScalarMeter(cfg.LOG_PERIOD)
         self.data_time = ScalarMeter(cfg.LOG_PERIOD)
+        self.clips = ScalarMeter(cfg.LOG_PERIOD)
         self.iter_timer = Timer()
         self.lr = 0.0
         self.decode_failures = 0
 
     def reset(self) -> None:
-        for meter in (self.loss, self.top1_err, self.top5_err, self.iter_time, self.data_time):
+        meters = (
+            self.loss,
+            self.top1_err,
+            self.top5_err,
+            self.iter_time,
+            self.data_time,
+            self.clips,
+        )
+        for meter in meters:
             meter.reset()
         self.decode_failures = 0
         self.iter_timer.reset()
@@ -96,7 +117,22 @@ class TrainMeter:
             self.top5_err.add(top5_err, batch_size)
         self.lr = lr
         self.iter_time.add(self.iter_timer.seconds())
+        self.clips.add(batch_size)
         self.iter_timer.reset()
+
+    def clips_per_second(self, epoch: bool = False) -> float:
+        """Clips trained per second (of every process) over the last LOG_PERIOD iterations, or
+        over the epoch so far."""
+        clips = self.clips.total if epoch else sum(self.clips.recent)
+        seconds = self.iter_time.total if epoch else sum(self.iter_time.recent)
+        return clips / seconds if seconds > 0 else 0.0
+
+    def data_wait_share(self, epoch: bool = False) -> float:
+        """The share (0..1) of the iterations' time spent waiting for data, over the last
+        LOG_PERIOD iterations, or over the epoch so far."""
+        waited = self.data_time.total if epoch else sum(self.data_time.recent)
+        seconds = self.iter_time.total if epoch else sum(self.iter_time.recent)
+        return waited / seconds if seconds > 0 else 0.0
 
     def _eta(self, epoch: int, cur_iter: int) -> str:
         done = epoch * self.epoch_iters + cur_iter + 1
@@ -106,10 +142,11 @@ class TrainMeter:
     def _errors(self, top1_err: float, top5_err: float) -> dict:
         return {} if self.multi_label else {"top1_err": top1_err, "top5_err": top5_err}
 
-    def log_iter(self, epoch: int, cur_iter: int) -> None:
-        """Log ``train_iter`` stats every LOG_PERIOD iterations (epoch, iteration 0-based)."""
+    def log_iter(self, epoch: int, cur_iter: int) -> dict | None:
+        """Log and return the ``train_iter`` stats every LOG_PERIOD iterations (epoch, iteration
+        0-based); None on the others."""
         if (cur_iter + 1) % self.log_period != 0:
-            return
+            return None
         stats = {
             "split": "train_iter",
             "epoch": f"{epoch + 1}/{self.max_epoch}",
@@ -123,6 +160,7 @@ class TrainMeter:
             **memory_stats(),
         }
         log_json_stats(stats)
+        return stats
 
     def log_epoch(self, epoch: int) -> dict:
         """Log and return the ``train_epoch`` stats (means over the epoch)."""
