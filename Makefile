@@ -4,6 +4,9 @@
 # machine) runs the Slurm scripts and tools/submit.py on it, see tests/slurm/run.sh.
 # `make test-wheel` (minutes) builds the wheel, installs it into a fresh environment and runs
 # the `timesformer` command from another folder, see tests/wheel/check_wheel.sh.
+# `make test-tensorboard-page` (a minute; root where Chromium is missing: it installs Debian's
+# chromium) trains a demo-sized run with TensorBoard on, screenshots its scalars page in
+# headless Chromium and checks the picture, see tools/tensorboard_page.sh.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +15,7 @@ INSTALLED := $(VENV)/.installed
 # The PyTorch build to install; override for another platform or CUDA version.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test test-slurm test-wheel lint install clean
+.PHONY: demo test test-slurm test-wheel test-tensorboard-page lint install clean
 
 install: $(INSTALLED)
 
@@ -33,6 +36,22 @@ test-slurm: $(INSTALLED)
 
 test-wheel:
 	PYTHON=$(PYTHON) TORCH_SPEC="$(TORCH_SPEC)" bash tests/wheel/check_wheel.sh
+
+# The screenshot (and, next to it, the page's DOM and TensorBoard's log: .html, .tensorboard.log).
+TENSORBOARD_PAGE ?= output/tensorboard_page/tensorboard_scalars.png
+
+test-tensorboard-page: $(INSTALLED)
+	@command -v chromium >/dev/null || { \
+	    if [ "$$(id -u)" -ne 0 ]; then \
+	        echo "test-tensorboard-page: chromium is missing; run as root (this target then" \
+	            "installs Debian's chromium), or apt-get install -y chromium" >&2; \
+	        exit 2; \
+	    fi; \
+	    echo "test-tensorboard-page: installing chromium (apt-get)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	}
+	PYTHON=$(PY) bash tools/tensorboard_page.sh --demo $(TENSORBOARD_PAGE)
 
 # ruff: pyflakes, pycodestyle, isort and bugbear checks, and the formatter; then mypy over the
 # package (all configured in pyproject.toml).
