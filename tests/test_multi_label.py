@@ -12,7 +12,6 @@ from sklearn.metrics import average_precision_score
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from helpers import REPO_ROOT, json_stats, run_net, tiny_args, tiny_cfg
-from timesformer.cli.predict import shown_scores
 from timesformer.config import ConfigError, assert_and_infer_cfg, get_cfg
 from timesformer.config.merge import merge_yaml_file
 from timesformer.datasets import build_dataset
@@ -20,6 +19,7 @@ from timesformer.datasets.charades_files import read_charades_videos
 from timesformer.datasets.mixup import build_mixup
 from timesformer.datasets.split_file import SplitFileError, read_path_label_file
 from timesformer.datasets.synthetic_video import write_video
+from timesformer.engine.inference import shown_scores
 from timesformer.models.losses import build_train_loss
 from timesformer.utils.meters import TestMeter
 from timesformer.utils.metrics import average_precisions

@@ -35,6 +35,10 @@ COMMANDS = {
     "train": Command("train_net", "Train from a config, without the test."),
     "test": Command("test_net", "Test a checkpoint on every view of every video."),
     "predict": Command("predict", "Classify videos: the top-k classes of each."),
+    "timeline": Command(
+        "timeline",
+        "Label a long video over time: sliding windows, CSV/JSON/PNG, an annotated copy.",
+    ),
     "extract-features": Command("extract_features", "Write video embeddings (CLS features)."),
     "visualize-attention": Command("visualize_attention", "Draw where a model looks in a video."),
     "check-dataset": Command("check_dataset", "Decode a split's videos; list unreadable ones."),

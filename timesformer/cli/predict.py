@@ -31,37 +31,7 @@ from timesformer.utils.user_errors import errors_end_in_one_line
 from timesformer.visualization.class_names import read_class_names
 
 if TYPE_CHECKING:
-    import torch
-
-
-def top_k(scores: "torch.Tensor", k: int, class_names: list[str] | None) -> list[dict]:
-    """scores: (K,) -> the ``k`` best ``{"label", "name", "score"}``, scores descending."""
-    values, labels = scores.topk(min(k, scores.numel()))
-    return [
-        {
-            "label": int(label),
-            "name": class_names[label] if class_names else None,
-            "score": float(value),
-        }
-        for value, label in zip(values.tolist(), labels.tolist(), strict=True)
-    ]
-
-
-def shown_scores(view_logits: "torch.Tensor", cfg) -> "torch.Tensor":
-    """(V, K) logits of the views of one video -> (K,) scores shown, ordered as the test loop's
-    aggregate (:func:`~timesformer.utils.meters.ensemble_views`): its softmax, or with
-    TEST.ENSEMBLE_SOFTMAX the aggregated probabilities (their mean for "sum"); with
-    DATA.MULTI_LABEL, each class's aggregated sigmoid probability (their mean for "sum")."""
-    # imported here: --help and the argument and config checks answer before torch loads
-    from timesformer.utils.meters import ensemble_views
-
-    test, multi_label = cfg.TEST, cfg.DATA.MULTI_LABEL
-    aggregate = ensemble_views(
-        view_logits, test.ENSEMBLE_METHOD, test.ENSEMBLE_SOFTMAX, multi_label
-    )
-    if not (test.ENSEMBLE_SOFTMAX or multi_label):
-        return aggregate.softmax(dim=0)
-    return aggregate / len(view_logits) if test.ENSEMBLE_METHOD == "sum" else aggregate
+    pass
 
 
 def predict_videos(
@@ -73,6 +43,8 @@ def predict_videos(
         iter_video_views,
         load_inference_model,
         run_on_views,
+        shown_scores,
+        top_k,
         views_of_files,
     )
 

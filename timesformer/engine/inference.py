@@ -23,6 +23,7 @@ from timesformer.datasets.video_container import VideoReadError
 from timesformer.models.build import build_bare_model
 from timesformer.models.vit import find_vision_transformer
 from timesformer.utils.distributed import process_device
+from timesformer.utils.meters import ensemble_views
 from timesformer.utils.precision import autocast_context
 
 
@@ -135,3 +136,30 @@ def _check_num_classes(checkpoint: Checkpoint, num_classes: int) -> None:
             f"{num_classes}; pass MODEL.NUM_CLASSES {head.shape[0]} "
             "(or the config the checkpoint was trained with)."
         )
+
+
+def top_k(scores: torch.Tensor, k: int, class_names: list[str] | None) -> list[dict]:
+    """scores: (K,) -> the ``k`` best ``{"label", "name", "score"}``, scores descending."""
+    values, labels = scores.topk(min(k, scores.numel()))
+    return [
+        {
+            "label": int(label),
+            "name": class_names[label] if class_names else None,
+            "score": float(value),
+        }
+        for value, label in zip(values.tolist(), labels.tolist(), strict=True)
+    ]
+
+
+def shown_scores(view_logits: torch.Tensor, cfg: CfgNode) -> torch.Tensor:
+    """(V, K) logits of the views of one video -> (K,) scores shown, ordered as the test loop's
+    aggregate (:func:`~timesformer.utils.meters.ensemble_views`): its softmax, or with
+    TEST.ENSEMBLE_SOFTMAX the aggregated probabilities (their mean for "sum"); with
+    DATA.MULTI_LABEL, each class's aggregated sigmoid probability (their mean for "sum")."""
+    test, multi_label = cfg.TEST, cfg.DATA.MULTI_LABEL
+    aggregate = ensemble_views(
+        view_logits, test.ENSEMBLE_METHOD, test.ENSEMBLE_SOFTMAX, multi_label
+    )
+    if not (test.ENSEMBLE_SOFTMAX or multi_label):
+        return aggregate.softmax(dim=0)
+    return aggregate / len(view_logits) if test.ENSEMBLE_METHOD == "sum" else aggregate
