@@ -50,6 +50,10 @@ COMMANDS = {
     "benchmark": Command("benchmark", "Benchmark the training loader's clips/s."),
     "benchmark-model": Command("benchmark_model", "Benchmark the model against Hugging Face's."),
     "benchmark-resize": Command("benchmark_resize", "Benchmark dataset resizing against ffmpeg."),
+    "benchmark-timeline": Command(
+        "benchmark_timeline",
+        "Benchmark the timeline's memory over video length, and its windows/s.",
+    ),
     "benchmark-finetune": Command(
         "benchmark_finetune", "Measure the small-dataset fine-tuning recipe against plain."
     ),

@@ -9,7 +9,10 @@
 * :mod:`~timesformer.engine.submitit_job` — ``NodeJob``, what each node of a submitit job runs
 * :mod:`~timesformer.engine.submission` — the submission protocol of ``tools/submit.py``: the
   node job, its config check, the job folder, ``submission.json``, the executor, the wait
+* :mod:`~timesformer.engine.console_progress`, :mod:`~timesformer.engine.run_summary`,
+  :mod:`~timesformer.engine.training_notes` — what a run shows on the console
 * :mod:`~timesformer.engine.inference`, :mod:`~timesformer.engine.feature_store` — for the tools
+* :mod:`~timesformer.engine.timeline` — a long video's timeline in one streaming pass
 """
 
 # Every module that registers the values a config key takes (attention types, models, datasets,
