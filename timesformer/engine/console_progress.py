@@ -20,10 +20,7 @@ from fvcore.common.config import CfgNode
 from tqdm import tqdm
 
 from timesformer.utils import distributed as du
-from timesformer.utils.logging import get_logger
 from timesformer.utils.meters import TrainMeter
-
-logger = get_logger(__name__)
 
 T = TypeVar("T")
 
