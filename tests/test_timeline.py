@@ -3,9 +3,16 @@ and generated videos: the windows' scores equal the model's on each window decod
 the files written, the annotated copy, bad input, and the rolling buffer's memory."""
 
 import csv
+import io
 import json
 import math
 import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 
 import av
 import numpy as np
@@ -27,7 +34,7 @@ from timesformer.engine.inference import (
 )
 from timesformer.engine.timeline import TimelineRequest, video_timeline
 from timesformer.engine.video_windows import WindowBuffer, WindowPlan
-from timesformer.engine.window_scores import window_view
+from timesformer.engine.window_scores import WindowScorer, window_view
 from timesformer.models.build import build_bare_model
 
 FPS = 16
@@ -53,8 +60,12 @@ def setup(tmp_path_factory):
     return folder, video, checkpoint, cfg
 
 
-def _request(cfg, stride, **options) -> TimelineRequest:
-    return TimelineRequest(stride=stride, top_k=2, **options)
+def _entries(cfg, checkpoint, video, stride, folder, **options) -> tuple[list, object]:
+    """The windows of ``video``'s timeline (outputs in ``folder``), and the timeline."""
+    request = TimelineRequest(stride=stride, top_k=2, output_dir=str(folder), **options)
+    entries: list = []
+    timeline, _ = video_timeline(cfg, checkpoint, video, request, on_entry=entries.append)
+    return entries, timeline
 
 
 def _expected_windows(duration: float, window: float, stride: float) -> int:
@@ -62,10 +73,9 @@ def _expected_windows(duration: float, window: float, stride: float) -> int:
 
 
 @pytest.mark.parametrize("stride", [0.5, 1.5], ids=["overlapping", "with-gaps"])
-def test_each_window_scores_as_its_clip_decoded_on_its_own(stride, setup):
+def test_each_window_scores_as_its_clip_decoded_on_its_own(stride, setup, tmp_path):
     _, video, checkpoint, cfg = setup
-    timeline, _ = video_timeline(cfg, checkpoint, video, _request(cfg, stride, batch_size=3))
-    entries = timeline.entries
+    entries, _ = _entries(cfg, checkpoint, video, stride, tmp_path, batch_size=3)
     assert len(entries) == _expected_windows(SECONDS, 1.0, stride)
     assert [e.start for e in entries] == pytest.approx([k * stride for k in range(len(entries))])
     assert [e.end - e.start for e in entries] == pytest.approx([1.0] * len(entries))
@@ -78,27 +88,28 @@ def test_each_window_scores_as_its_clip_decoded_on_its_own(stride, setup):
         torch.testing.assert_close(entry.scores, shown_scores(logits, cfg), rtol=1e-5, atol=1e-6)
 
 
-def test_window_zero_is_the_single_test_view(setup):
+def test_window_zero_is_the_single_test_view(setup, tmp_path):
     """Window 0 is clip 0 of 1 of the test views (TEST.NUM_ENSEMBLE_VIEWS 1, one crop): the same
     frames and the same transform as predict's."""
     _, video, checkpoint, cfg = setup
     one_view = cfg.clone()
     one_view.TEST.NUM_ENSEMBLE_VIEWS, one_view.TEST.NUM_SPATIAL_CROPS = 1, 1
-    timeline, _ = video_timeline(cfg, checkpoint, video, _request(cfg, 0.5))
+    entries, _ = _entries(cfg, checkpoint, video, 0.5, tmp_path)
     clip = views_of_files(one_view, [video])[0][0]
     logits = run_on_views(load_inference_model(cfg, checkpoint), clip[None], cfg)
-    torch.testing.assert_close(timeline.entries[0].scores, shown_scores(logits, cfg))
+    torch.testing.assert_close(entries[0].scores, shown_scores(logits, cfg))
 
 
-def test_smoothing_is_the_centred_mean(setup):
+def test_smoothing_is_the_centred_mean(setup, tmp_path):
     _, video, checkpoint, cfg = setup
-    raw, _ = video_timeline(cfg, checkpoint, video, _request(cfg, 0.5, batch_size=2))
-    smooth, _ = video_timeline(cfg, checkpoint, video, _request(cfg, 0.5, smooth=3))
-    scores = torch.stack([entry.scores for entry in raw.entries])
-    for k, entry in enumerate(smooth.entries):
+    raw, _ = _entries(cfg, checkpoint, video, 0.5, tmp_path, batch_size=2)
+    smooth, timeline = _entries(cfg, checkpoint, video, 0.5, tmp_path / "smooth", smooth=3)
+    scores = torch.stack([entry.scores for entry in raw])
+    assert len(smooth) == len(raw)
+    for k, entry in enumerate(smooth):
         expected = scores[max(k - 1, 0) : k + 2].mean(dim=0)
         torch.testing.assert_close(entry.scores, expected)
-    assert any("centred mean over 3" in note for note in smooth.notes)
+    assert any("centred mean over 3" in note for note in timeline.notes)
 
 
 def test_files_stdout_and_the_annotated_copy(setup, tmp_path, capsys):
@@ -159,12 +170,12 @@ def test_a_video_shorter_than_a_window_gets_one_padded_window(setup, tmp_path, c
     assert [w["padded"] for w in report["windows"]] == [True]
     assert report["windows"][0]["end_s"] == pytest.approx(0.5)
     # The padded window is the single test view of the short video (its last frame repeated).
-    timeline, _ = video_timeline(cfg, checkpoint, short, _request(cfg, None))
+    entries, _ = _entries(cfg, checkpoint, short, None, tmp_path)
     one_view = cfg.clone()
     one_view.TEST.NUM_ENSEMBLE_VIEWS, one_view.TEST.NUM_SPATIAL_CROPS = 1, 1
     clip = views_of_files(one_view, [short])[0][0]
     logits = run_on_views(load_inference_model(cfg, checkpoint), clip[None], cfg)
-    torch.testing.assert_close(timeline.entries[0].scores, shown_scores(logits, cfg))
+    torch.testing.assert_close(entries[0].scores, shown_scores(logits, cfg))
 
 
 def test_a_stride_longer_than_the_video_gives_one_window(setup, tmp_path, capsys):
@@ -236,3 +247,140 @@ def test_the_buffer_holds_only_the_open_windows_frames(tmp_path):
     assert cut == _expected_windows(60, 1.0, 0.25) and len(held) == 60 * FPS
     assert buffer.peak_held_frames <= bound == 20
     assert max(held) <= bound and max(held[: 10 * FPS]) == max(held)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stream_over_udp(port: int, seconds: float, stop: threading.Event, delay: float = 0.5):
+    """Send a ``seconds`` long 32x32 H.264 video at FPS over UDP (MPEG-TS) to 127.0.0.1:port,
+    in real time (a key frame every half second), after ``delay`` seconds; ``stop`` ends it
+    early."""
+    time.sleep(delay)
+    with av.open(f"udp://127.0.0.1:{port}?pkt_size=1316", "w", format="mpegts") as output:
+        stream = output.add_stream("libx264", rate=FPS)
+        stream.width = stream.height = 32
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"g": str(FPS // 2), "tune": "zerolatency"}
+        started = time.monotonic()
+        for index, image in enumerate(moving_texture_video(int(seconds * FPS), 32, 32)):
+            if stop.is_set():
+                break
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = index
+            output.mux(stream.encode(frame))
+            time.sleep(max(started + (index + 1) / FPS - time.monotonic(), 0))
+        output.mux(stream.encode(None))
+
+
+def _sender(port: int, seconds: float) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=_stream_over_udp, args=(port, seconds, stop), daemon=True)
+    thread.start()
+    return thread, stop
+
+
+def test_a_live_udp_stream_is_labelled_until_it_ends(setup, tmp_path, capsys):
+    """The test streams a video to 127.0.0.1 over UDP; the tool reads it as it arrives, prints
+    each window, and stops when no data has come for --timeout seconds."""
+    _, _, checkpoint, _ = setup
+    port = _free_udp_port()
+    sender, _ = _sender(port, seconds=3)
+    argv = ["--checkpoint", checkpoint, "--stride", "0.5", "--timeout", "2"]
+    argv += ["--output-dir", str(tmp_path), f"udp://127.0.0.1:{port}"]
+    assert main([*argv, *ARGS]) == 0
+    sender.join()
+    captured = capsys.readouterr()
+    printed = captured.out.splitlines()
+    assert 2 <= len(printed) <= _expected_windows(3, 1.0, 0.5)  # joined at a key frame
+    assert "no data for 2 s" in captured.err
+    report = json.loads((tmp_path / "timeline.json").read_text())
+    assert len(report["windows"]) == len(printed)
+    assert not any(window["skipped"] for window in report["windows"])
+    assert report["video"] == f"udp://127.0.0.1:{port}"
+
+
+def test_a_slow_model_drops_windows_and_counts_them(setup, tmp_path, capsys, monkeypatch):
+    """Windows come 8 a second; a model that takes 0.3 s a batch cannot keep up: with at most
+    one window waiting, the others are dropped, counted, and marked, and the scored ones still
+    come out in order."""
+    _, _, checkpoint, _ = setup
+    score = WindowScorer.score
+
+    def slow_score(self, windows):
+        time.sleep(0.3)
+        return score(self, windows)
+
+    monkeypatch.setattr(WindowScorer, "score", slow_score)
+    port = _free_udp_port()
+    sender, _ = _sender(port, seconds=4)
+    argv = ["--checkpoint", checkpoint, "--stride", "0.125", "--timeout", "2"]
+    argv += ["--batch-size", "1", "--max-waiting", "1", "--output-dir", str(tmp_path)]
+    assert main([*argv, f"udp://127.0.0.1:{port}", *ARGS]) == 0
+    sender.join()
+    captured = capsys.readouterr()
+    report = json.loads((tmp_path / "timeline.json").read_text())
+    windows = report["windows"]
+    dropped = [window for window in windows if window["dropped"]]
+    scored = [window for window in windows if not window["skipped"]]
+    assert dropped and scored and all(window["skipped"] for window in dropped)
+    assert [window["window"] for window in windows] == list(range(len(windows)))
+    assert f"{len(dropped)} window(s) dropped because the model was behind" in captured.err
+    assert sum("dropped (the model was behind)" in line for line in captured.out.splitlines()) == (
+        len(dropped)
+    )
+
+
+def test_ctrl_c_stops_a_live_run_with_its_outputs_written(setup, tmp_path):
+    """SIGINT (Ctrl-C) during a live stream: the windows scored so far are written, complete,
+    and the exit status is 130."""
+    _, _, checkpoint, _ = setup
+    port = _free_udp_port()
+    sender, stop = _sender(port, seconds=60)
+    command = [sys.executable, "-m", "timesformer", "timeline", "--checkpoint", checkpoint]
+    command += ["--stride", "0.5", "--output-dir", str(tmp_path), f"udp://127.0.0.1:{port}"]
+    child = subprocess.Popen(
+        [*command, *ARGS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        first = child.stdout.readline()  # the first window's line: the run is under way
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        stop.set()
+        child.kill()
+    sender.join()
+    assert first.split()[:2] == ["0.00-", "1.00"]
+    assert child.returncode == 130, err
+    assert "stopped by Ctrl-C" in err
+    report = json.loads((tmp_path / "timeline.json").read_text())
+    assert len(report["windows"]) == 1 + len(out.splitlines())
+    rows = list(csv.DictReader(open(tmp_path / "timeline.csv")))
+    assert len(rows) == len(report["windows"])
+    assert (tmp_path / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_pipe_is_read_to_its_end(setup, tmp_path, capsys, monkeypatch):
+    """``-``: an MPEG-TS stream on standard input, read until it ends."""
+    _, _, checkpoint, _ = setup
+    stream_file = tmp_path / "clip.ts"
+    write_video(str(stream_file), list(moving_texture_video(3 * FPS, 32, 32)), FPS)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(open(stream_file, "rb")))
+    argv = ["--checkpoint", checkpoint, "--stride", "0.5", "--input-format", "mpegts"]
+    assert main([*argv, "--output-dir", str(tmp_path / "out"), "-", *ARGS]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == _expected_windows(3, 1.0, 0.5)
+    assert "the stream ended after 3.00 s" in captured.err
+
+
+def test_a_live_source_that_sends_nothing_is_one_line(setup, tmp_path, capsys):
+    _, _, checkpoint, _ = setup
+    argv = ["--checkpoint", checkpoint, "--timeout", "1", "--output-dir", str(tmp_path)]
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, f"udp://127.0.0.1:{_free_udp_port()}", *ARGS])
+    assert stop.value.code != 0
+    assert "nothing could be read within 1 s" in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not os.listdir(tmp_path)

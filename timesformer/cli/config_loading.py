@@ -46,7 +46,9 @@ def load_tool_config(args: argparse.Namespace) -> tuple[CfgNode, list[str]]:
         ConfigError: a mistake in the config, or an option written after the paths.
     """
     paths, overrides = split_items(args.opts)
-    misplaced = [path for path in paths if path.startswith("-") and not os.path.exists(path)]
+    misplaced = [
+        path for path in paths if path.startswith("-") and path != "-" and not os.path.exists(path)
+    ]  # "-": standard input
     if misplaced:
         raise ConfigError(
             f"{misplaced[0]} is an option: put options before the paths and KEY VALUE overrides "

@@ -12,7 +12,8 @@
 * :mod:`~timesformer.engine.console_progress`, :mod:`~timesformer.engine.run_summary`,
   :mod:`~timesformer.engine.training_notes` — what a run shows on the console
 * :mod:`~timesformer.engine.inference`, :mod:`~timesformer.engine.feature_store` — for the tools
-* :mod:`~timesformer.engine.timeline` — a long video's timeline in one streaming pass
+* :mod:`~timesformer.engine.timeline` — the timeline of a long video or a live stream in one
+  streaming pass
 """
 
 # Every module that registers the values a config key takes (attention types, models, datasets,

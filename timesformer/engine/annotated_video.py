@@ -5,9 +5,10 @@ A frame is labelled by the window with the latest start that the frame does not 
 (:meth:`~timesformer.engine.video_windows.WindowPlan.window_at`): when windows overlap or touch,
 the latest window that covers it; in a gap between windows, the window before the gap; after
 the last window, the last one. A frame thus waits, in its decoded form, until that window's
-scores are known: one window's span after the window starts, plus the batch and the smoothing
-the scores wait for (:mod:`timesformer.engine.window_scores`), i.e. at most about
-``window + (batch_size - 1 + smooth // 2) * stride`` seconds of frames are held.
+scores are known: one window's span after the window starts, plus the windows waiting for the
+model and the smoothing the scores wait for (:mod:`timesformer.engine.background_scoring`, at
+most two batches of a file's windows; :mod:`timesformer.engine.window_scores`), i.e. about
+``window + (2 * batch_size + smooth // 2) * stride`` seconds of frames are held.
 """
 
 from collections import deque

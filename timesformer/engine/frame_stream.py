@@ -32,13 +32,15 @@ class StreamFrame:
 @dataclass
 class DecodingErrors:
     """What went wrong in a pass: packets that failed (their count, the first reason, the time
-    of the first and the last), and why the pass stopped early (empty: it reached the end)."""
+    of the first and the last), and why the pass stopped early (empty: it reached the end;
+    ``stalled``: no data came within the source's timeout)."""
 
     failed_packets: int = 0
     first_reason: str = ""
     first_time: float = 0.0
     last_time: float = 0.0
     stopped: str = ""
+    stalled: bool = False
 
     def add_failure(self, time: float, error: Exception) -> None:
         """Count a packet of the frame at ``time`` seconds that failed with ``error``."""
@@ -49,13 +51,19 @@ class DecodingErrors:
 
 
 def stream_frames(
-    container: av.container.InputContainer, clock: FrameClock, errors: DecodingErrors
+    container: av.container.InputContainer,
+    clock: FrameClock,
+    errors: DecodingErrors,
+    from_start: bool = True,
 ) -> Iterator[StreamFrame]:
-    """Every frame of the first video stream that decodes, from the start, once each, in display
-    order; failures are recorded in ``errors``. A demuxer that fails (a file cut off or
-    damaged in its structure) ends the pass, ``errors.stopped`` saying where and why."""
+    """Every frame of the first video stream that decodes, once each, in display order, from
+    the start (``from_start``: seek there first; else from where the container is, a live
+    source); failures are recorded in ``errors``. A demuxer that fails (a file cut off or
+    damaged in its structure, a live source that stalls) ends the pass, ``errors.stopped``
+    saying where and why."""
     stream = container.streams.video[0]
-    container.seek(0, stream=stream, backward=True)
+    if from_start:
+        container.seek(0, stream=stream, backward=True)
     packets = container.demux(stream)
     previous, failed_ahead, error_since = -1, set(), False
     while True:
@@ -64,6 +72,7 @@ def stream_frames(
         except StopIteration:
             return
         except DECODING_ERRORS as error:
+            errors.stalled = isinstance(error, av.error.ExitError)  # the interrupt's timeout
             errors.stopped = f"after {(previous + 1) / clock.fps:.2f} s: {error_reason(error)}"
             return
         try:

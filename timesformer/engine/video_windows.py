@@ -90,7 +90,8 @@ class CutWindow:
     """A window whose frames have all arrived.
 
     ``clip``: (num_frames, H, W, 3) uint8 RGB; None when one of its frames was lost to a
-    decoding error (the window is skipped). ``padded``: the video is shorter than one window,
+    decoding error, or when the window was dropped (``dropped``: a live source's model was
+    behind), and the window is skipped. ``padded``: the video is shorter than one window,
     whose last frames repeat its last frame. ``end_time``: its end in seconds.
     """
 
@@ -99,6 +100,7 @@ class CutWindow:
     clip: np.ndarray | None
     end_time: float
     padded: bool = False
+    dropped: bool = False
 
 
 class WindowBuffer:

@@ -2,10 +2,9 @@
 the scores the tools show, then an optional centred mean over neighbouring windows.
 
 Windows come in order and leave in order. A window's raw scores are known once its batch has
-run (``batch_size`` windows, or the last ones at the end); with ``smooth`` N (odd), window k's
-shown scores are the mean of the raw scores of windows ``k - N//2 .. k + N//2`` (those that
-exist and are not skipped), known once window ``k + N//2`` has run: a window leaves
-``batch_size - 1 + N//2`` windows after it came in, at most.
+run; with ``smooth`` N (odd), window k's shown scores are the mean of the raw scores of windows
+``k - N//2 .. k + N//2`` (those that exist and are not skipped), known once window ``k + N//2``
+has run: a window leaves at most ``N//2`` windows after its batch.
 """
 
 from collections.abc import Callable
@@ -21,12 +20,11 @@ from timesformer.datasets.clip_dataset import VideoList
 from timesformer.engine.inference import run_on_views, shown_scores
 from timesformer.engine.video_windows import CutWindow
 
-"""(B, K) logits of B windows -> (B, K) the scores shown (e.g. softmax, or sigmoid)."""
-
 
 @dataclass
 class ScoredWindow:
-    """A window and its shown (K,) scores; ``scores`` None: skipped (a frame was lost)."""
+    """A window and its shown (K,) scores; ``scores`` None: skipped (a frame was lost, or the
+    window was dropped)."""
 
     window: CutWindow
     scores: torch.Tensor | None
@@ -97,39 +95,23 @@ class CentredMean:
 
 
 class WindowScorer:
-    """Cut windows in, scored windows out (in order): ``batch_size`` clips per model run.
+    """Batches of cut windows in, scored windows out (in order).
 
     ``model``: (B, 3, T, S, S) -> (B, K) logits (run by
     :func:`~timesformer.engine.inference.run_on_views` on cfg's device and precision); each
     window's scores are those predict shows for a video of that one view
     (:func:`~timesformer.engine.inference.shown_scores`); ``smooth``: the size of the centred
-    mean (1: none).
+    mean (1: none). Windows without a clip (lost frames, or dropped) leave skipped.
     """
 
-    def __init__(
-        self,
-        cfg: CfgNode,
-        model: torch.nn.Module,
-        batch_size: int,
-        smooth: int = 1,
-    ):
+    def __init__(self, cfg: CfgNode, model: torch.nn.Module, smooth: int = 1):
         self.cfg, self.model = cfg, model
-        self.batch_size = batch_size
         self.view = window_view(cfg)
         self.smoothing = CentredMean(smooth)
-        self._pending: list[CutWindow] = []
 
-    def add(self, window: CutWindow) -> list[ScoredWindow]:
-        """Window ``window`` in; the windows whose (smoothed) scores are now known."""
-        self._pending.append(window)
-        return self._run() if len(self._pending) >= self.batch_size else []
-
-    def finish(self) -> list[ScoredWindow]:
-        """The windows left: the last batch run, and every mean taken."""
-        return self._run() + self.smoothing.finish()
-
-    def _run(self) -> list[ScoredWindow]:
-        windows, self._pending = self._pending, []
+    def score(self, windows: list[CutWindow]) -> list[ScoredWindow]:
+        """The clips of ``windows`` through the model as one batch; the windows whose (smoothed)
+        scores are now known."""
         clips = [window.clip for window in windows if window.clip is not None]
         scores: list[torch.Tensor] = []
         if clips:
@@ -144,3 +126,7 @@ class WindowScorer:
             raw = ScoredWindow(window, next(remaining) if window.clip is not None else None)
             ready += self.smoothing.add(raw)
         return ready
+
+    def finish(self) -> list[ScoredWindow]:
+        """The windows left: every mean taken over the neighbours there are."""
+        return self.smoothing.finish()
