@@ -249,18 +249,18 @@ def test_the_buffer_holds_only_the_open_windows_frames(tmp_path):
     assert max(held) <= bound and max(held[: 10 * FPS]) == max(held)
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+def _free_port(kind=socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _stream_over_udp(port: int, seconds: float, stop: threading.Event, delay: float = 0.5):
-    """Send a ``seconds`` long 32x32 H.264 video at FPS over UDP (MPEG-TS) to 127.0.0.1:port,
-    in real time (a key frame every half second), after ``delay`` seconds; ``stop`` ends it
-    early."""
+def _stream_to(url: str, seconds: float, stop: threading.Event, delay: float = 0.5):
+    """Send a ``seconds`` long 32x32 H.264 video at FPS in MPEG-TS to ``url`` (udp:// or
+    tcp://127.0.0.1:PORT), in real time (a key frame every half second), after ``delay``
+    seconds (a TCP connection retried until the tool listens); ``stop`` ends it early."""
     time.sleep(delay)
-    with av.open(f"udp://127.0.0.1:{port}?pkt_size=1316", "w", format="mpegts") as output:
+    with _opened_for_writing(url) as output:
         stream = output.add_stream("libx264", rate=FPS)
         stream.width = stream.height = 32
         stream.pix_fmt = "yuv420p"
@@ -276,9 +276,22 @@ def _stream_over_udp(port: int, seconds: float, stop: threading.Event, delay: fl
         output.mux(stream.encode(None))
 
 
-def _sender(port: int, seconds: float) -> tuple[threading.Thread, threading.Event]:
+def _opened_for_writing(url: str, patience: float = 20.0):
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return av.open(url, "w", format="mpegts")
+        except OSError:  # a refused connection: the tool is not listening yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _sender(port: int, seconds: float, protocol: str = "udp"):
+    """The thread sending :func:`_stream_to` to 127.0.0.1:``port``, and its stop event."""
     stop = threading.Event()
-    thread = threading.Thread(target=_stream_over_udp, args=(port, seconds, stop), daemon=True)
+    url = f"{protocol}://127.0.0.1:{port}" + ("?pkt_size=1316" if protocol == "udp" else "")
+    thread = threading.Thread(target=_stream_to, args=(url, seconds, stop), daemon=True)
     thread.start()
     return thread, stop
 
@@ -287,7 +300,7 @@ def test_a_live_udp_stream_is_labelled_until_it_ends(setup, tmp_path, capsys):
     """The test streams a video to 127.0.0.1 over UDP; the tool reads it as it arrives, prints
     each window, and stops when no data has come for --timeout seconds."""
     _, _, checkpoint, _ = setup
-    port = _free_udp_port()
+    port = _free_port()
     sender, _ = _sender(port, seconds=3)
     argv = ["--checkpoint", checkpoint, "--stride", "0.5", "--timeout", "2"]
     argv += ["--output-dir", str(tmp_path), f"udp://127.0.0.1:{port}"]
@@ -303,6 +316,20 @@ def test_a_live_udp_stream_is_labelled_until_it_ends(setup, tmp_path, capsys):
     assert report["video"] == f"udp://127.0.0.1:{port}"
 
 
+def test_a_tcp_sender_that_disconnects_ends_the_stream(setup, tmp_path, capsys):
+    """The tool listens on TCP; the sender connects, streams 2 s and closes the connection: the
+    run ends there, the windows so far written."""
+    _, _, checkpoint, _ = setup
+    port = _free_port(socket.SOCK_STREAM)
+    sender, _ = _sender(port, seconds=2, protocol="tcp")
+    argv = ["--checkpoint", checkpoint, "--stride", "0.5", "--output-dir", str(tmp_path)]
+    assert main([*argv, f"tcp://127.0.0.1:{port}?listen=1", *ARGS]) == 0
+    sender.join()
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == _expected_windows(2, 1.0, 0.5)
+    assert "the stream ended after 2.00 s" in captured.err
+
+
 def test_a_slow_model_drops_windows_and_counts_them(setup, tmp_path, capsys, monkeypatch):
     """Windows come 8 a second; a model that takes 0.3 s a batch cannot keep up: with at most
     one window waiting, the others are dropped, counted, and marked, and the scored ones still
@@ -315,7 +342,7 @@ def test_a_slow_model_drops_windows_and_counts_them(setup, tmp_path, capsys, mon
         return score(self, windows)
 
     monkeypatch.setattr(WindowScorer, "score", slow_score)
-    port = _free_udp_port()
+    port = _free_port()
     sender, _ = _sender(port, seconds=4)
     argv = ["--checkpoint", checkpoint, "--stride", "0.125", "--timeout", "2"]
     argv += ["--batch-size", "1", "--max-waiting", "1", "--output-dir", str(tmp_path)]
@@ -338,7 +365,7 @@ def test_ctrl_c_stops_a_live_run_with_its_outputs_written(setup, tmp_path):
     """SIGINT (Ctrl-C) during a live stream: the windows scored so far are written, complete,
     and the exit status is 130."""
     _, _, checkpoint, _ = setup
-    port = _free_udp_port()
+    port = _free_port()
     sender, stop = _sender(port, seconds=60)
     command = [sys.executable, "-m", "timesformer", "timeline", "--checkpoint", checkpoint]
     command += ["--stride", "0.5", "--output-dir", str(tmp_path), f"udp://127.0.0.1:{port}"]
@@ -380,7 +407,7 @@ def test_a_live_source_that_sends_nothing_is_one_line(setup, tmp_path, capsys):
     _, _, checkpoint, _ = setup
     argv = ["--checkpoint", checkpoint, "--timeout", "1", "--output-dir", str(tmp_path)]
     with pytest.raises(SystemExit) as stop:
-        main([*argv, f"udp://127.0.0.1:{_free_udp_port()}", *ARGS])
+        main([*argv, f"udp://127.0.0.1:{_free_port()}", *ARGS])
     assert stop.value.code != 0
     assert "nothing could be read within 1 s" in capsys.readouterr().err.strip().splitlines()[-1]
     assert not os.listdir(tmp_path)
