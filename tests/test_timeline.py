@@ -255,11 +255,12 @@ def _free_port(kind=socket.SOCK_DGRAM) -> int:
         return probe.getsockname()[1]
 
 
-def _stream_to(url: str, seconds: float, stop: threading.Event, delay: float = 0.5):
+def _stream_to(url: str, seconds: float, stop: threading.Event, first_frame: int = 0):
     """Send a ``seconds`` long 32x32 H.264 video at FPS in MPEG-TS to ``url`` (udp:// or
-    tcp://127.0.0.1:PORT), in real time (a key frame every half second), after ``delay``
-    seconds (a TCP connection retried until the tool listens); ``stop`` ends it early."""
-    time.sleep(delay)
+    tcp://127.0.0.1:PORT), in real time (a key frame every half second), its first frame's
+    timestamp that of frame ``first_frame``, after half a second (a TCP connection retried until
+    the tool listens); ``stop`` ends it early."""
+    time.sleep(0.5)
     with _opened_for_writing(url) as output:
         stream = output.add_stream("libx264", rate=FPS)
         stream.width = stream.height = 32
@@ -270,7 +271,7 @@ def _stream_to(url: str, seconds: float, stop: threading.Event, delay: float = 0
             if stop.is_set():
                 break
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = index
+            frame.pts = first_frame + index
             output.mux(stream.encode(frame))
             time.sleep(max(started + (index + 1) / FPS - time.monotonic(), 0))
         output.mux(stream.encode(None))
@@ -287,11 +288,12 @@ def _opened_for_writing(url: str, patience: float = 20.0):
             time.sleep(0.1)
 
 
-def _sender(port: int, seconds: float, protocol: str = "udp"):
+def _sender(port: int, seconds: float, protocol: str = "udp", first_frame: int = 0):
     """The thread sending :func:`_stream_to` to 127.0.0.1:``port``, and its stop event."""
     stop = threading.Event()
     url = f"{protocol}://127.0.0.1:{port}" + ("?pkt_size=1316" if protocol == "udp" else "")
-    thread = threading.Thread(target=_stream_to, args=(url, seconds, stop), daemon=True)
+    arguments = (url, seconds, stop, first_frame)
+    thread = threading.Thread(target=_stream_to, args=arguments, daemon=True)
     thread.start()
     return thread, stop
 
@@ -317,16 +319,19 @@ def test_a_live_udp_stream_is_labelled_until_it_ends(setup, tmp_path, capsys):
 
 
 def test_a_tcp_sender_that_disconnects_ends_the_stream(setup, tmp_path, capsys):
-    """The tool listens on TCP; the sender connects, streams 2 s and closes the connection: the
-    run ends there, the windows so far written."""
+    """The tool listens on TCP; the sender connects, streams 2 s (timestamps from 1 h on, as a
+    stream joined late) and closes the connection: the run ends there, the windows so far
+    written, their times counted from the first frame that arrived."""
     _, _, checkpoint, _ = setup
     port = _free_port(socket.SOCK_STREAM)
-    sender, _ = _sender(port, seconds=2, protocol="tcp")
+    sender, _ = _sender(port, seconds=2, protocol="tcp", first_frame=3600 * FPS)
     argv = ["--checkpoint", checkpoint, "--stride", "0.5", "--output-dir", str(tmp_path)]
     assert main([*argv, f"tcp://127.0.0.1:{port}?listen=1", *ARGS]) == 0
     sender.join()
     captured = capsys.readouterr()
-    assert len(captured.out.splitlines()) == _expected_windows(2, 1.0, 0.5)
+    printed = captured.out.splitlines()
+    assert len(printed) == _expected_windows(2, 1.0, 0.5)
+    assert printed[0].split()[:2] == ["0.00-", "1.00"]
     assert "the stream ended after 2.00 s" in captured.err
 
 

@@ -3,10 +3,11 @@
 ``tcp://``, ``srt://``, ...), a camera (a V4L2 device such as ``/dev/video0``), or ``-``, a
 pipe on standard input.
 
-A live source is read as it arrives: no seeking, frame 0 is the first frame that arrives, and
-its end is the end of the stream (the sender closed it) or a stall: no data for ``timeout``
-seconds (PyAV's ``timeout``, FFmpeg's interrupt callback), which also bounds how long opening
-it (probing the stream) may take.
+A live source is read as it arrives: no seeking, frame 0 is the first frame that arrives
+(:class:`LiveClock`: a stream joined after hours has timestamps of hours), and its end is the
+end of the stream (the sender closed it) or a stall: no data for ``timeout`` seconds (PyAV's
+``timeout``, FFmpeg's interrupt callback), which also bounds how long opening it (probing the
+stream) may take.
 """
 
 import os
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 import av
 
+from timesformer.datasets.frame_clock import FrameClock
 from timesformer.datasets.video_container import VideoReadError, error_reason, open_video
 
 STDIN = "-"
@@ -84,3 +86,31 @@ def open_source(
     if multi_thread_decode:
         container.streams.video[0].thread_type = "AUTO"
     return container
+
+
+class LiveClock:
+    """``pts -> frame index`` of a live stream at ``fps``: a
+    :class:`~timesformer.datasets.frame_clock.FrameClock` whose frame 0 is the first timestamp
+    it is asked about (the first packet that arrives); ``time_base``: (numerator,
+    denominator)."""
+
+    def __init__(self, time_base: tuple[int, int], fps: float):
+        self.time_base, self.fps = time_base, fps
+        self._clock: FrameClock | None = None
+
+    @classmethod
+    def of_stream(cls, stream: av.video.stream.VideoStream, fps: float) -> "LiveClock":
+        """The clock of ``stream``.
+
+        Raises:
+            ValueError: the stream has no time base.
+        """
+        if stream.time_base is None:
+            raise ValueError("its video stream has no time base")
+        return cls((stream.time_base.numerator, stream.time_base.denominator), fps)
+
+    def index_of(self, pts: int) -> int:
+        """The frame index of a frame shown at ``pts`` (0 for the first timestamp asked)."""
+        if self._clock is None:
+            self._clock = FrameClock(self.time_base, self.fps, pts)
+        return self._clock.index_of(pts)

@@ -17,6 +17,7 @@ import av
 
 from timesformer.datasets.frame_clock import FrameClock
 from timesformer.datasets.video_container import DECODING_ERRORS, error_reason
+from timesformer.datasets.video_source import LiveClock
 
 
 @dataclass
@@ -52,7 +53,7 @@ class DecodingErrors:
 
 def stream_frames(
     container: av.container.InputContainer,
-    clock: FrameClock,
+    clock: FrameClock | LiveClock,
     errors: DecodingErrors,
     from_start: bool = True,
 ) -> Iterator[StreamFrame]:

@@ -17,13 +17,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import av
 from fvcore.common.config import CfgNode
 
 from timesformer.datasets.decoder import video_fps
 from timesformer.datasets.frame_clock import FrameClock
 from timesformer.datasets.video_container import decoding_errors_name
-from timesformer.datasets.video_source import SourceOptions, is_live, open_source
+from timesformer.datasets.video_source import LiveClock, SourceOptions, is_live, open_source
 from timesformer.engine.annotated_video import VIDEO_FORMATS, AnnotatedVideo
 from timesformer.engine.background_scoring import BackgroundScorer
 from timesformer.engine.inference import load_inference_model, top_k
@@ -78,7 +77,9 @@ def video_timeline(
         stream = container.streams.video[0]
         fps = video_fps(stream)
         with decoding_errors_name(container):
-            clock = _live_clock(stream, fps) if live else FrameClock.of_stream(container, fps)
+            clock = (
+                LiveClock.of_stream(stream, fps) if live else FrameClock.of_stream(container, fps)
+            )
         plan = WindowPlan.of_video(cfg, fps, request.stride)
         model = load_inference_model(cfg, checkpoint)
         timeline = Timeline(
@@ -126,15 +127,6 @@ def video_timeline(
         timeline.interrupted = stop.requested
         timeline.notes = _notes(timeline, plan, window_pass, scorer, live, request)
     return timeline, window_pass
-
-
-def _live_clock(stream: av.video.stream.VideoStream, fps: float) -> FrameClock:
-    """A live stream's clock: frame 0 at the stream's start time as the demuxer first saw it
-    (else at timestamp 0)."""
-    if stream.time_base is None:
-        raise ValueError("its video stream has no time base")
-    time_base = (stream.time_base.numerator, stream.time_base.denominator)
-    return FrameClock(time_base, fps, stream.start_time or 0)
 
 
 def _entry(scored: ScoredWindow, plan: WindowPlan, request: TimelineRequest) -> TimelineEntry:

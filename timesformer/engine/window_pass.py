@@ -12,6 +12,7 @@ import numpy as np
 from timesformer.datasets.clip_frames import rgb_converter
 from timesformer.datasets.frame_clock import FrameClock
 from timesformer.datasets.video_container import VideoReadError
+from timesformer.datasets.video_source import LiveClock
 from timesformer.engine.frame_stream import DecodingErrors, stream_frames
 from timesformer.engine.video_windows import CutWindow, WindowBuffer, WindowPlan
 
@@ -29,7 +30,7 @@ class WindowPass:
     def __init__(
         self,
         container: av.container.InputContainer,
-        clock: FrameClock,
+        clock: FrameClock | LiveClock,
         plan: WindowPlan,
         from_start: bool = True,
     ):
