@@ -2,6 +2,7 @@
 and names, folder mistakes, resuming after kill -9 and Ctrl-C, a full disk (reencode.py,
 resize.py, parallel_jobs.py and the verb's command line)."""
 
+import argparse
 import errno
 import hashlib
 import json
@@ -19,8 +20,18 @@ import pytest
 
 from helpers import PROGRAM, REPO_ROOT, write_truncated_copy, write_truncated_faststart_video
 from timesformer.cli.prepare_dataset import main
+from timesformer.cli.prepare_resize import (
+    add_encoding_arguments,
+    add_random_access_arguments,
+    encode_settings,
+)
 from timesformer.datasets.preparation import reencode
-from timesformer.datasets.preparation.reencode import EncodeSettings, nearest_even, output_size
+from timesformer.datasets.preparation.reencode import (
+    EncodeSettings,
+    nearest_even,
+    output_size,
+    random_access_settings,
+)
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
 
 SHORT_SIDE = 32
@@ -317,3 +328,102 @@ def test_ctrl_c_stops_cleanly_with_a_summary(slow_tree, tmp_path):
     with open(os.path.join(output, "resize_report.json")) as stream:
         report = json.load(stream)
     assert report["interrupted"] and report["counts"]["done"] == len(finished) < 6
+
+
+# ---------------------------------------------------------------------------- #
+# Random access: key frames and B-frames (--gop, --b-frames, --[no-]reference-b-frames)
+# ---------------------------------------------------------------------------- #
+
+
+def x264_written_options(path: str) -> str:
+    """The options x264 writes into its stream (an SEI message of the first frame)."""
+    with open(path, "rb") as stream:
+        data = stream.read()
+    start = data.index(b"options: ")
+    return data[start : data.index(b"\x00", start)].decode()
+
+
+def test_default_settings_give_x264_the_options_of_today():
+    assert EncodeSettings().x264_options() == {"preset": "medium", "crf": "23", "threads": "1"}
+    assert EncodeSettings(gop=16, b_frames=0, reference_b_frames=False).x264_options() == {
+        "preset": "medium",
+        "crf": "23",
+        "threads": "1",
+        "g": "16",
+        "bf": "0",
+        "b-pyramid": "none",
+    }
+
+
+def test_random_access_settings_keep_the_others():
+    settings = random_access_settings(EncodeSettings(64, crf=30, preset="fast", only_larger=True))
+    assert settings == EncodeSettings(64, 30, "fast", True, 16, 3, False)
+
+
+def resize_settings(*options: str) -> EncodeSettings:
+    """The settings the resize verb's command line makes of ``options``."""
+    parser = argparse.ArgumentParser()
+    add_encoding_arguments(parser)
+    add_random_access_arguments(parser)
+    return encode_settings(parser.parse_args(list(options)))
+
+
+def test_explicit_options_override_the_random_access_preset():
+    assert resize_settings() == EncodeSettings()
+    assert resize_settings("--random-access") == random_access_settings(EncodeSettings())
+    assert resize_settings("--random-access", "--gop", "8", "--reference-b-frames") == (
+        EncodeSettings(gop=8, b_frames=3, reference_b_frames=True)
+    )
+    assert resize_settings("--b-frames", "0", "--no-reference-b-frames") == EncodeSettings(
+        b_frames=0, reference_b_frames=False
+    )
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [(["--gop", "0"], "0 is not positive"), (["--b-frames", "17"], "not between 0 and 16")],
+)
+def test_bad_key_frame_options_are_command_line_errors(tmp_path, capsys, options, message):
+    with pytest.raises(SystemExit) as stopped:
+        main(["resize", str(tmp_path), str(tmp_path / "out"), *options])
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_random_access_resize_writes_close_key_frames_and_unreferenced_b_frames(tmp_path, capsys):
+    source = tmp_path / "videos"
+    source.mkdir()
+    write_video(str(source / "a.mp4"), moving_texture_video(60, 48, 64), 30)
+    output = tmp_path / "out"
+    assert main(["resize", str(source), str(output), "--short-side", "32", "--random-access"]) == 0
+    path = str(output / "a.mp4")
+    options = x264_written_options(path)
+    assert "keyint=16 " in options and "bframes=3 " in options and "b_pyramid=0 " in options
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        keys = [
+            round(float(packet.pts * stream.time_base) * 30)
+            for packet in container.demux(stream)
+            if packet.is_keyframe
+        ]
+    assert keys[0] == 0 and max(np.diff([*keys, 60])) <= 16
+    with open(output / "resize_report.json") as stream:
+        report = json.load(stream)
+    assert report["settings"]["gop"] == 16 and report["settings"]["reference_b_frames"] is False
+    assert report["output_bytes"] == os.path.getsize(path)
+    assert report["video_seconds"] == pytest.approx(2.0, abs=0.05)
+    per_second = report["output_bytes"] / report["video_seconds"]
+    assert abs(report["output_bytes_per_video_second"] - per_second) <= 1
+    assert report["output_over_input"] == pytest.approx(
+        os.path.getsize(path) / os.path.getsize(source / "a.mp4"), abs=1e-4
+    )
+    assert "KiB per second of video" in capsys.readouterr().out
+
+
+def test_a_plain_resize_encodes_with_x264s_key_frames_and_b_pyramid(resized):
+    _, output, _, _, report = resized
+    options = x264_written_options(os.path.join(output, "landscape.mp4"))
+    assert "keyint=250 " in options and "b_pyramid=2 " in options
+    assert report["settings"]["gop"] is None and report["settings"]["reference_b_frames"]
+    assert report["output_bytes"] == sum(
+        os.path.getsize(os.path.join(output, name)) for name, *_ in GOOD.values()
+    )

@@ -16,6 +16,7 @@ import torch
 from timesformer.config.batch import views_per_video
 from timesformer.datasets import transform
 from timesformer.datasets.clip_augment import build_clip_augment
+from timesformer.datasets.keyframe_index import KeyframeIndexCache
 from timesformer.datasets.sampling import RANDOM_CLIP
 from timesformer.datasets.split_file import SPLITS, Labels
 from timesformer.datasets.video_container import VideoReadError
@@ -80,6 +81,7 @@ class ClipDataset(torch.utils.data.Dataset):
         self.views_per_video = views_per_video(cfg) if split == "test" else 1
         self.clips_per_video = cfg.DATA.TRAIN_CROP_NUM_TEMPORAL if split == "train" else 1
         self.clip_augment = build_clip_augment(cfg) if split == "train" else None
+        self.keyframe_indices = KeyframeIndexCache()  # each loader worker fills its own copy
         self._reported_paths: set[str | None] = set()
         logger.info(
             "%s %s: %d videos, %d views each",

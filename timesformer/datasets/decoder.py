@@ -3,7 +3,10 @@
 The decoder seeks to the key frame before the clip's first frame, decodes only
 until its last frame, skips the frames no other frame references and the clip does not use
 (:mod:`timesformer.datasets.frame_skipping`), and converts to RGB only the frames the clip
-uses, so one clip of a minutes-long video costs about as much as one of a short video.
+uses, so one clip of a minutes-long video costs about as much as one of a short video. Where
+the stream's key frames are close enough, a clip's frames are decoded in several passes, a seek
+to the key frame before each group of them, when that decodes fewer frames
+(:mod:`timesformer.datasets.clip_plan`).
 :func:`decode_clips` takes the frames a sampling rule picks by frame index, for one clip or several
 from one pass over the frames their spans cover;
 :func:`decode_test_clip` the frames of a test clip exactly as the original's PyAV
@@ -19,8 +22,10 @@ import av
 import numpy as np
 
 from timesformer.datasets.clip_frames import frames_to_clip, frames_to_clips, rgb_converter
+from timesformer.datasets.clip_plan import plan_passes
 from timesformer.datasets.frame_clock import FrameClock
 from timesformer.datasets.frame_skipping import SkippableFrames, decoded_frames
+from timesformer.datasets.keyframe_index import KeyframeIndexCache
 from timesformer.datasets.sampling import clip_span, dense_clip_indices, pts_window, spread_indices
 from timesformer.datasets.video_container import (
     DECODING_ERRORS,
@@ -57,7 +62,10 @@ def estimated_frame_count(container: av.container.InputContainer, fps: float) ->
 
 
 def decode_clips(
-    container: av.container.InputContainer, choose_frames: ChooseFrames, clip_count: int
+    container: av.container.InputContainer,
+    choose_frames: ChooseFrames,
+    clip_count: int,
+    keyframe_indices: KeyframeIndexCache | None = None,
 ) -> np.ndarray:
     """Decode ``clip_count`` clips, clip k of the frames the k-th call of ``choose_frames``
     picks (so a random rule draws each clip's position independently), in one pass over the
@@ -66,7 +74,12 @@ def decode_clips(
     Clips whose spans overlap or touch (those of a video not much longer than a clip) are read
     in one pass: one seek to the earliest frame they want, decoding up to the latest. A clip
     apart from the others (in a long video) gets a pass, and a seek, of its own
-    (:func:`decoding_passes`). Only the chosen frames are converted to RGB, each once.
+    (:func:`decoding_passes`). With ``keyframe_indices`` (a loader worker's cache of the
+    videos' key-frame indices), a pass is split into several, a seek to the key frame before
+    each, where the stream's key frames make that decode fewer frames
+    (:mod:`timesformer.datasets.clip_plan`; the packets of the clips' spans are read for it,
+    without decoding, :mod:`timesformer.datasets.keyframe_index`); without, every pass is one.
+    Only the chosen frames are converted to RGB, each once.
 
     Returns:
         clips: (clip_count, T, H, W, 3) uint8 RGB, each clip in the order of its indices.
@@ -78,7 +91,7 @@ def decode_clips(
             resolution changes) are resized to it.
     """
     with decoding_errors_name(container):
-        return _decode_clips(container, choose_frames, clip_count)
+        return _decode_clips(container, choose_frames, clip_count, keyframe_indices)
 
 
 def decoding_passes(clips: list[np.ndarray]) -> list[np.ndarray]:
@@ -197,7 +210,12 @@ def _window_frames(
     return images
 
 
-def _decode_clips(container, choose_frames: ChooseFrames, clip_count: int) -> np.ndarray:
+def _decode_clips(
+    container,
+    choose_frames: ChooseFrames,
+    clip_count: int,
+    keyframe_indices: KeyframeIndexCache | None = None,
+) -> np.ndarray:
     stream = container.streams.video[0]
     fps = video_fps(stream)
     frame_count = estimated_frame_count(container, fps)
@@ -206,14 +224,28 @@ def _decode_clips(container, choose_frames: ChooseFrames, clip_count: int) -> np
     clips = [choose_frames(frame_count, fps) for _ in range(clip_count)]
     clock = FrameClock.of_stream(container, fps)
     images = {}
-    for wanted in decoding_passes(clips):
-        found = _decode_wanted(container, wanted, clock, seek=wanted[0] > 0)
-        if found is None:
-            found = _decode_wanted(container, wanted, clock, seek=False)
-        if found is None:
-            raise VideoReadError(container.name, "no video frame could be decoded")
-        images.update(found)
+    for span in decoding_passes(clips):
+        passes = [span]
+        if keyframe_indices is not None:
+            passes = _planned_passes(keyframe_indices, container, clock, span)
+        for wanted in passes:
+            found = _decode_wanted(container, wanted, clock, seek=wanted[0] > 0)
+            if found is None:
+                found = _decode_wanted(container, wanted, clock, seek=False)
+            if found is None:
+                raise VideoReadError(container.name, "no video frame could be decoded")
+            images.update(found)
     return frames_to_clips(images, clips)
+
+
+def _planned_passes(
+    keyframe_indices: KeyframeIndexCache, container, clock: FrameClock, span: np.ndarray
+) -> list[np.ndarray]:
+    """The passes :func:`~timesformer.datasets.clip_plan.plan_passes` splits the sorted frame
+    indices ``span`` into, from the key-frame index of the packets they need (``[span]`` when
+    the stream cannot be indexed)."""
+    index = keyframe_indices.get(container, clock, int(span[0]), int(span[-1]))
+    return [span] if index is None else plan_passes(index, clock, span)
 
 
 def _decode_all_then_choose(

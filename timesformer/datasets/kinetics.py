@@ -76,7 +76,7 @@ class Kinetics(ClipDataset):
         with open_video(
             self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
         ) as container:
-            return decode_clips(container, choose_frames, clip_count)
+            return decode_clips(container, choose_frames, clip_count, self.keyframe_indices)
 
     def test_short_side(self) -> int:
         """Short side of the frames test views are cropped from: DATA.TEST_CROP_SIZE for 3

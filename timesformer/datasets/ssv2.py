@@ -94,7 +94,7 @@ class Ssv2(ClipDataset):
             with open_video(
                 self.paths[video_idx], self.cfg.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE
             ) as container:
-                return decode_clips(container, choose_frames, clip_count)
+                return decode_clips(container, choose_frames, clip_count, self.keyframe_indices)
         frame_paths = self.videos.frame_paths[video_idx]
         clips = [choose_frames(len(frame_paths), 0.0) for _ in range(clip_count)]
         wanted = np.unique(np.concatenate(clips))

@@ -15,6 +15,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
+import av
 from tqdm import tqdm
 
 from timesformer.datasets.preparation.errors import PreparationError
@@ -46,7 +47,8 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of a :class:`Task`: the frames written, or why none were.
+    """What became of a :class:`Task`: the frames written, the input's and the output's sizes
+    and the output's length, or why none were.
 
     ``disk_full``: the message of the :class:`DiskFullError` that stopped it (the run stops;
     the video counts as not done, not as failed).
@@ -56,11 +58,16 @@ class Outcome:
     frames: int = 0
     reason: str = ""
     disk_full: str = ""
+    input_bytes: int = 0
+    output_bytes: int = 0
+    video_seconds: float = 0.0
 
 
 @dataclass
 class ResizeSummary:
-    """A run's counts, its failures ``(name, reason)`` and how it ended."""
+    """A run's counts, its failures ``(name, reason)`` and how it ended; the sizes and the
+    length (of video) of the videos it re-encoded, so that a user sees what the settings cost
+    in disk space (``--random-access``: more bytes per second of video)."""
 
     input_dir: str
     output_dir: str
@@ -70,6 +77,9 @@ class ResizeSummary:
     skipped: int = 0
     frames: int = 0
     seconds: float = 0.0
+    input_bytes: int = 0
+    output_bytes: int = 0
+    video_seconds: float = 0.0
     stale_removed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
@@ -79,6 +89,16 @@ class ResizeSummary:
     def frames_per_s(self) -> float:
         """Frames written per second of the run (0 before it ran)."""
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def output_bytes_per_video_second(self) -> float:
+        """Output bytes per second of video re-encoded (0 before any was)."""
+        return self.output_bytes / self.video_seconds if self.video_seconds > 0 else 0.0
+
+    @property
+    def output_over_input(self) -> float:
+        """The outputs' size over their inputs' (0 before any was re-encoded)."""
+        return self.output_bytes / self.input_bytes if self.input_bytes > 0 else 0.0
 
     def report(self) -> dict:
         """The JSON report: settings, counts and every failed input with its reason."""
@@ -96,6 +116,11 @@ class ResizeSummary:
             "frames": self.frames,
             "seconds": round(self.seconds, 3),
             "frames_per_s": round(self.frames_per_s, 1),
+            "input_bytes": self.input_bytes,
+            "output_bytes": self.output_bytes,
+            "video_seconds": round(self.video_seconds, 3),
+            "output_bytes_per_video_second": round(self.output_bytes_per_video_second),
+            "output_over_input": round(self.output_over_input, 4),
             "interrupted": self.interrupted,
             "disk_full": self.disk_full or None,
             "failed": [{"input": name, "reason": reason} for name, reason in self.failed],
@@ -109,6 +134,12 @@ class ResizeSummary:
             f"{len(self.failed)} failed, {counts['not_done']} not done, of {self.found} found; "
             f"{self.frames} frames in {self.seconds:.1f} s ({self.frames_per_s:.1f} frames/s)."
         ]
+        if self.output_bytes:
+            lines.append(
+                f"Output {self.output_bytes / 2**20:.1f} MiB for {self.video_seconds:.1f} s of "
+                f"video ({self.output_bytes_per_video_second / 1024:.1f} KiB per second of "
+                f"video), {self.output_over_input:.2f}x its inputs' size."
+            )
         if self.stale_removed:
             lines.append(f"Removed {self.stale_removed} temporary files an earlier run left.")
         if self.interrupted:
@@ -203,7 +234,22 @@ def run_task(task: Task, settings: EncodeSettings) -> Outcome:
         return Outcome(task.name, reason=str(error))
     except DiskFullError as error:
         return Outcome(task.name, reason=str(error), disk_full=str(error))
-    return Outcome(task.name, frames=frames)
+    return Outcome(
+        task.name,
+        frames=frames,
+        input_bytes=os.path.getsize(task.source),
+        output_bytes=os.path.getsize(task.destination),
+        video_seconds=video_seconds(task.destination),
+    )
+
+
+def video_seconds(path: str) -> float:
+    """The length in seconds of the first video stream of the mp4 ``path`` (from its header)."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        if stream.duration is None or stream.time_base is None:
+            return 0.0
+        return float(stream.duration * stream.time_base)
 
 
 def _run_packed(job: tuple[Task, EncodeSettings]) -> Outcome:
@@ -273,6 +319,9 @@ def _record(summary: ResizeSummary, outcome: Outcome, bar: tqdm, seconds: float)
     else:
         summary.done += 1
         summary.frames += outcome.frames
+        summary.input_bytes += outcome.input_bytes
+        summary.output_bytes += outcome.output_bytes
+        summary.video_seconds += outcome.video_seconds
     bar.set_postfix_str(f"{summary.frames / max(seconds, 1e-9):.0f} frames/s", refresh=False)
     bar.update()
 
