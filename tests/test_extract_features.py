@@ -54,6 +54,7 @@ def test_split_per_video_npy_then_rerun_skips(setup, tmp_path, capsys):
     for entry in index:
         stored = np.load(out / "features" / entry["file"])
         assert entry["shape"] == [32] and stored.shape == (32,)
+        assert set(entry) == {"video", "label", "file", "shape", "per_clip"}
         expected = _expected_views(cfg, model, entry["video"]).mean(dim=0)
         np.testing.assert_allclose(stored, expected.numpy(), atol=1e-5)
 

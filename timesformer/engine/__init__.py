@@ -11,7 +11,8 @@
   node job, its config check, the job folder, ``submission.json``, the executor, the wait
 * :mod:`~timesformer.engine.console_progress`, :mod:`~timesformer.engine.run_summary`,
   :mod:`~timesformer.engine.training_notes` — what a run shows on the console
-* :mod:`~timesformer.engine.inference`, :mod:`~timesformer.engine.feature_store` — for the tools
+* :mod:`~timesformer.engine.inference`, :mod:`~timesformer.engine.feature_store`,
+  :mod:`~timesformer.engine.feature_timeline` — for the tools
 * :mod:`~timesformer.engine.timeline` — the timeline of a long video or a live stream in one
   streaming pass
 """
