@@ -1,13 +1,18 @@
 """tools/benchmark.py on tiny videos: the loader with one and several clips per video, the decode
-floor, the fractions and the CPU cores per GPU it derives (no timing is asserted)."""
+floor, the fractions and the CPU cores per GPU it derives; --sources mirrors' source videos,
+report and run (no timing is asserted)."""
 
+import functools
+import glob
 import json
 import os
 
+import av
 import pytest
 
 from helpers import REPO_ROOT
-from timesformer.benchmarks import synthetic_videos
+from timesformer.benchmarks import mirror_sources, mirror_speed, synthetic_videos
+from timesformer.benchmarks.gpu_estimate import estimate_note
 from timesformer.benchmarks.loader_speed import LOADER_NAMES
 from timesformer.cli import benchmark
 
@@ -111,3 +116,118 @@ def test_the_loader_with_aug_beside_it_without(kinetics_dir, tmp_path, capsys):
     output = capsys.readouterr().out
     assert f"| {LOADER_NAMES['timesformer+aug']} | 2 |" in output
     assert "with AUG / without (2 clip(s) per video):" in output
+
+
+TINY_SOURCE = mirror_sources.SourceFormat(width=64, height=48, fps=24, seconds=1.0)
+
+
+def test_a_mirror_source_video_has_the_requested_format_and_an_audio_stream(tmp_path):
+    path = mirror_sources.write_source_video(str(tmp_path / "source.mp4"), TINY_SOURCE, seed=0)
+    with av.open(path) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, video.width, video.height) == ("h264", 64, 48)
+        assert video.average_rate == 24 and video.frames == 24
+        assert (audio.codec_context.name, audio.rate, audio.channels) == ("aac", 48000, 2)
+        assert float(audio.duration * audio.time_base) == pytest.approx(1.0, abs=0.05)
+    assert mirror_sources.bytes_per_video_second([path]) == pytest.approx(os.path.getsize(path))
+
+
+def variant(
+    name: str, per_core: dict[int, float], bytes_per_second: float, drift: float = 1.0
+) -> dict:
+    """A result of ``measure_variants`` as far as the report reads it (its drift-corrected
+    clips/s per core ``drift`` times those measured)."""
+    rows = [
+        {
+            "loader": "timesformer",
+            "clips_per_video": k,
+            "clips_per_s_per_worker": rate,
+            "clips_per_s_per_core_drift_corrected": drift * rate,
+        }
+        for k, rate in per_core.items()
+    ]
+    return {
+        "variant": name,
+        "frame_size": (568, 320),
+        "bytes_per_video_second": bytes_per_second,
+        "rows": rows,
+        "rounds": [rows],
+    }
+
+
+def test_the_mirror_report_s_ratios_and_cores_per_gpu():
+    results = [
+        variant("source", {1: 0.5, 2: 0.8}, 360_000.0),
+        variant("prepared", {1: 3.0, 2: 5.0}, 150_000.0, drift=0.5),
+        variant("random_access", {1: 7.5, 2: 15.0}, 225_000.0),
+    ]
+    ratios = mirror_speed.ratio_lines(results)
+    assert ratios[0].startswith(
+        "prepared / source, clips/s per core (1 clip(s) per video): 6.00x, drift-corrected 3.00x "
+    )
+    assert "file size 0.42x" in ratios[0]
+    assert "2.50x, drift-corrected 5.00x (target >= 2x); file size 1.50x (target" in ratios[1]
+    assert ratios[-1].endswith(
+        "2 clips per video / 1: 2.00x, drift-corrected 2.00x clips/s per core"
+    )
+    cores = mirror_speed.cores_lines(results, 500.0)
+    assert "568x320 source (x264 defaults, AAC audio), 1 clip(s) per video: " in (cores[1])
+    assert cores[1].endswith("500 / 0.50 = 1000 cores; 500 / 0.50 = 1000 cores")
+    assert cores[3].endswith("500 / 3.00 = 167 cores; 500 / 1.50 = 333 cores")
+    assert cores[-1].endswith("500 / 15.00 = 33 cores; 500 / 15.00 = 33 cores")
+    assert len(cores) == 7
+    assert "500 clips/s x 590 GFLOP = 295 TFLOP/s, 30% of one H200's" in estimate_note()
+
+
+def test_mirror_sources_mode_end_to_end(tmp_path, monkeypatch, capsys):
+    """--sources mirrors on 2 tiny videos, 2 rounds: the sources, both prepared versions, a
+    loader row per K for each (the rounds' mean), the cores per GPU at the default rate; the
+    videos are written once."""
+    write = functools.partial(
+        mirror_sources.write_mirror_dataset, source=TINY_SOURCE, short_side=32
+    )
+    monkeypatch.setattr(mirror_sources, "write_mirror_dataset", write)
+    report = tmp_path / "mirrors.json"
+    cache = str(tmp_path / "cache")
+    status = benchmark.main(
+        ["--cfg", KINETICS_CFG, "--sources", "mirrors", "--num-videos", "2", "--rounds", "2"]
+        + ["--cache-dir", cache, "--json", str(report), *TINY_LOADER]
+    )
+    assert status == 0
+    figures = json.loads(report.read_text())
+    assert figures["gpu_clips_per_s"] == 500.0
+    variants = figures["variants"]
+    assert [result["variant"] for result in variants] == ["source", "prepared", "random_access"]
+    assert [result["frame_size"] for result in variants] == [[64, 48], [42, 32], [42, 32]]
+    for result in variants:
+        assert [row["clips_per_video"] for row in result["rows"]] == [1, 2]
+        assert len(result["floor"]["videos"]) == 2 and result["bytes_per_video_second"] > 0
+        assert len(result["rounds"]) == 2 and len(result["floor"]["frames_per_s_timings"]) == 4
+        for number, row in enumerate(result["rows"]):
+            rates = [rows[number]["clips_per_s_per_worker"] for rows in result["rounds"]]
+            assert row["clips_per_s_per_worker"] == pytest.approx(sum(rates) / 2)
+            assert row["workers"] == 1  # DATA_LOADER.NUM_WORKERS 0 given: the main process
+            frames_per_clip = result["floor"]["frames_per_clip"][str(row["clips_per_video"])]
+            assert row["clips_per_s_per_core_drift_corrected"] == pytest.approx(
+                row["floor_fraction"] * result["common_floor_frames_per_s"] / frames_per_clip
+            )
+            assert row["cores_per_gpu"] == pytest.approx(500.0 / row["clips_per_s_per_worker"])
+    output = capsys.readouterr().out
+    assert "GPU training speed: 500.0 clips/s (the default of --sources mirrors" in output
+    assert "| 42x32 prepared (random-access preset) |" in output
+    assert "random-access / default prepared, clips/s per core (1 clip(s) per video):" in output
+    assert "x (rounds: " in output and "Common decode floor, frames/s (the variants" in output
+    folders = write(cache, 2)
+    written = {
+        path: os.stat(path).st_mtime_ns for path in glob.glob(f"{cache}/**/*.mp4", recursive=True)
+    }
+    assert len(written) == 6
+    assert write(cache, 2) == folders  # nothing written again
+    assert {path: os.stat(path).st_mtime_ns for path in written} == written
+
+
+def test_the_mirror_sources_exclude_the_synthetic_videos(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark.parse_args(["--synthetic", "--sources", "mirrors"])
+    assert exit_info.value.code == 2
+    assert "not allowed with argument --synthetic" in capsys.readouterr().err

@@ -5,6 +5,9 @@ and ``tools/benchmark_model.py`` report it (their command lines: :mod:`timesform
 * :mod:`~timesformer.benchmarks.decode_floor` — the decode floor: clips/s if decoding were all
 * :mod:`~timesformer.benchmarks.loader_speed` — the training loader's clips/s against the floor
   and a naive PyAV loader, and the report of both
+* :mod:`~timesformer.benchmarks.mirror_sources`, :mod:`~timesformer.benchmarks.mirror_speed` —
+  the loader on videos like the Kinetics mirrors' (720p, audio) and on their prepared versions
+  (``--sources mirrors``); :mod:`~timesformer.benchmarks.gpu_estimate` — the GPU rate it assumes
 * :mod:`~timesformer.benchmarks.model_pair` — our TimeSformer and Hugging Face's, same weights,
   and one step of each
 * :mod:`~timesformer.benchmarks.model_speed` — their throughput, FLOPs utilization, peak memory

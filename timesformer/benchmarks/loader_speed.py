@@ -154,16 +154,16 @@ def add_floor_and_gpu(
 
 
 def loader_runs(
-    clips_per_video: list[int], compare_aug: bool
+    clips_per_video: list[int], compare_aug: bool, naive: bool = True
 ) -> list[tuple[int, bool, bool | None]]:
     """(clips per video, naive, AUG.ENABLE or None: as configured) of each loader run: ours
     with each of ``clips_per_video``, with ``compare_aug`` ours with AUG at the first of them,
-    then the naive loader with one clip per video."""
+    then, with ``naive``, the naive loader with one clip per video."""
     aug = False if compare_aug else None
     runs: list[tuple[int, bool, bool | None]] = [(k, False, aug) for k in clips_per_video]
     if compare_aug:
         runs.append((clips_per_video[0], False, True))
-    return runs + [(1, True, aug)]
+    return runs + ([(1, True, aug)] if naive else [])
 
 
 def loader_figures(
@@ -172,15 +172,16 @@ def loader_figures(
     clips_per_video: list[int],
     gpu_clips_per_s: float | None,
     compare_aug: bool = False,
+    naive: bool = True,
 ) -> tuple[list[dict], dict]:
     """(one row per loader run of :func:`loader_runs`, the decode floor of ``paths``), each with
-    the floor timed while it ran (:func:`add_floor_and_gpu`). A video that does not decode
-    stops here, before any loader runs."""
+    the floor timed while it ran (:func:`add_floor_and_gpu`); the naive loader's row only with
+    ``naive``. A video that does not decode stops here, before any loader runs."""
     videos = decode_floor(cfg, paths)["videos"]
     rows, timings = [], []
-    for clips, naive, aug in loader_runs(clips_per_video, compare_aug):
+    for clips, is_naive, aug in loader_runs(clips_per_video, compare_aug, naive):
         with FloorDuringLoader(cfg, paths) as floor_run:
-            rows.append(measure_loader(cfg, clips, naive, floor_run.start_timing, aug))
+            rows.append(measure_loader(cfg, clips, is_naive, floor_run.start_timing, aug))
         timings.append(floor_run.timing)
     floor = floor_figures(cfg, videos, timings, clips_per_video)
     for row, timing in zip(rows, timings, strict=True):

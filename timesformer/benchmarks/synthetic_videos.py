@@ -18,7 +18,7 @@ def write_synthetic_dataset(cache_dir: str, num_videos: int, long_video: bool = 
     for name, seconds, count in kinds:
         folder = os.path.join(cache_dir, name)
         os.makedirs(folder, exist_ok=True)
-        lines = []
+        paths = []
         for number in range(count):
             path = os.path.join(folder, f"{name}_{number:03d}.mp4")
             if not os.path.exists(path):
@@ -29,6 +29,11 @@ def write_synthetic_dataset(cache_dir: str, num_videos: int, long_video: bool = 
                     FPS,
                 )
                 os.replace(path + ".partial.mp4", path)
-            lines.append(f"{os.path.basename(path)} 0\n")
-        with open(os.path.join(folder, "train.csv"), "w") as stream:
-            stream.writelines(lines)
+            paths.append(path)
+        write_train_list(folder, paths)
+
+
+def write_train_list(folder: str, paths: list[str]) -> None:
+    """``folder/train.csv``: each of ``paths`` by its file name, with label 0."""
+    with open(os.path.join(folder, "train.csv"), "w") as stream:
+        stream.writelines(f"{os.path.basename(path)} 0\n" for path in paths)
