@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from helpers import TINY_RUN, drawn, tiny_cfg
+from timesformer.cli import timeline as timeline_command
 from timesformer.cli.timeline import main
 from timesformer.datasets.decoder import decode_clips, video_fps
 from timesformer.datasets.frame_clock import FrameClock
@@ -416,3 +417,23 @@ def test_a_live_source_that_sends_nothing_is_one_line(setup, tmp_path, capsys):
     assert stop.value.code != 0
     assert "nothing could be read within 1 s" in capsys.readouterr().err.strip().splitlines()[-1]
     assert not os.listdir(tmp_path)
+
+
+def test_ctrl_c_stops_a_file_at_the_next_frame(setup, tmp_path, capsys, monkeypatch):
+    """SIGINT after the first window is printed: the pass stops at the next frame, the windows
+    scored by then (and those waiting for the model) are written, complete, exit status 130."""
+    _, video, checkpoint, _ = setup
+    printed = []
+
+    def print_then_interrupt(entry):
+        printed.append(entry)
+        if len(printed) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(timeline_command, "print_entry", print_then_interrupt)
+    argv = ["--checkpoint", checkpoint, "--stride", "0.25", "--batch-size", "1"]
+    assert main([*argv, "--output-dir", str(tmp_path), video, *ARGS]) == 130
+    report = json.loads((tmp_path / "timeline.json").read_text())
+    assert 1 <= len(report["windows"]) == len(printed) < _expected_windows(SECONDS, 1.0, 0.25)
+    assert any("stopped by Ctrl-C" in note for note in report["notes"])
+    assert "stopped by Ctrl-C" in capsys.readouterr().err

@@ -116,11 +116,10 @@ def video_timeline(
 
         window_pass = WindowPass(container, clock, plan, from_start=not live)
         with stop_on_interrupt() as stop:
-            for window in window_pass.windows(annotated.add if annotated else None):
+            frame_sink = annotated.add if annotated else None
+            for window in window_pass.windows(frame_sink, stop=lambda: stop.requested):
                 scorer.put(window)
                 take(scorer.take())
-                if stop.requested:
-                    break
             take(scorer.finish())
         if annotated is not None:
             annotated.close()

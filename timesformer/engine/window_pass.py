@@ -37,10 +37,13 @@ class WindowPass:
         self.container, self.clock, self.from_start = container, clock, from_start
         self.buffer, self.errors = WindowBuffer(plan), DecodingErrors()
 
-    def windows(self, on_frame: FrameSink | None = None) -> Iterator[CutWindow]:
+    def windows(
+        self, on_frame: FrameSink | None = None, stop: Callable[[], bool] = lambda: False
+    ) -> Iterator[CutWindow]:
         """Every window of the video, in order, each as its last frame arrives (a video
         shorter than one window: one padded window at the end); ``on_frame`` gets every
-        decoded frame after the windows it completes.
+        decoded frame after the windows it completes. ``stop`` is asked after every frame: once
+        it says True the pass ends there (no padded window).
 
         Raises:
             VideoReadError: no frame of the video could be decoded.
@@ -52,6 +55,8 @@ class WindowPass:
             yield from self.buffer.add(decoded.index, image, decoded.lost_before)
             if on_frame is not None:
                 on_frame(decoded.index, image())
+            if stop():
+                return
         if self.buffer.frame_count == 0:
             raise VideoReadError(self.container.name, "no video frame could be decoded")
         yield from self.buffer.finish()
