@@ -557,13 +557,15 @@ def test_debug_cluster_runs_in_this_process(stub_job, tmp_path):
     ]
 
 
-def _job_process(timeout: float = 30) -> psutil.Process:
-    """The submitit task process (``python -m submitit.core._submit``) started from this test."""
+def _job_process(job_dir, timeout: float = 30) -> psutil.Process:
+    """The submitit task process (``python -m submitit.core._submit FOLDER``) of the job in
+    ``job_dir`` (not one an earlier test left exiting)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         for child in psutil.Process().children(recursive=True):
             try:
-                if "submitit.core._submit" in " ".join(child.cmdline()):
+                command = " ".join(child.cmdline())
+                if "submitit.core._submit" in command and str(job_dir) in command:
                     return child
             except psutil.NoSuchProcess:
                 pass
@@ -593,7 +595,7 @@ def test_preempted_local_job_is_checkpointed_and_requeued(stub_job, tmp_path):
         ["--cfg", DEMO_CFG, "--job_dir", str(job_dir), "--num_gpus", "0", "--cluster", "local"]
     )
     _wait_for_file(job_dir / "blocked_once")
-    _job_process().send_signal(
+    _job_process(job_dir).send_signal(
         signal.SIGUSR2
     )  # what Slurm sends before preemption / the time limit
     thread.join(timeout=60)
@@ -706,7 +708,14 @@ def test_tiny_cpu_job_trains_checkpoints_and_tests(tiny_data, tmp_path):
     assert "Resumed from" not in (job_dir / "stdout.log").read_text()
 
 
-def test_tiny_cpu_job_stopped_mid_run_resumes_from_its_checkpoint(tiny_data, tmp_path):
+@pytest.fixture(scope="module")
+def longer_epochs_data(tmp_path_factory):
+    """Three times tiny_data's videos: epochs long enough that a signal sent once epoch 1's
+    checkpoint appears lands in epoch 2, also on a loaded machine."""
+    return write_color_dataset(str(tmp_path_factory.mktemp("data")), videos_per_class=6)
+
+
+def test_tiny_cpu_job_stopped_mid_run_resumes_from_its_checkpoint(longer_epochs_data, tmp_path):
     job_dir = tmp_path / "job"
     thread, status = _submit_in_background(
         [
@@ -720,12 +729,12 @@ def test_tiny_cpu_job_stopped_mid_run_resumes_from_its_checkpoint(tiny_data, tmp
             "local",
             *TINY,
             "DATA.PATH_TO_DATA_DIR",
-            tiny_data,
+            longer_epochs_data,
         ]
     )
     _wait_for_file(job_dir / "checkpoints" / "checkpoint_epoch_00001.pyth", timeout=90)
     # Preempt it during epoch 2 (of 2): submitit checkpoints and requeues the job.
-    _job_process().send_signal(signal.SIGUSR2)
+    _job_process(job_dir).send_signal(signal.SIGUSR2)
     thread.join(timeout=120)
     assert status == [0]
     log = (job_dir / "stdout.log").read_text()
