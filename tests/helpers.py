@@ -520,3 +520,26 @@ def write_color_dataset(
         with open(os.path.join(root, f"{split}.csv"), "w") as stream:
             stream.writelines(lines)
     return root
+
+
+WINDOW_FPS = 16
+TINY_WINDOW = ["DATA.NUM_FRAMES", "4", "DATA.SAMPLING_RATE", "4", "DATA.TARGET_FPS", "16"]
+"""Sliding windows of 4 frames 4 apart at 16 fps: 1 s, 16 frames of a WINDOW_FPS video."""
+
+
+def write_window_setup(folder, seconds: int) -> tuple[str, str, object]:
+    """For the timeline tools' tests: a ``seconds`` long 32x32 moving-texture video at
+    WINDOW_FPS in ``folder``, the checkpoint of a random tiny 2-class model (seed 0, its first
+    temporal_fc drawn so that time matters), and the tiny cfg with TINY_WINDOW; (video,
+    checkpoint, cfg)."""
+    from timesformer.models.build import build_bare_model
+
+    frames = list(moving_texture_video(seconds * WINDOW_FPS, 32, 32))
+    video = write_video(str(folder / "clip.mp4"), frames, fps=WINDOW_FPS)
+    cfg = tiny_cfg("", str(folder / "out"), *TINY_WINDOW)
+    torch.manual_seed(0)
+    model = build_bare_model(cfg)
+    torch.nn.init.normal_(model.model.blocks[0].temporal_fc.weight, std=0.2)
+    checkpoint = str(folder / "tiny.pyth")
+    torch.save({"model_state": model.state_dict()}, checkpoint)
+    return video, checkpoint, cfg

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import TINY_RUN, drawn, tiny_cfg
+from helpers import TINY_RUN, TINY_WINDOW, WINDOW_FPS, drawn, write_window_setup
 from timesformer.cli.extract_features import main
 from timesformer.datasets.decoder import decode_clips
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
@@ -18,30 +18,18 @@ from timesformer.datasets.video_container import open_video
 from timesformer.engine.inference import load_inference_model, views_of_files
 from timesformer.engine.video_windows import WindowPlan
 from timesformer.engine.window_scores import window_view
-from timesformer.models.build import build_bare_model
 from timesformer.models.vit import find_vision_transformer
 
-FPS = 16
-WINDOW = ["DATA.NUM_FRAMES", "4", "DATA.SAMPLING_RATE", "4", "DATA.TARGET_FPS", "16"]
-"""Windows of 4 frames 4 apart at 16 fps: 1 s, 16 frames of the FPS videos."""
+FPS, WINDOW = WINDOW_FPS, TINY_WINDOW
 SECONDS = 4
 DIM = 32  # TINY_RUN's TIMESFORMER.EMBED_DIM
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    """(folder, a 4 s 32x32 video at 16 fps, checkpoint of a random tiny model, cfg)."""
+    """(folder, a 4 s 32x32 video at 16 fps, checkpoint of a random tiny 2-class model, cfg)."""
     folder = tmp_path_factory.mktemp("feature_timeline")
-    video = write_video(
-        str(folder / "clip.mp4"), list(moving_texture_video(SECONDS * FPS, 32, 32)), fps=FPS
-    )
-    cfg = tiny_cfg("", str(folder / "out"), *WINDOW)
-    torch.manual_seed(0)
-    model = build_bare_model(cfg)
-    torch.nn.init.normal_(model.model.blocks[0].temporal_fc.weight, std=0.2)
-    checkpoint = str(folder / "tiny.pyth")
-    torch.save({"model_state": model.state_dict()}, checkpoint)
-    return folder, video, checkpoint, cfg
+    return folder, *write_window_setup(folder, SECONDS)
 
 
 def _extract(checkpoint, output_dir, *options: str) -> int:
