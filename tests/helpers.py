@@ -543,3 +543,14 @@ def write_window_setup(folder, seconds: int) -> tuple[str, str, object]:
     checkpoint = str(folder / "tiny.pyth")
     torch.save({"model_state": model.state_dict()}, checkpoint)
     return video, checkpoint, cfg
+
+
+def corrupt_middle(video: str, path) -> str:
+    """A copy of ``video`` at ``path`` whose bytes from 40% to 45% of its length are scrambled
+    (an undecodable stretch in the middle of a file); its path."""
+    data = bytearray(open(video, "rb").read())
+    for i in range(int(len(data) * 0.4), int(len(data) * 0.45)):
+        data[i] = (data[i] * 7 + 13) % 256
+    with open(path, "wb") as stream:
+        stream.write(bytes(data))
+    return str(path)

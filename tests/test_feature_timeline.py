@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import TINY_RUN, TINY_WINDOW, WINDOW_FPS, drawn, write_window_setup
+from helpers import TINY_RUN, TINY_WINDOW, WINDOW_FPS, corrupt_middle, drawn, write_window_setup
 from timesformer.cli.extract_features import main
 from timesformer.datasets.decoder import decode_clips
 from timesformer.datasets.synthetic_video import moving_texture_video, write_video
@@ -117,13 +117,9 @@ def test_a_video_shorter_than_a_window_gets_one_padded_window(setup, tmp_path):
 
 def test_windows_over_undecodable_frames_are_nan_rows_listed_as_skipped(setup, tmp_path, capsys):
     _, video, checkpoint, _ = setup
-    data = bytearray(open(video, "rb").read())
-    for i in range(int(len(data) * 0.4), int(len(data) * 0.45)):
-        data[i] = (data[i] * 7 + 13) % 256
-    broken = tmp_path / "broken.mp4"
-    broken.write_bytes(bytes(data))
+    broken = corrupt_middle(video, tmp_path / "broken.mp4")
     out = tmp_path / "feats"
-    assert _extract(checkpoint, out, "--windows", str(broken)) == 0
+    assert _extract(checkpoint, out, "--windows", broken) == 0
     (entry,) = _index(out)
     features = np.load(out / "features" / entry["file"])
     nan_rows = [k for k, row in enumerate(features) if np.isnan(row).all()]

@@ -19,7 +19,15 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import TINY_RUN, TINY_WINDOW, WINDOW_FPS, drawn, tiny_cfg, write_window_setup
+from helpers import (
+    TINY_RUN,
+    TINY_WINDOW,
+    WINDOW_FPS,
+    corrupt_middle,
+    drawn,
+    tiny_cfg,
+    write_window_setup,
+)
 from timesformer.cli import timeline as timeline_command
 from timesformer.cli.timeline import main
 from timesformer.datasets.decoder import decode_clips, video_fps
@@ -177,12 +185,8 @@ def test_a_stride_longer_than_the_video_gives_one_window(setup, tmp_path, capsys
 
 def test_a_corrupt_middle_is_skipped_and_the_rest_predicted(setup, tmp_path, capsys):
     _, video, checkpoint, _ = setup
-    data = bytearray(open(video, "rb").read())
-    for i in range(int(len(data) * 0.4), int(len(data) * 0.45)):
-        data[i] = (data[i] * 7 + 13) % 256
-    broken = tmp_path / "broken.mp4"
-    broken.write_bytes(bytes(data))
-    assert main(["--checkpoint", checkpoint, "--stride", "0.5", str(broken), *ARGS]) == 0
+    broken = corrupt_middle(video, tmp_path / "broken.mp4")
+    assert main(["--checkpoint", checkpoint, "--stride", "0.5", broken, *ARGS]) == 0
     captured = capsys.readouterr()
     report = json.loads((tmp_path / "broken.timeline" / "timeline.json").read_text())
     skipped = [window["skipped"] for window in report["windows"]]

@@ -72,7 +72,11 @@ def build_parser():
     add("--top-k", type=int, default=5, help="classes kept per window (default: 5)")
     add("--smooth", type=int, default=1, help="centred mean over N windows, N odd (default: 1)")
     add("--batch-size", type=int, default=None, help="windows per model run (TEST.BATCH_SIZE)")
-    add("--output-dir", default="", help="folder of the outputs (default: VIDEO_NAME.timeline)")
+    add(
+        "--output-dir",
+        default="",
+        help="folder of the outputs (default: VIDEO_NAME.timeline; live: timeline-DATE-TIME)",
+    )
     add("--output-video", default="", help="annotated copy of the video (.mp4, .mov, .mkv)")
     live = parser.add_argument_group("live sources")
     live.add_argument(
