@@ -545,12 +545,20 @@ def write_window_setup(folder, seconds: int) -> tuple[str, str, object]:
     return video, checkpoint, cfg
 
 
-def corrupt_middle(video: str, path) -> str:
-    """A copy of ``video`` at ``path`` whose bytes from 40% to 45% of its length are scrambled
-    (an undecodable stretch in the middle of a file); its path."""
+def corrupt_middle(video: str, path, start: float = 0.4, end: float = 0.5) -> str:
+    """A copy of ``video`` (H.264 in mp4) at ``path`` in which every video packet shown from
+    ``start`` to ``end`` (fractions of the duration) fails to decode: the 4-byte length of its
+    first NAL unit (at the packet's offset in the file) is made larger than the packet, which
+    FFmpeg's H.264 decoder rejects (scrambled bytes instead are often concealed without an
+    error, depending on the encode); its path."""
     data = bytearray(open(video, "rb").read())
-    for i in range(int(len(data) * 0.4), int(len(data) * 0.45)):
-        data[i] = (data[i] * 7 + 13) % 256
+    with av.open(video) as container:
+        stream = container.streams.video[0]
+        duration = float(stream.duration * stream.time_base)
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.pos is not None:
+                if start <= float(packet.pts * stream.time_base) / duration < end:
+                    data[packet.pos : packet.pos + 4] = b"\xff\xff\xff\xff"
     with open(path, "wb") as stream:
         stream.write(bytes(data))
     return str(path)
