@@ -353,11 +353,12 @@ def test_default_settings_give_x264_the_options_of_today():
         "bf": "0",
         "b-pyramid": "none",
     }
+    assert EncodeSettings(fast_decode=True).x264_options()["tune"] == "fastdecode"
 
 
 def test_random_access_settings_keep_the_others():
     settings = random_access_settings(EncodeSettings(64, crf=30, preset="fast", only_larger=True))
-    assert settings == EncodeSettings(64, 30, "fast", True, 16, 3, False)
+    assert settings == EncodeSettings(64, 30, "fast", True, 16, 3, False, True)
 
 
 def resize_settings(*options: str) -> EncodeSettings:
@@ -372,11 +373,15 @@ def test_explicit_options_override_the_random_access_preset():
     assert resize_settings() == EncodeSettings()
     assert resize_settings("--random-access") == random_access_settings(EncodeSettings())
     assert resize_settings("--random-access", "--gop", "8", "--reference-b-frames") == (
-        EncodeSettings(gop=8, b_frames=3, reference_b_frames=True)
+        EncodeSettings(gop=8, b_frames=3, reference_b_frames=True, fast_decode=True)
     )
     assert resize_settings("--b-frames", "0", "--no-reference-b-frames") == EncodeSettings(
         b_frames=0, reference_b_frames=False
     )
+    assert resize_settings("--random-access", "--no-fast-decode") == EncodeSettings(
+        gop=16, b_frames=3, reference_b_frames=False, fast_decode=False
+    )
+    assert resize_settings("--fast-decode") == EncodeSettings(fast_decode=True)
 
 
 @pytest.mark.parametrize(
@@ -389,7 +394,9 @@ def test_bad_key_frame_options_are_command_line_errors(tmp_path, capsys, options
     assert stopped.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_random_access_resize_writes_close_key_frames_and_unreferenced_b_frames(tmp_path, capsys):
+def test_random_access_resize_writes_close_key_frames_unreferenced_b_frames_and_fast_decode(
+    tmp_path, capsys
+):
     source = tmp_path / "videos"
     source.mkdir()
     write_video(str(source / "a.mp4"), moving_texture_video(60, 48, 64), 30)
@@ -398,6 +405,8 @@ def test_random_access_resize_writes_close_key_frames_and_unreferenced_b_frames(
     path = str(output / "a.mp4")
     options = x264_written_options(path)
     assert "keyint=16 " in options and "bframes=3 " in options and "b_pyramid=0 " in options
+    # x264's fastdecode tuning: CAVLC, no deblocking filter, no weighted prediction
+    assert "cabac=0 " in options and "deblock=0:" in options and "weightp=0 " in options
     with av.open(path) as container:
         stream = container.streams.video[0]
         keys = [
@@ -409,6 +418,7 @@ def test_random_access_resize_writes_close_key_frames_and_unreferenced_b_frames(
     with open(output / "resize_report.json") as stream:
         report = json.load(stream)
     assert report["settings"]["gop"] == 16 and report["settings"]["reference_b_frames"] is False
+    assert report["settings"]["fast_decode"] is True
     assert report["output_bytes"] == os.path.getsize(path)
     assert report["video_seconds"] == pytest.approx(2.0, abs=0.05)
     per_second = report["output_bytes"] / report["video_seconds"]
@@ -423,7 +433,9 @@ def test_a_plain_resize_encodes_with_x264s_key_frames_and_b_pyramid(resized):
     _, output, _, _, report = resized
     options = x264_written_options(os.path.join(output, "landscape.mp4"))
     assert "keyint=250 " in options and "b_pyramid=2 " in options
+    assert "cabac=1 " in options and "deblock=1:" in options
     assert report["settings"]["gop"] is None and report["settings"]["reference_b_frames"]
+    assert report["settings"]["fast_decode"] is False
     assert report["output_bytes"] == sum(
         os.path.getsize(os.path.join(output, name)) for name, *_ in GOOD.values()
     )
