@@ -159,6 +159,7 @@ def test_the_mirror_report_s_ratios_and_cores_per_gpu():
     results = [
         variant("source", {1: 0.5, 2: 0.8}, 360_000.0),
         variant("prepared", {1: 3.0, 2: 5.0}, 150_000.0, drift=0.5),
+        variant("fast_decode", {1: 6.0, 2: 10.0}, 180_000.0),
         variant("random_access", {1: 7.5, 2: 15.0}, 225_000.0),
     ]
     ratios = mirror_speed.ratio_lines(results)
@@ -166,7 +167,13 @@ def test_the_mirror_report_s_ratios_and_cores_per_gpu():
         "prepared / source, clips/s per core (1 clip(s) per video): 6.00x, drift-corrected 3.00x "
     )
     assert "file size 0.42x" in ratios[0]
-    assert "2.50x, drift-corrected 5.00x (target >= 2x); file size 1.50x (target" in ratios[1]
+    assert ratios[1].startswith(
+        "fast-decode prepared / source, clips/s per core (1 clip(s) per video): 12.00x, "
+        "drift-corrected 12.00x (target >= 5x); file size 0.50x"
+    )
+    assert "2.00x, drift-corrected 4.00x; file size 1.20x" in ratios[2]
+    assert "2.50x, drift-corrected 5.00x (target >= 2x); file size 1.50x (target" in ratios[3]
+    assert "15.00x, drift-corrected 15.00x; file size 0.62x" in ratios[4]
     assert ratios[-1].endswith(
         "2 clips per video / 1: 2.00x, drift-corrected 2.00x clips/s per core"
     )
@@ -175,7 +182,7 @@ def test_the_mirror_report_s_ratios_and_cores_per_gpu():
     assert cores[1].endswith("500 / 0.50 = 1000 cores; 500 / 0.50 = 1000 cores")
     assert cores[3].endswith("500 / 3.00 = 167 cores; 500 / 1.50 = 333 cores")
     assert cores[-1].endswith("500 / 15.00 = 33 cores; 500 / 15.00 = 33 cores")
-    assert len(cores) == 7
+    assert len(cores) == 9
     assert "500 clips/s x 590 GFLOP = 295 TFLOP/s, 30% of one H200's" in estimate_note()
 
 
@@ -197,8 +204,13 @@ def test_mirror_sources_mode_end_to_end(tmp_path, monkeypatch, capsys):
     figures = json.loads(report.read_text())
     assert figures["gpu_clips_per_s"] == 500.0
     variants = figures["variants"]
-    assert [result["variant"] for result in variants] == ["source", "prepared", "random_access"]
-    assert [result["frame_size"] for result in variants] == [[64, 48], [42, 32], [42, 32]]
+    assert [result["variant"] for result in variants] == [
+        "source",
+        "prepared",
+        "fast_decode",
+        "random_access",
+    ]
+    assert [result["frame_size"] for result in variants] == [[64, 48], *[[42, 32]] * 3]
     for result in variants:
         assert [row["clips_per_video"] for row in result["rows"]] == [1, 2]
         assert len(result["floor"]["videos"]) == 2 and result["bytes_per_video_second"] > 0
@@ -215,13 +227,14 @@ def test_mirror_sources_mode_end_to_end(tmp_path, monkeypatch, capsys):
     output = capsys.readouterr().out
     assert "GPU training speed: 500.0 clips/s (the default of --sources mirrors" in output
     assert "| 42x32 prepared (random-access preset) |" in output
+    assert "| 42x32 prepared (default encoding, fast decode) |" in output
     assert "random-access / default prepared, clips/s per core (1 clip(s) per video):" in output
     assert "x (rounds: " in output and "Common decode floor, frames/s (the variants" in output
     folders = write(cache, 2)
     written = {
         path: os.stat(path).st_mtime_ns for path in glob.glob(f"{cache}/**/*.mp4", recursive=True)
     }
-    assert len(written) == 6
+    assert len(written) == 8
     assert write(cache, 2) == folders  # nothing written again
     assert {path: os.stat(path).st_mtime_ns for path in written} == written
 

@@ -7,6 +7,7 @@ benchmark's ``--sources mirrors``: written once into the benchmark's cache and r
 * ``prepared``: each re-encoded by ``prepare_dataset.py resize``'s own re-encoder
   (:func:`~timesformer.datasets.preparation.reencode.reencode_video`) to short side 320 with
   its default settings (audio dropped);
+* ``fast_decode``: the same with x264's fast-decode tuning (``resize --fast-decode``);
 * ``random_access``: the same with the training-set preset
   (:func:`~timesformer.datasets.preparation.reencode.random_access_settings`).
 
@@ -16,7 +17,7 @@ videos.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
@@ -70,9 +71,14 @@ PREPARED_SHORT_SIDE = 320
 
 def variant_settings(short_side: int = PREPARED_SHORT_SIDE) -> dict[str, EncodeSettings]:
     """The prepared variants' re-encoding settings: ``{"prepared": the defaults at
-    ``short_side``, "random_access": the training-set preset of those}``."""
+    ``short_side``, "fast_decode": those with fast decode, "random_access": the training-set
+    preset of those}``."""
     prepared = EncodeSettings(short_side=short_side)
-    return {"prepared": prepared, "random_access": random_access_settings(prepared)}
+    return {
+        "prepared": prepared,
+        "fast_decode": replace(prepared, fast_decode=True),
+        "random_access": random_access_settings(prepared),
+    }
 
 
 def prepared_folder_name(name: str, settings: EncodeSettings) -> str:
@@ -159,7 +165,7 @@ def write_mirror_dataset(
     short_side: int = PREPARED_SHORT_SIDE,
 ) -> dict[str, str]:
     """Write (once) the source videos under ``cache_dir`` and their prepared versions at
-    ``short_side``; ``{"source" | "prepared" | "random_access": its folder}``."""
+    ``short_side``; ``{"source" | "prepared" | "fast_decode" | "random_access": its folder}``."""
     source_folder = os.path.join(cache_dir, source.folder_name())
     sources = write_sources(source_folder, num_videos, source)
     folders = {"source": source_folder}

@@ -18,17 +18,17 @@ first --floor-videos videos in turn while each loader runs. With --compare-aug t
 with AUG.ENABLE False, and the training loader once more (at the first K) with AUG.ENABLE True
 and the config's other AUG keys, reported side by side as "with AUG / without".
 
-With --sources mirrors, videos like those Kinetics mirrors ship (10-second 1280x720 H.264 at
-30 fps, x264's defaults, with an AAC audio stream; 8 by default) are written once into
---cache-dir, with their prepared versions made by ``prepare_dataset.py resize``'s re-encoder at
-short side 320 (its default encoding, and its random-access preset); for each of the three the
-training loader runs at each K (no naive loader) with the decode floor beside it, and the report
-gives clips/s per core, the floor, the file size per video-second, the CPU cores one GPU needs
-(at 500 clips/s unless given a GPU figure: an estimate for ViT-B 8x32 on one H200) with the
-arithmetic, and the variants' ratios (with --rounds N, the three measured in turn N times, the
-order reversed every other round, and the means reported with each round's ratios). Clips/s
-per core: this mode runs one loader worker (DATA_LOADER.NUM_WORKERS 1 unless the command line
-gives another number), one decoding thread per video, the floor's process on a second core
+With --sources mirrors, videos like those Kinetics mirrors ship (10-second 1280x720 H.264 at 30
+fps, x264's defaults, with an AAC audio stream; 8 by default) are written once into --cache-dir,
+with their prepared versions made by ``prepare_dataset.py resize``'s re-encoder at short side
+320 (its default encoding, the same with --fast-decode, and its random-access preset); for each
+of the four the training loader runs at each K (no naive loader) with the decode floor beside
+it, and the report gives clips/s per core, the floor, the file size per video-second, the CPU
+cores one GPU needs (at 500 clips/s unless given a GPU figure: an estimate for ViT-B 8x32 on one
+H200) with the arithmetic, and the variants' ratios (with --rounds N, the four measured in turn
+N times, the order reversed every other round, and the means reported with each round's ratios).
+Clips/s per core: this mode runs one loader worker (DATA_LOADER.NUM_WORKERS 1 unless the command
+line gives another number), one decoding thread per video, the floor's process on a second core
 (:mod:`timesformer.benchmarks.mirror_speed`).
 
 CPU cores one GPU needs: the GPU's training clips/s (--gpu-clips-per-s, or the first row of a
@@ -87,7 +87,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
         "--sources",
         choices=["mirrors"],
         help="mirrors: benchmark 10-second 1280x720 H.264+AAC videos like the Kinetics mirrors' "
-        "and their short-side-320 prepared versions (default and random-access encodings), "
+        "and their short-side-320 prepared versions (default, fast-decode and random-access "
+        "encodings), "
         "written to --cache-dir: clips/s per core (1 loader worker unless "
         "DATA_LOADER.NUM_WORKERS is given), decode floor, file size per video-second, CPU "
         f"cores one GPU needs (at {GPU_CLIPS_PER_S_ESTIMATE:.0f} clips/s, an estimate for "
@@ -136,7 +137,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
         "--rounds",
         type=int,
         default=1,
-        help="With --sources mirrors: measure the three kinds of video in turn this many times "
+        help="With --sources mirrors: measure the four kinds of video in turn this many times "
         "(the order reversed every other round) and report the means, and each round's ratios.",
     )
     parser.add_argument("--json", metavar="FILE", help="Also write the figures to FILE as JSON.")
