@@ -42,8 +42,9 @@ from timesformer.datasets.synthetic_video import moving_texture_video, write_vid
 from timesformer.datasets.video_container import open_video
 
 FRAMES = 96
-ENCODINGS = {  # the resize verb's encodings: the default, --gop, --random-access, B-frames,
-    "default": EncodeSettings(short_side=48),  # --fast-decode
+# the resize verb's encodings: the default, --fast-decode, --gop, --random-access, B-frames
+ENCODINGS = {
+    "default": EncodeSettings(short_side=48),
     "default_fast_decode": EncodeSettings(short_side=48, fast_decode=True),
     "gop8": EncodeSettings(short_side=48, gop=8),
     "random_access": random_access_settings(EncodeSettings(short_side=48)),

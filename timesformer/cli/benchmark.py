@@ -88,8 +88,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.ArgumentParser, argpars
         choices=["mirrors"],
         help="mirrors: benchmark 10-second 1280x720 H.264+AAC videos like the Kinetics mirrors' "
         "and their short-side-320 prepared versions (default, fast-decode and random-access "
-        "encodings), "
-        "written to --cache-dir: clips/s per core (1 loader worker unless "
+        "encodings), written to --cache-dir: clips/s per core (1 loader worker unless "
         "DATA_LOADER.NUM_WORKERS is given), decode floor, file size per video-second, CPU "
         f"cores one GPU needs (at {GPU_CLIPS_PER_S_ESTIMATE:.0f} clips/s, an estimate for "
         "ViT-B 8x32 on one H200, unless a GPU figure is given).",
