@@ -42,7 +42,7 @@ span (8 frames of 256): a key frame every {RANDOM_ACCESS_GOP} frames and
 {RANDOM_ACCESS_B_FRAMES} B-frames that no frame references, so that the loader seeks to each
 frame's key frame and skips most frames between (about a quarter of the frames per clip decoded
 of those from x264's defaults, a key frame every 250 frames), and x264's fast-decode tuning,
-which halves each frame's decoding: 4.5x the clips per core, for about 1.5x the bytes.
+which halves each frame's decoding: about 4x the clips per core, for about 1.5x the bytes.
 --gop, --b-frames, --[no-]reference-b-frames and --[no-]fast-decode set each alone (and
 override --random-access's)."""
 
@@ -186,8 +186,8 @@ def add_random_access_arguments(parser: argparse.ArgumentParser) -> None:
         "--random-access",
         action="store_true",
         help=f"encode for clips of a few frames of a long span: --gop {RANDOM_ACCESS_GOP} "
-        f"--b-frames {RANDOM_ACCESS_B_FRAMES} --no-reference-b-frames --fast-decode (4.5x the "
-        "training clips per core, about 1.5x the bytes); the options below override it",
+        f"--b-frames {RANDOM_ACCESS_B_FRAMES} --no-reference-b-frames --fast-decode (about 4x "
+        "the training clips per core, about 1.5x the bytes); the options below override it",
     )
     parser.add_argument(
         "--gop",

@@ -88,7 +88,7 @@ def random_access_settings(settings: EncodeSettings) -> EncodeSettings:
     decode (``gop=16, b_frames=3, reference_b_frames=False, fast_decode=True``), so that a
     training clip's frames each get a seek of their own, the frames between are mostly skipped
     and each decodes in about half the time: about a quarter of the frames per 8 x 32 clip
-    decoded, 4.5x the clips per core, for about 1.5x the bytes (the measurements:
+    decoded, about 4x the clips per core, for about 1.5x the bytes (the measurements:
     :mod:`~timesformer.datasets.preparation.random_access`)."""
     return replace(
         settings,
